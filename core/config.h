@@ -1,0 +1,47 @@
+/*
+ * A machine's configuration as the user gave it: the machine file (YAML),
+ * then command-line flags that override or extend it. Filled by
+ * machine_file.c and cli.c, read by main.c; nothing here touches KVM.
+ */
+#ifndef MODVMM_CORE_CONFIG_H
+#define MODVMM_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One device: a plugin name or path and its option string, untouched. */
+struct device_cfg {
+	char *plugin;  /* "uart16550", or a path to a .so */
+	char *options; /* "" when none */
+	char *origin;  /* where it was named: "file.yaml:12:5" or "--device" */
+};
+
+struct machine_cfg {
+	char *config_path; /* the machine file, or NULL */
+	char *kernel;      /* absolute or cwd-relative; file-relative resolved */
+	char *initramfs;   /* NULL for none */
+	char *cmdline;     /* NULL for none */
+	uint64_t mem_size; /* bytes; 0 = default (512 MiB) */
+	bool mem_shared;   /* memfd-backed RAM (for later discard tests) */
+	bool mem_hugepages;
+	unsigned cpus; /* 0 = default (1) */
+	char **plugin_dirs;
+	size_t n_plugin_dirs;
+	char *api_socket;
+	struct device_cfg *devices;
+	size_t n_devices;
+	char *dump_acpi; /* directory, or NULL */
+	char *dump_dtb;  /* file, or NULL */
+	int log_level;   /* enum mvm_log_level; default MVM_LOG_WARN */
+	bool list_plugins;
+};
+
+/* A user-facing error: one line, already naming file:line:col or key=value. */
+struct cfg_error {
+	char msg[512];
+};
+
+void machine_cfg_free(struct machine_cfg *cfg);
+
+#endif
