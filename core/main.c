@@ -1,7 +1,67 @@
-/* Placeholder until the run loop lands; replaced in the next commits. */
+/*
+ * modvmm: parse the command line (and the machine file it names), then run
+ * the machine. Exit status: 0 the guest powered off (or a stop signal),
+ * 1 a VMM error, 2 a user error, 3 the guest reset or triple-faulted.
+ */
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
-int main(void)
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "machine.h"
+#include "plugin_loader.h"
+#include "vm.h"
+
+static void exe_dir(char *buf, size_t len)
 {
-	puts("modvmm " MODVMM_VERSION);
-	return 0;
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n <= 0) {
+		snprintf(buf, len, ".");
+		return;
+	}
+	buf[n] = '\0';
+	char *slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+int main(int argc, char **argv)
+{
+	struct machine_cfg cfg = {0};
+	struct cfg_error err = {{0}};
+	char dir[PATH_MAX];
+	int action, status = 0;
+
+	exe_dir(dir, sizeof(dir));
+	action = cli_parse(argc, argv, &cfg, &err);
+	if (action < 0) {
+		fprintf(stderr, "modvmm: %s\n", err.msg);
+		machine_cfg_free(&cfg);
+		return VM_EXIT_USER_ERROR;
+	}
+	log_set_level((enum mvm_log_level)cfg.log_level);
+	switch (action) {
+	case CLI_HELP:
+		cli_print_usage(stdout);
+		break;
+	case CLI_VERSION:
+		printf("modvmm %s (plugin ABI %d.%d)\n", MODVMM_VERSION,
+		       MVM_ABI_MAJOR, MVM_ABI_MINOR);
+		break;
+	case CLI_LIST_PLUGINS:
+		plugin_list_all(&cfg, dir);
+		break;
+	case CLI_DEVICE_HELP:
+		status = machine_device_help(&cfg, dir);
+		break;
+	default:
+		status = machine_run(&cfg, dir);
+		break;
+	}
+	machine_cfg_free(&cfg);
+	return status;
 }

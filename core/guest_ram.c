@@ -1,0 +1,140 @@
+/* Guest RAM allocation and the checked guest-physical translate. */
+#define _GNU_SOURCE
+#include "guest_ram.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << 26)
+#endif
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB (21 << 26)
+#endif
+
+int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
+		    bool hugepages, const char **why)
+{
+	struct mem_region regs[2];
+	int flags = MAP_NORESERVE;
+	void *p;
+
+	memset(ram, 0, sizeof(*ram));
+	ram->memfd = -1;
+	*why = NULL;
+	if (hugepages && (size & ((2ULL << 20) - 1))) {
+		*why = "with hugepages=on the size must be a multiple of 2M";
+		return -EINVAL;
+	}
+	if (shared) {
+		unsigned mfd_flags = MFD_CLOEXEC;
+
+		if (hugepages)
+			mfd_flags |= MFD_HUGETLB | MFD_HUGE_2MB;
+		ram->memfd = memfd_create("modvmm-ram", mfd_flags);
+		if (ram->memfd < 0) {
+			*why = "memfd_create failed";
+			return -errno;
+		}
+		if (ftruncate(ram->memfd, (off_t)size) < 0) {
+			int e = -errno;
+
+			*why = "cannot size the memfd";
+			close(ram->memfd);
+			ram->memfd = -1;
+			return e;
+		}
+		flags |= MAP_SHARED;
+	} else {
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		if (hugepages)
+			flags |= MAP_HUGETLB | MAP_HUGE_2MB;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, ram->memfd, 0);
+	if (p == MAP_FAILED) {
+		int e = -errno;
+
+		*why = hugepages ? "cannot map hugepage RAM (are 2M hugepages "
+				   "reserved in /proc/sys/vm/nr_hugepages?)"
+				 : "cannot map guest RAM";
+		if (ram->memfd >= 0)
+			close(ram->memfd);
+		ram->memfd = -1;
+		return e;
+	}
+	/* Guest RAM in a core dump is useless and huge. */
+	madvise(p, size, MADV_DONTDUMP);
+	ram->base = p;
+	ram->size = size;
+	ram->shared = shared;
+	ram->hugepages = hugepages;
+	ram->nregions = layout_ram_regions(size, regs);
+	uint64_t off = 0;
+	for (int i = 0; i < ram->nregions; i++) {
+		ram->regions[i].gpa = regs[i].gpa;
+		ram->regions[i].size = regs[i].size;
+		ram->regions[i].host = ram->base + off;
+		off += regs[i].size;
+	}
+	return 0;
+}
+
+void guest_ram_free(struct guest_ram *ram)
+{
+	if (ram->base)
+		munmap(ram->base, ram->size);
+	if (ram->memfd >= 0)
+		close(ram->memfd);
+	memset(ram, 0, sizeof(*ram));
+	ram->memfd = -1;
+}
+
+void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
+{
+	uint64_t end;
+
+	if (len == 0 || __builtin_add_overflow(gpa, len, &end))
+		return NULL;
+	for (int i = 0; i < ram->nregions; i++) {
+		const struct ram_region *r = &ram->regions[i];
+
+		if (gpa >= r->gpa && end <= r->gpa + r->size)
+			return r->host + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+int guest_ram_write(const struct guest_ram *ram, uint64_t gpa,
+		    const void *src, uint64_t len)
+{
+	void *p;
+
+	if (len == 0)
+		return 0;
+	p = guest_ram_ptr(ram, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, len);
+	return 0;
+}
+
+int guest_ram_read(const struct guest_ram *ram, uint64_t gpa, void *dst,
+		   uint64_t len)
+{
+	const void *p;
+
+	if (len == 0)
+		return 0;
+	p = guest_ram_ptr(ram, gpa, len);
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+uint64_t guest_ram_low_end(const struct guest_ram *ram)
+{
+	return ram->nregions ? ram->regions[0].gpa + ram->regions[0].size : 0;
+}

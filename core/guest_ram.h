@@ -1,0 +1,52 @@
+/*
+ * Guest RAM: one host mapping split into the regions of core/layout.h, and
+ * the single checked path from a guest-physical range to a host pointer.
+ * Every other part of the core and every plugin (through host->guest_mem)
+ * reaches guest memory only through guest_ram_ptr().
+ */
+#ifndef MODVMM_CORE_GUEST_RAM_H
+#define MODVMM_CORE_GUEST_RAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+struct ram_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host;
+};
+
+struct guest_ram {
+	struct ram_region regions[2];
+	int nregions;
+	uint8_t *base; /* the whole mapping */
+	uint64_t size;
+	int memfd; /* -1 unless shared */
+	bool shared;
+	bool hugepages;
+};
+
+/* Map `size` bytes of guest RAM. shared: backed by a memfd (MAP_SHARED);
+ * hugepages: 2 MiB pages (size must be a multiple of 2 MiB). Returns 0 or
+ * -errno; `why` gets a short reason on failure. */
+int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
+		    bool hugepages, const char **why);
+void guest_ram_free(struct guest_ram *ram);
+
+/* Host pointer for guest-physical [gpa, gpa+len), or NULL unless the whole
+ * range lies inside one RAM region (len 0 is refused too). */
+void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
+
+/* Copy helpers over guest_ram_ptr; return 0 or -EFAULT. */
+int guest_ram_write(const struct guest_ram *ram, uint64_t gpa, const void *src,
+		    uint64_t len);
+int guest_ram_read(const struct guest_ram *ram, uint64_t gpa, void *dst,
+		   uint64_t len);
+
+/* End of the RAM region that starts at 0 (the "low" RAM below the hole). */
+uint64_t guest_ram_low_end(const struct guest_ram *ram);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * Opening /dev/kvm and building the VM-wide KVM state: the VM fd, guest RAM
+ * slots, the in-kernel IRQ chip (PIC + IOAPIC + LAPICs) and PIT.
+ */
+#ifndef MODVMM_CORE_KVM_H
+#define MODVMM_CORE_KVM_H
+
+#include "vm.h"
+
+/* Opens /dev/kvm and creates the VM. On failure returns -errno with a
+ * one-line reason in `why` (e.g. "/dev/kvm: No such file or directory"). */
+int kvm_vm_create(struct vm *vm, char *why, size_t whylen);
+/* Registers every guest RAM region as a KVM memory slot. */
+int kvm_vm_map_ram(struct vm *vm, char *why, size_t whylen);
+/* KVM's recommended and maximum vCPU counts. */
+int kvm_max_vcpus(const struct vm *vm);
+void kvm_vm_close(struct vm *vm);
+
+#endif

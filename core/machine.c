@@ -1,0 +1,357 @@
+/* The VM's life: build, run, tear down; see machine.h. */
+#define _GNU_SOURCE
+#include "machine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "aml.h"
+#include "boot.h"
+#include "device.h"
+#include "dtb.h"
+#include "kvm.h"
+#include "layout.h"
+#include "log.h"
+#include "plugin_loader.h"
+#include "sysdev.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#define DEFAULT_MEM (512ULL << 20)
+
+struct run_state {
+	struct vm vm;
+	int sigfd;
+};
+
+static int user_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int user_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("modvmm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return VM_EXIT_USER_ERROR;
+}
+
+static int vmm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int vmm_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("modvmm: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return VM_EXIT_VMM_ERROR;
+}
+
+static uint64_t host_mem_total(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long psz = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+}
+
+static void on_signal(void *opaque, int fd, uint32_t events)
+{
+	struct vm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	vm_request_exit(vm, VM_EXIT_POWEROFF, "stopped by %s",
+			sigabbrev_np((int)si.ssi_signo)
+				? sigabbrev_np((int)si.ssi_signo)
+				: "a signal");
+}
+
+/* Collects every device's DSDT nodes into \_SB and writes the ACPI tables
+ * into guest RAM (and, if asked, into files). */
+static int build_acpi(struct vm *vm, struct acpi_blob *blob)
+{
+	struct aml_buf sb = {0};
+	struct acpi_input in = {.ncpus = vm->ncpus};
+	int r = 0;
+
+	for (size_t i = 0; i < vm->ndsdt_recs && r == 0; i++)
+		r = aml_append_device(&sb, vm->dsdt_recs[i].name,
+				      &vm->dsdt_recs[i].d);
+	if (r == 0 && vm->raw_aml_len) {
+		uint8_t *p = realloc(sb.data, sb.len + vm->raw_aml_len);
+
+		if (!p) {
+			r = -ENOMEM;
+		} else {
+			memcpy(p + sb.len, vm->raw_aml, vm->raw_aml_len);
+			sb.data = p;
+			sb.len += vm->raw_aml_len;
+			sb.cap = sb.len;
+		}
+	}
+	if (r == 0) {
+		in.sb_aml = sb.data;
+		in.sb_aml_len = sb.len;
+		r = acpi_build(&in, LAYOUT_ACPI_ADDR, LAYOUT_ACPI_SIZE, blob);
+	}
+	if (r == 0)
+		r = guest_ram_write(&vm->ram, LAYOUT_ACPI_ADDR, blob->data,
+				    blob->len);
+	aml_buf_free(&sb);
+	return r;
+}
+
+static int dump_dtb(struct vm *vm, const char *path)
+{
+	struct mem_region ram[2];
+	struct dtb_device *devs = calloc(vm->ndsdt_recs + 1, sizeof(*devs));
+	struct dtb_input in = {
+		.ncpus = vm->ncpus,
+		.ram = ram,
+		.cmdline = vm->cfg->cmdline,
+		.devs = devs,
+		.ndevs = vm->ndsdt_recs,
+	};
+	int r;
+
+	if (!devs)
+		return -ENOMEM;
+	for (int i = 0; i < vm->ram.nregions; i++) {
+		ram[i].gpa = vm->ram.regions[i].gpa;
+		ram[i].size = vm->ram.regions[i].size;
+	}
+	in.nram = (size_t)vm->ram.nregions;
+	for (size_t i = 0; i < vm->ndsdt_recs; i++) {
+		devs[i].node_name = vm->dsdt_recs[i].name;
+		devs[i].d = &vm->dsdt_recs[i].d;
+	}
+	r = dtb_write_file(&in, path);
+	free(devs);
+	return r;
+}
+
+static void teardown(struct run_state *st)
+{
+	struct vm *vm = &st->vm;
+
+	vcpus_kick_all(vm);
+	vcpus_destroy(vm);
+	if (vm->loop)
+		evloop_stop(vm->loop);
+	/* Reverse order: later devices may depend on earlier ones. */
+	for (size_t i = vm->ndevs; i-- > 0;)
+		device_destroy(vm->devs[i]);
+	free(vm->devs);
+	if (vm->loop)
+		evloop_destroy(vm->loop);
+	if (st->sigfd >= 0)
+		close(st->sigfd);
+	free(vm->dsdt_recs);
+	free(vm->raw_aml);
+	bus_free(&vm->pio);
+	bus_free(&vm->mmio);
+	guest_ram_free(&vm->ram);
+	kvm_vm_close(vm);
+	pthread_mutex_destroy(&vm->exit_lock);
+	pthread_cond_destroy(&vm->exit_cond);
+}
+
+/* Everything up to the point where the guest could run. Returns 0, or an
+ * exit status after printing the one error line. */
+static int build(struct run_state *st, const struct machine_cfg *cfg,
+		 const char *exe_dir, struct acpi_blob *blob)
+{
+	struct vm *vm = &st->vm;
+	struct cfg_error err = {{0}};
+	struct boot_result boot = {0};
+	char why[300] = "";
+	const char *mwhy = NULL;
+	uint64_t mem = cfg->mem_size ? cfg->mem_size : DEFAULT_MEM;
+	uint64_t host_mem = host_mem_total();
+	int r;
+
+	vm->ncpus = cfg->cpus ? cfg->cpus : 1;
+	if (mem < LAYOUT_MIN_MEM)
+		return user_error("memory size=%llu is too small: at least "
+				  "128M",
+				  (unsigned long long)mem);
+	if (mem > LAYOUT_MAX_MEM || (host_mem && mem > host_mem))
+		return user_error("memory size=%llu is more than this host "
+				  "has (%llu MiB)",
+				  (unsigned long long)mem,
+				  (unsigned long long)(host_mem >> 20));
+	if (mem & 0xfff)
+		return user_error("memory size=%llu is not a multiple of 4K",
+				  (unsigned long long)mem);
+	if (!cfg->kernel)
+		return user_error("no kernel: give --kernel or 'kernel:' in "
+				  "the machine file");
+
+	r = kvm_vm_create(vm, why, sizeof(why));
+	if (r < 0)
+		return vmm_error("%s", why);
+	int maxcpus = kvm_max_vcpus(vm);
+	if (vm->ncpus > (unsigned)maxcpus || vm->ncpus > 255)
+		return user_error("cpus boot=%u is more than this KVM allows "
+				  "(%d)",
+				  vm->ncpus, maxcpus < 255 ? maxcpus : 255);
+	r = guest_ram_alloc(&vm->ram, mem, cfg->mem_shared, cfg->mem_hugepages,
+			    &mwhy);
+	if (r < 0)
+		return (r == -EINVAL)
+			       ? user_error("memory: %s", mwhy)
+			       : vmm_error("memory: %s: %s", mwhy,
+					   strerror(-r));
+	r = kvm_vm_map_ram(vm, why, sizeof(why));
+	if (r < 0)
+		return vmm_error("%s", why);
+	r = boot_load(&vm->ram, cfg->kernel, cfg->initramfs, cfg->cmdline,
+		      &boot, &err);
+	if (r < 0)
+		return user_error("%s", err.msg);
+	vm->entry = boot.entry;
+	vm->entry_pvh = boot.kind == BOOT_PVH;
+	vm->boot_info_gpa = boot.boot_info_gpa;
+
+	r = evloop_create(&vm->loop);
+	if (r < 0)
+		return vmm_error("event loop: %s", strerror(-r));
+	r = sysdev_register(vm);
+	if (r < 0)
+		return vmm_error("core devices: %s", strerror(-r));
+	vm->devs = calloc(cfg->n_devices + 1, sizeof(*vm->devs));
+	if (!vm->devs)
+		return vmm_error("out of memory");
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		r = device_create(vm, &cfg->devices[i], exe_dir,
+				  &vm->devs[vm->ndevs], &err);
+		if (r < 0)
+			return user_error("%s", err.msg);
+		vm->ndevs++;
+	}
+	r = build_acpi(vm, blob);
+	if (r < 0)
+		return vmm_error("ACPI tables: %s", strerror(-r));
+	return 0;
+}
+
+int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
+{
+	struct run_state st;
+	struct acpi_blob blob = {0};
+	struct cfg_error err = {{0}};
+	sigset_t stop_sigs;
+	int status;
+
+	memset(&st, 0, sizeof(st));
+	st.sigfd = -1;
+	st.vm.cfg = cfg;
+	st.vm.kvm_fd = st.vm.vm_fd = -1;
+	st.vm.mmio_next = LAYOUT_DEVICE_MMIO_START;
+	pthread_mutex_init(&st.vm.exit_lock, NULL);
+	pthread_cond_init(&st.vm.exit_cond, NULL);
+	bus_init(&st.vm.pio, "port");
+	bus_init(&st.vm.mmio, "MMIO");
+
+	/* Block the stop signals in every thread (threads inherit this
+	 * mask); the event loop takes them from a signalfd instead. */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	status = build(&st, cfg, exe_dir, &blob);
+	if (status)
+		goto out;
+
+	if (cfg->dump_acpi || cfg->dump_dtb) {
+		int r = 0;
+
+		if (cfg->dump_acpi && (r = acpi_dump(&blob, cfg->dump_acpi)) < 0)
+			status = user_error("--dump-acpi %s: %s",
+					    cfg->dump_acpi, strerror(-r));
+		else if (cfg->dump_dtb &&
+			 (r = dump_dtb(&st.vm, cfg->dump_dtb)) < 0)
+			status = user_error("--dump-dtb %s: %s", cfg->dump_dtb,
+					    strerror(-r));
+		/* Dumping describes the machine; it does not run it. */
+		goto out;
+	}
+
+	char why[300] = "";
+	if (vcpus_create(&st.vm, why, sizeof(why)) < 0) {
+		status = vmm_error("%s", why);
+		goto out;
+	}
+	bus_freeze(&st.vm.pio);
+	bus_freeze(&st.vm.mmio);
+	st.sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (st.sigfd < 0 ||
+	    evloop_add_fd(st.vm.loop, st.sigfd, EPOLLIN, on_signal, &st.vm,
+			  NULL) < 0 ||
+	    evloop_start(st.vm.loop) < 0) {
+		status = vmm_error("cannot start the event loop: %s",
+				   strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < st.vm.ndevs; i++) {
+		if (device_start(st.vm.devs[i], &err) < 0) {
+			status = vmm_error("%s", err.msg);
+			goto out;
+		}
+	}
+	log_info("core", "booting %s with %u vCPU(s), %llu MiB", cfg->kernel,
+		 st.vm.ncpus, (unsigned long long)(st.vm.ram.size >> 20));
+	if (vcpus_start(&st.vm) == 0 || st.vm.exit_requested) {
+		status = vm_wait_exit(&st.vm);
+		if (status == VM_EXIT_POWEROFF)
+			log_info("core", "%s", st.vm.exit_reason);
+		else if (status == VM_EXIT_GUEST_RESET)
+			log_warn("core", "%s (exit status %d)",
+				 st.vm.exit_reason, status);
+		else
+			log_error("core", "%s", st.vm.exit_reason);
+	}
+out:
+	teardown(&st);
+	acpi_blob_free(&blob);
+	return status;
+}
+
+int machine_device_help(const struct machine_cfg *cfg, const char *exe_dir)
+{
+	const struct device_cfg *d = &cfg->devices[cfg->n_devices - 1];
+	const struct mvm_plugin *desc;
+	void *handle;
+	char *path = NULL, why[512];
+
+	if (plugin_open(d->plugin, cfg, exe_dir, &handle, &desc, &path, why,
+			sizeof(why)) < 0)
+		return user_error("--device %s: %s", d->plugin, why);
+	printf("%s %s (plugin ABI %u.%u, %s)\n  %s\n", desc->name,
+	       desc->version ? desc->version : "", desc->abi_major,
+	       desc->abi_minor, path, desc->description ? desc->description : "");
+	if (desc->options) {
+		printf("options (--device %s,key=value,...):\n", desc->name);
+		opts_print_help(stdout, desc->options);
+	} else {
+		printf("no options\n");
+	}
+	free(path);
+	return 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * vCPUs: one thread each running KVM_RUN and dispatching port/MMIO exits to
+ * the buses. The boot CPU starts at the loader's entry point (32-bit PVH or
+ * 64-bit Linux); the others wait in the in-kernel LAPIC for INIT/SIPI.
+ */
+#ifndef MODVMM_CORE_VCPU_H
+#define MODVMM_CORE_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "vm.h"
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+/* Creates vm->ncpus vCPUs with CPUID and LAPIC set up, and the boot CPU's
+ * registers for vm->entry. Returns 0 or -errno with `why` set. */
+int vcpus_create(struct vm *vm, char *why, size_t whylen);
+int vcpus_start(struct vm *vm);
+/* Forces every running vCPU out of KVM_RUN (vm_request_exit calls it). */
+void vcpus_kick_all(struct vm *vm);
+/* Joins the threads and closes the fds. */
+void vcpus_destroy(struct vm *vm);
+
+/* Fills CPUID entries for vCPU `id` of `ncpus` (exposed for unit tests). */
+void cpuid_patch(struct kvm_cpuid2 *cpuid, unsigned id, unsigned ncpus);
+
+#endif

@@ -1,0 +1,174 @@
+/* KVM exit handling on the vCPU threads; see vcpu_exit.h. */
+#include "vcpu_exit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "log.h"
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	unsigned size = run->io.size;
+
+	if (size != 1 && size != 2 && size != 4)
+		return;
+	/* String I/O arrives as `count` consecutive items in the buffer. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		uint64_t val = 0;
+
+		if (run->io.direction == KVM_EXIT_IO_OUT) {
+			memcpy(&val, data, size);
+			bus_write(&v->vm->pio, run->io.port, size, val);
+		} else {
+			/* Absent ports read as all ones, as on a PC. */
+			val = ~0ULL;
+			bus_read(&v->vm->pio, run->io.port, size, &val);
+			memcpy(data, &val, size);
+		}
+	}
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned len = run->mmio.len;
+	uint64_t val = 0;
+	bool hit;
+
+	if (len == 0 || len > 8)
+		return;
+	if (run->mmio.is_write) {
+		memcpy(&val, run->mmio.data, len);
+		hit = bus_write(&v->vm->mmio, run->mmio.phys_addr, len, val);
+	} else {
+		hit = bus_read(&v->vm->mmio, run->mmio.phys_addr, len, &val);
+		memcpy(run->mmio.data, &val, len);
+	}
+	/* Reads of unclaimed MMIO return 0 and writes are dropped; a
+	 * debug line helps whoever is bringing up a new guest or device. */
+	if (!hit)
+		log_debug("vcpu", "vCPU %u: %s of %u bytes at unclaimed 0x%llx",
+			  v->id, run->mmio.is_write ? "write" : "read", len,
+			  (unsigned long long)run->mmio.phys_addr);
+}
+
+/* Reads up to 16 instruction bytes at RIP through the guest's own page
+ * tables. Returns how many bytes were read. */
+static int read_insn_bytes(struct vcpu *v, uint64_t rip, uint8_t *buf)
+{
+	struct kvm_translation tr = {.linear_address = rip};
+	void *p;
+
+	if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+		return 0;
+	for (int n = 16; n > 0; n--) {
+		p = guest_ram_ptr(&v->vm->ram, tr.physical_address, (uint64_t)n);
+		if (p) {
+			memcpy(buf, p, (size_t)n);
+			return n;
+		}
+	}
+	return 0;
+}
+
+/* An int3 at CPL0 that the emulating KVM returns to us: step over it and
+ * inject #BP as the CPU would have. Returns true if handled. */
+static bool reinject_int3(struct vcpu *v, struct kvm_regs *regs,
+			  const uint8_t *insn, int n)
+{
+	struct kvm_vcpu_events ev;
+
+	if (n < 1 || insn[0] != 0xcc)
+		return false;
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return false;
+	regs->rip += 1; /* #BP is a trap: the saved RIP follows the int3 */
+	if (ioctl(v->fd, KVM_SET_REGS, regs) < 0)
+		return false;
+	ev.exception.injected = 1;
+	ev.exception.nr = 3;
+	ev.exception.has_error_code = 0;
+	ev.flags = 0;
+	return ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
+}
+
+static void handle_internal_error(struct vcpu *v)
+{
+	struct kvm_regs regs;
+	uint8_t insn[16];
+	char hex[16 * 3 + 1] = "";
+	int n = 0;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0) {
+		vm_request_exit(v->vm, VM_EXIT_VMM_ERROR,
+				"vCPU %u: KVM internal error (suberror %u), "
+				"registers unreadable",
+				v->id, v->run->internal.suberror);
+		return;
+	}
+	n = read_insn_bytes(v, regs.rip, insn);
+	if (reinject_int3(v, &regs, insn, n))
+		return;
+	for (int i = 0; i < n; i++)
+		snprintf(hex + 3 * i, 4, "%02x ", insn[i]);
+	if (n)
+		hex[3 * n - 1] = '\0';
+	vm_request_exit(v->vm, VM_EXIT_VMM_ERROR,
+			"vCPU %u: KVM internal error (suberror %u) at RIP "
+			"0x%llx, instruction bytes: %s",
+			v->id, v->run->internal.suberror,
+			(unsigned long long)regs.rip, n ? hex : "(unreadable)");
+}
+
+void vcpu_handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v);
+		break;
+	case KVM_EXIT_MMIO:
+		handle_mmio(v);
+		break;
+	case KVM_EXIT_INTR:
+		break;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; treat as "stopped". */
+		vm_request_exit(v->vm, VM_EXIT_POWEROFF,
+				"vCPU %u halted with interrupts off", v->id);
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		vm_request_exit(v->vm, VM_EXIT_GUEST_RESET,
+				"vCPU %u: triple fault (guest reset)", v->id);
+		break;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+			vm_request_exit(v->vm, VM_EXIT_GUEST_RESET,
+					"guest requested a reset");
+		else
+			vm_request_exit(v->vm, VM_EXIT_POWEROFF,
+					"guest powered off");
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		handle_internal_error(v);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		vm_request_exit(
+			v->vm, VM_EXIT_VMM_ERROR,
+			"vCPU %u: KVM entry failed, hardware reason 0x%llx",
+			v->id,
+			(unsigned long long)
+				run->fail_entry.hardware_entry_failure_reason);
+		break;
+	default:
+		vm_request_exit(v->vm, VM_EXIT_VMM_ERROR,
+				"vCPU %u: unexpected KVM exit reason %u", v->id,
+				run->exit_reason);
+		break;
+	}
+}

@@ -1,0 +1,45 @@
+/* How a VM ends: one exit status, first request wins. */
+#include "vm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "vcpu.h"
+
+void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	if (vm->exit_requested) {
+		pthread_mutex_unlock(&vm->exit_lock);
+		return;
+	}
+	vm->exit_requested = true;
+	vm->exit_status = status;
+	va_start(ap, fmt);
+	vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
+	va_end(ap);
+	pthread_cond_broadcast(&vm->exit_cond);
+	pthread_mutex_unlock(&vm->exit_lock);
+	vcpus_kick_all(vm);
+}
+
+bool vm_exit_requested(struct vm *vm)
+{
+	bool r;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	r = vm->exit_requested;
+	pthread_mutex_unlock(&vm->exit_lock);
+	return r;
+}
+
+int vm_wait_exit(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->exit_lock);
+	while (!vm->exit_requested)
+		pthread_cond_wait(&vm->exit_cond, &vm->exit_lock);
+	pthread_mutex_unlock(&vm->exit_lock);
+	return vm->exit_status;
+}

@@ -1,0 +1,76 @@
+/*
+ * One virtual machine: KVM handles, guest RAM, the port and MMIO buses, the
+ * event loop, vCPUs and devices, and the single place that decides how the
+ * VM ends (vm_request_exit). Owned by main.c; everything else gets a
+ * pointer.
+ */
+#ifndef MODVMM_CORE_VM_H
+#define MODVMM_CORE_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "config.h"
+#include "evloop.h"
+#include "guest_ram.h"
+
+/* Exit statuses of the modvmm process (documented in README/docs). */
+#define VM_EXIT_POWEROFF 0
+#define VM_EXIT_VMM_ERROR 1
+#define VM_EXIT_USER_ERROR 2
+#define VM_EXIT_GUEST_RESET 3 /* reboot request or triple fault */
+
+struct vcpu;
+struct mvm_dev;
+
+/* A device node the core emits into the DSDT (and the DTB). */
+struct dsdt_record {
+	char name[5];
+	char hid[9];
+	struct mvm_dsdt_device d;
+};
+
+struct vm {
+	const struct machine_cfg *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int run_size; /* mmap size of struct kvm_run */
+	unsigned ncpus;
+	struct guest_ram ram;
+	struct bus pio;
+	struct bus mmio;
+	struct evloop *loop;
+	struct vcpu *vcpus;
+
+	struct mvm_dev **devs;
+	size_t ndevs;
+	struct dsdt_record *dsdt_recs;
+	size_t ndsdt_recs;
+	uint8_t *raw_aml; /* host->dsdt_add_aml terms, appended to \_SB */
+	size_t raw_aml_len;
+	uint64_t mmio_next; /* device MMIO allocator */
+	uint32_t gsi_used;  /* bit n: GSI n claimed */
+
+	/* Boot CPU entry, filled by the kernel loader. */
+	uint64_t entry;
+	bool entry_pvh; /* true: 32-bit PVH entry; false: 64-bit Linux */
+	uint64_t boot_info_gpa;
+
+	pthread_mutex_t exit_lock;
+	pthread_cond_t exit_cond;
+	bool exit_requested;
+	int exit_status;
+	char exit_reason[160];
+};
+
+/* First call wins: records the status and reason, kicks every vCPU out of
+ * KVM_RUN and wakes main. Safe from any thread. */
+void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool vm_exit_requested(struct vm *vm);
+/* Blocks the main thread until vm_request_exit. */
+int vm_wait_exit(struct vm *vm);
+
+#endif
