@@ -101,63 +101,99 @@ static int load_initrd(struct guest_ram *ram, const char *path,
 	return 0;
 }
 
-int boot_load(struct guest_ram *ram, const char *kernel, const char *initramfs,
-	      const char *cmdline, struct boot_result *out,
-	      struct cfg_error *err)
+int boot_image_open(const char *kernel, const char *initramfs,
+		    struct boot_image *bi, struct cfg_error *err)
 {
-	struct boot_extras x = {.cmdline = cmdline,
-				.rsdp_gpa = LAYOUT_ACPI_ADDR};
 	const char *why = NULL;
-	uint8_t *img = NULL;
-	size_t len = 0;
-	uint64_t initrd_max = LAYOUT_4G;
-	size_t cmdline_max = LAYOUT_CMDLINE_MAX - 1;
+	uint64_t entry;
 	int r;
 
-	r = read_whole_file(kernel, &img, &len);
+	memset(bi, 0, sizeof(*bi));
+	bi->path = kernel;
+	r = read_whole_file(kernel, &bi->img, &bi->len);
 	if (r < 0) {
 		snprintf(err->msg, sizeof(err->msg), "kernel %s: %s", kernel,
 			 r == -EINVAL ? "not a regular file" : strerror(-r));
 		return r;
 	}
-	if (boot_is_elf(img, len)) {
-		r = boot_pvh_load(ram, img, len, out, &why);
-	} else if (boot_is_bzimage(img, len)) {
-		r = boot_linux_load(ram, img, len, out, &why);
-		initrd_max = boot_linux_initrd_max(img, len);
-		uint32_t csz;
-		memcpy(&csz, img + BP_CMDLINE_SIZE, 4);
-		if (csz && csz < cmdline_max)
-			cmdline_max = csz;
+	if (boot_is_elf(bi->img, bi->len)) {
+		bi->kind = BOOT_PVH;
+		r = boot_pvh_find_entry(bi->img, bi->len, &entry, &why);
+	} else if (boot_is_bzimage(bi->img, bi->len)) {
+		bi->kind = BOOT_LINUX64;
+		r = boot_linux_check(bi->img, bi->len, &why);
 	} else {
 		r = -EINVAL;
 		why = "neither a bzImage nor an ELF image";
 	}
+	if (r == 0 && initramfs && access(initramfs, R_OK) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "initramfs %s: %s",
+			 initramfs, strerror(errno));
+		r = -errno;
+	} else if (r < 0) {
+		snprintf(err->msg, sizeof(err->msg), "kernel %s: %s", kernel,
+			 why);
+	}
+	if (r < 0)
+		boot_image_close(bi);
+	return r;
+}
+
+void boot_image_close(struct boot_image *bi)
+{
+	free(bi->img);
+	bi->img = NULL;
+	bi->len = 0;
+}
+
+int boot_load(struct guest_ram *ram, const struct boot_image *bi,
+	      const char *initramfs, const char *cmdline,
+	      struct boot_result *out, struct cfg_error *err)
+{
+	struct boot_extras x = {.cmdline = cmdline,
+				.rsdp_gpa = LAYOUT_ACPI_ADDR};
+	const char *why = NULL;
+	const char *kernel = bi->path;
+	const uint8_t *img = bi->img;
+	size_t len = bi->len;
+	uint64_t initrd_max = LAYOUT_4G;
+	size_t cmdline_max = LAYOUT_CMDLINE_MAX - 1;
+	int r;
+
+	if (bi->kind == BOOT_PVH) {
+		r = boot_pvh_load(ram, img, len, out, &why);
+	} else {
+		uint32_t csz;
+
+		r = boot_linux_load(ram, img, len, out, &why);
+		initrd_max = boot_linux_initrd_max(img, len);
+		memcpy(&csz, img + BP_CMDLINE_SIZE, 4);
+		if (csz && csz < cmdline_max)
+			cmdline_max = csz;
+	}
 	if (r < 0) {
 		snprintf(err->msg, sizeof(err->msg), "kernel %s: %s", kernel,
 			 why);
-		goto out;
+		return r;
 	}
 	if (cmdline && strlen(cmdline) > cmdline_max) {
 		snprintf(err->msg, sizeof(err->msg),
 			 "command line is %zu bytes, the kernel accepts at most "
 			 "%zu",
 			 strlen(cmdline), cmdline_max);
-		r = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
 	if (cmdline && *cmdline &&
 	    guest_ram_write(ram, LAYOUT_CMDLINE_ADDR, cmdline,
 			    strlen(cmdline) + 1) < 0) {
-		r = -EFAULT;
 		snprintf(err->msg, sizeof(err->msg), "cannot place cmdline");
-		goto out;
+		return -EFAULT;
 	}
 	if (initramfs) {
 		r = load_initrd(ram, initramfs, out->kernel_end, initrd_max,
 				&x, err);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	if (out->kind == BOOT_PVH)
 		r = boot_pvh_write_info(ram, &x, out);
@@ -167,7 +203,5 @@ int boot_load(struct guest_ram *ram, const char *kernel, const char *initramfs,
 		snprintf(err->msg, sizeof(err->msg),
 			 "kernel %s: cannot write boot information: %s", kernel,
 			 strerror(-r));
-out:
-	free(img);
 	return r;
 }

@@ -34,20 +34,38 @@ struct boot_extras {
 	uint64_t rsdp_gpa;
 };
 
+/* A kernel file read into memory and recognised, before any RAM exists, so
+ * that a wrong file is a user error before KVM is touched. */
+struct boot_image {
+	const char *path;
+	uint8_t *img;
+	size_t len;
+	enum boot_kind kind;
+};
+
+/* Reads and checks `kernel` and checks that `initramfs` (may be NULL) is a
+ * readable file. User errors return -errno with err->msg naming the file. */
+int boot_image_open(const char *kernel, const char *initramfs,
+		    struct boot_image *bi, struct cfg_error *err);
+void boot_image_close(struct boot_image *bi);
+
 /*
- * Reads `kernel`, loads it, then the initramfs and command line, and fills
- * `out`. User errors (missing file, unknown format, no PVH note, doesn't fit
- * in RAM) return -EINVAL/-ENOENT with err->msg naming the file.
+ * Loads the kernel, then the initramfs and command line, and fills `out`.
+ * User errors (doesn't fit in RAM, command line too long) return -EINVAL
+ * with err->msg naming the file.
  */
-int boot_load(struct guest_ram *ram, const char *kernel, const char *initramfs,
-	      const char *cmdline, struct boot_result *out,
-	      struct cfg_error *err);
+int boot_load(struct guest_ram *ram, const struct boot_image *bi,
+	      const char *initramfs, const char *cmdline,
+	      struct boot_result *out, struct cfg_error *err);
 
 /* Loaders over an in-memory image (for unit tests and boot_load). */
+int boot_pvh_find_entry(const uint8_t *img, size_t len, uint64_t *entry,
+			const char **why);
 int boot_pvh_load(struct guest_ram *ram, const uint8_t *img, size_t len,
 		  struct boot_result *out, const char **why);
 int boot_pvh_write_info(struct guest_ram *ram, const struct boot_extras *x,
 			struct boot_result *out);
+int boot_linux_check(const uint8_t *img, size_t len, const char **why);
 int boot_linux_load(struct guest_ram *ram, const uint8_t *img, size_t len,
 		    struct boot_result *out, const char **why);
 int boot_linux_write_params(struct guest_ram *ram, const uint8_t *img,

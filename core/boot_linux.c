@@ -52,13 +52,8 @@ uint64_t boot_linux_initrd_max(const uint8_t *img, size_t len)
 	return (uint64_t)rd32(img + BP_INITRD_ADDR_MAX) + 1;
 }
 
-int boot_linux_load(struct guest_ram *ram, const uint8_t *img, size_t len,
-		    struct boot_result *out, const char **why)
+int boot_linux_check(const uint8_t *img, size_t len, const char **why)
 {
-	size_t setup;
-	uint64_t kernel_len, room;
-	uint8_t *dst;
-
 	if (!boot_is_bzimage(img, len)) {
 		*why = "not a bzImage";
 		return -EINVAL;
@@ -69,11 +64,24 @@ int boot_linux_load(struct guest_ram *ram, const uint8_t *img, size_t len,
 		       "(boot protocol 2.12+ with XLF_KERNEL_64 needed)";
 		return -EINVAL;
 	}
-	setup = setup_size(img);
-	if (setup >= len) {
+	if (setup_size(img) >= len) {
 		*why = "truncated bzImage";
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int boot_linux_load(struct guest_ram *ram, const uint8_t *img, size_t len,
+		    struct boot_result *out, const char **why)
+{
+	size_t setup;
+	uint64_t kernel_len, room;
+	uint8_t *dst;
+	int r = boot_linux_check(img, len, why);
+
+	if (r < 0)
+		return r;
+	setup = setup_size(img);
 	kernel_len = len - setup;
 	/* The kernel decompresses in place and needs init_size bytes from its
 	 * load address; make sure that much RAM exists. */

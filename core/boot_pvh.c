@@ -57,31 +57,37 @@ static bool find_pvh_note(const uint8_t *seg, uint64_t size, uint64_t *entry)
 	return false;
 }
 
-int boot_pvh_load(struct guest_ram *ram, const uint8_t *img, size_t len,
-		  struct boot_result *out, const char **why)
+static int check_elf_header(const uint8_t *img, size_t len, Elf64_Ehdr *eh,
+			    const char **why)
 {
-	Elf64_Ehdr eh;
-	uint64_t entry = 0, end = 0;
-	bool have_entry = false;
-
-	if (len < sizeof(eh)) {
+	if (len < sizeof(*eh)) {
 		*why = "truncated ELF header";
 		return -EINVAL;
 	}
-	memcpy(&eh, img, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64) {
+	memcpy(eh, img, sizeof(*eh));
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64) {
 		*why = "not a little-endian x86-64 ELF64 image";
 		return -EINVAL;
 	}
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
-	    !range_ok(len, eh.e_phoff,
-		      (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr))) {
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
+	    !range_ok(len, eh->e_phoff,
+		      (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr))) {
 		*why = "bad ELF program headers";
 		return -EINVAL;
 	}
-	/* Find the entry first, so a non-PVH ELF leaves RAM untouched. */
-	for (unsigned i = 0; i < eh.e_phnum && !have_entry; i++) {
+	return 0;
+}
+
+int boot_pvh_find_entry(const uint8_t *img, size_t len, uint64_t *entry,
+			const char **why)
+{
+	Elf64_Ehdr eh;
+	int r = check_elf_header(img, len, &eh, why);
+
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 
 		memcpy(&ph, img + eh.e_phoff + i * sizeof(ph), sizeof(ph));
@@ -91,14 +97,25 @@ int boot_pvh_load(struct guest_ram *ram, const uint8_t *img, size_t len,
 			*why = "ELF note segment outside the file";
 			return -EINVAL;
 		}
-		have_entry =
-			find_pvh_note(img + ph.p_offset, ph.p_filesz, &entry);
+		if (find_pvh_note(img + ph.p_offset, ph.p_filesz, entry))
+			return 0;
 	}
-	if (!have_entry) {
-		*why = "ELF image has no PVH entry note (XEN_ELFNOTE_PHYS32_"
-		       "ENTRY); modvmm boots ELF kernels only through PVH";
-		return -EINVAL;
-	}
+	*why = "ELF image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); "
+	       "modvmm boots ELF kernels only through PVH";
+	return -EINVAL;
+}
+
+int boot_pvh_load(struct guest_ram *ram, const uint8_t *img, size_t len,
+		  struct boot_result *out, const char **why)
+{
+	Elf64_Ehdr eh;
+	uint64_t entry = 0, end = 0;
+	int r = boot_pvh_find_entry(img, len, &entry, why);
+
+	/* The entry is checked first so a non-PVH ELF leaves RAM untouched. */
+	if (r < 0)
+		return r;
+	memcpy(&eh, img, sizeof(eh));
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		uint8_t *dst;

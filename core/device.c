@@ -55,9 +55,11 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 				cfg->options ? cfg->options : "", &dev->state);
 	dev->in_create = false;
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: device %s: %s",
+		snprintf(err->msg, sizeof(err->msg), "%s: device %s: %s%s%s%s",
 			 cfg->origin ? cfg->origin : "--device", dev->name,
-			 dev->fail_msg[0] ? dev->fail_msg : strerror(-r));
+			 dev->fail_msg[0] ? dev->fail_msg : strerror(-r),
+			 dev->host_err[0] ? " (" : "", dev->host_err,
+			 dev->host_err[0] ? ")" : "");
 		opts_strings_free(&dev->strings);
 		free(dev->so_path);
 		free(dev);

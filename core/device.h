@@ -26,6 +26,7 @@ struct mvm_dev {
 	pthread_mutex_t lock;
 	struct opts_strings strings;
 	char fail_msg[400];
+	char host_err[160]; /* why a host call failed during create */
 	struct log_ratelimit rl;
 	uint32_t gsis; /* bit n: this device claimed GSI n */
 	bool in_create;

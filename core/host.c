@@ -72,11 +72,13 @@ static int claim_on_bus(mvm_dev *dev, struct bus *bus, uint64_t base,
 	if (!ops)
 		return -EINVAL;
 	e = bus_add(bus, &r, &conflict);
+	/* Kept for the one error line device_create prints if the plugin
+	 * gives up because of it. */
 	if (e == -EBUSY)
-		log_error(dev->name,
-			  "%s range 0x%llx-0x%llx is already claimed by %s",
-			  bus->name, (unsigned long long)base,
-			  (unsigned long long)(base + len - 1), conflict);
+		snprintf(dev->host_err, sizeof(dev->host_err),
+			 "%s range 0x%llx-0x%llx is already claimed by %s",
+			 bus->name, (unsigned long long)base,
+			 (unsigned long long)(base + len - 1), conflict);
 	return e;
 }
 
@@ -147,8 +149,8 @@ static int host_claim_irq(mvm_dev *dev, int gsi)
 	} else if (gsi > LAYOUT_GSI_LAST || (GSI_RESERVED & (1u << gsi))) {
 		return -EINVAL;
 	} else if (vm->gsi_used & (1u << gsi)) {
-		log_error(dev->name, "interrupt line %d is already claimed",
-			  gsi);
+		snprintf(dev->host_err, sizeof(dev->host_err),
+			 "interrupt line %d is already claimed", gsi);
 		return -EBUSY;
 	}
 	vm->gsi_used |= 1u << gsi;

@@ -172,7 +172,8 @@ static void teardown(struct run_state *st)
 /* Everything up to the point where the guest could run. Returns 0, or an
  * exit status after printing the one error line. */
 static int build(struct run_state *st, const struct machine_cfg *cfg,
-		 const char *exe_dir, struct acpi_blob *blob)
+		 const char *exe_dir, struct boot_image *bi,
+		 struct acpi_blob *blob)
 {
 	struct vm *vm = &st->vm;
 	struct cfg_error err = {{0}};
@@ -199,6 +200,8 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	if (!cfg->kernel)
 		return user_error("no kernel: give --kernel or 'kernel:' in "
 				  "the machine file");
+	if (boot_image_open(cfg->kernel, cfg->initramfs, bi, &err) < 0)
+		return user_error("%s", err.msg);
 
 	r = kvm_vm_create(vm, why, sizeof(why));
 	if (r < 0)
@@ -218,8 +221,8 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	r = kvm_vm_map_ram(vm, why, sizeof(why));
 	if (r < 0)
 		return vmm_error("%s", why);
-	r = boot_load(&vm->ram, cfg->kernel, cfg->initramfs, cfg->cmdline,
-		      &boot, &err);
+	r = boot_load(&vm->ram, bi, cfg->initramfs, cfg->cmdline, &boot,
+		      &err);
 	if (r < 0)
 		return user_error("%s", err.msg);
 	vm->entry = boot.entry;
@@ -252,6 +255,7 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 {
 	struct run_state st;
 	struct acpi_blob blob = {0};
+	struct boot_image bi = {0};
 	struct cfg_error err = {{0}};
 	sigset_t stop_sigs;
 	int status;
@@ -275,7 +279,9 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	status = build(&st, cfg, exe_dir, &blob);
+	status = build(&st, cfg, exe_dir, &bi, &blob);
+	/* The kernel is in guest RAM now (or never will be). */
+	boot_image_close(&bi);
 	if (status)
 		goto out;
 

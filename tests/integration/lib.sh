@@ -1,0 +1,66 @@
+# Shared helpers for the integration tests: run modvmm, capture its output,
+# and fail with a clear message.
+BUILD=${2:?build dir}
+SRC=${3:?source dir}
+MODVMM="$BUILD/modvmm"
+KIT="$BUILD/guestkit/kit.elf"
+PLUGINS="$BUILD/plugins"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/modvmm-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$WORK"/out "$WORK"/err; do
+		[ -s "$f" ] && { echo "--- ${f##*/}:" >&2; tail -n 40 "$f" >&2; }
+	done
+	exit 1
+}
+
+need_kvm() {
+	if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo "SKIPPED: /dev/kvm is missing or not accessible on this host;" \
+			"this test needs real KVM and did NOT run" >&2
+		exit 77
+	fi
+}
+
+# run_vmm ARGS...: runs modvmm with a 60 s bound, stdout/stderr to files,
+# exit status in $rc.
+run_vmm() {
+	set +e
+	timeout -k 5 60 "$MODVMM" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+	rc=$?
+	set -e
+}
+
+expect_rc() {
+	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
+}
+
+expect_out() {
+	grep -qF -- "$1" "$WORK/out" || fail "console output lacks '$1'"
+}
+
+# The kit's verdict: at least one PASS, no FAIL, and the closing line.
+expect_kit_pass() {
+	grep -q '^PASS ' "$WORK/out" || fail "no PASS line from the kit"
+	if grep -q '^FAIL' "$WORK/out"; then
+		fail "the kit reported a failure"
+	fi
+	grep -q '^kit: done, [0-9]* passed, 0 failed' "$WORK/out" ||
+		fail "no 'kit: done, N passed, 0 failed' line"
+}
+
+kit_machine() {
+	# kit_machine MEM CPUS CMDLINE [extra device options]
+	cat >"$WORK/m.yaml" <<YAML
+kernel: $KIT
+memory: $1
+cpus: $2
+cmdline: "$3"
+plugin-path: [$PLUGINS]
+devices:
+  - plugin: uart16550
+    options: "input=off${4:+,$4}"
+YAML
+}
