@@ -49,6 +49,8 @@
 #define FADT_F_HW_REDUCED_ACPI (1u << 20)
 #define IAPC_VGA_NOT_PRESENT (1u << 2)
 #define IAPC_MSI_NOT_SUPPORTED (1u << 3)
+/* No CMOS RTC is emulated: tell the guest not to poke ports 0x70/0x71. */
+#define IAPC_CMOS_RTC_NOT_PRESENT (1u << 5)
 
 #define GAS_SYSTEM_IO 1
 #define GAS_ACCESS_BYTE 1
@@ -149,8 +151,9 @@ static void build_fadt(uint8_t *t, uint64_t dsdt_gpa)
 {
 	sdt_header(t, "FACP", FADT_LEN, FADT_REVISION);
 	put32(t + FADT_DSDT, dsdt_gpa < LAYOUT_4G ? (uint32_t)dsdt_gpa : 0);
-	put16(t + FADT_IAPC_BOOT_ARCH,
-	      IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED);
+	put16(t + FADT_IAPC_BOOT_ARCH, IAPC_VGA_NOT_PRESENT |
+					       IAPC_MSI_NOT_SUPPORTED |
+					       IAPC_CMOS_RTC_NOT_PRESENT);
 	put32(t + FADT_FLAGS, FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP);
 	gas_io8(t + FADT_RESET_REG, LAYOUT_ACPI_RESET_PORT);
 	t[FADT_RESET_VALUE] = LAYOUT_ACPI_RESET_VALUE;

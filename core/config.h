@@ -19,9 +19,9 @@ struct device_cfg {
 
 struct machine_cfg {
 	char *config_path; /* the machine file, or NULL */
-	char *kernel;      /* absolute or cwd-relative; file-relative resolved */
-	char *initramfs;   /* NULL for none */
-	char *cmdline;     /* NULL for none */
+	char *kernel;    /* absolute or cwd-relative; file-relative resolved */
+	char *initramfs; /* NULL for none */
+	char *cmdline;   /* NULL for none */
 	uint64_t mem_size; /* bytes; 0 = default (512 MiB) */
 	bool mem_shared;   /* memfd-backed RAM (for later discard tests) */
 	bool mem_hugepages;
@@ -42,6 +42,19 @@ struct cfg_error {
 	char msg[512];
 };
 
+/* Zero `cfg` and set the defaults that are not zero (log level: warn). */
+void machine_cfg_init(struct machine_cfg *cfg);
+/* Free every string and array in `cfg` and zero it. */
 void machine_cfg_free(struct machine_cfg *cfg);
+
+/* Replace *dst with a copy of `src` (NULL clears it). 0 or -ENOMEM. */
+int machine_cfg_set_str(char **dst, const char *src);
+/* Append a device; `options` NULL means "". 0 or -ENOMEM. */
+int machine_cfg_add_device(struct machine_cfg *cfg, const char *plugin,
+			   const char *options, const char *origin);
+/* Insert a plugin directory at `index` (n_plugin_dirs appends): command-line
+ * dirs go before the machine file's. 0, -ENOMEM or -EINVAL. */
+int machine_cfg_insert_plugin_dir(struct machine_cfg *cfg, size_t index,
+				  const char *dir);
 
 #endif
