@@ -275,4 +275,6 @@ const struct mvm_host core_host = {
 	.cancel_timer = host_cancel_timer,
 	.request_exit = host_request_exit,
 	.dev_name = host_dev_name,
+	.virtio = NULL, /* virtio-mmio transport: core/virtio_*.c */
+	.api = NULL,    /* control socket: core/api_*.c */
 };

@@ -50,6 +50,11 @@ extern "C" {
 /** Opaque handle for one device instance; owned by the core. */
 typedef struct mvm_dev mvm_dev;
 
+/* Service sub-tables, each defined in its own header and carrying its own
+ * size field: modvmm/virtio.h and modvmm/api.h. */
+struct mvm_virtio_host;
+struct mvm_api_host;
+
 /** Log levels, most severe first. */
 enum mvm_log_level {
 	MVM_LOG_ERROR = 0,
@@ -176,6 +181,13 @@ struct mvm_host {
 	void (*request_exit)(mvm_dev *dev, int status);
 	/** The device's instance name (e.g. "uart16550" or "balloon1"). */
 	const char *(*dev_name)(mvm_dev *dev);
+
+	/** The virtio-mmio transport and virtqueues (modvmm/virtio.h), or
+	 *  NULL if this core has none. */
+	const struct mvm_virtio_host *virtio;
+	/** Control-socket commands and events (modvmm/api.h), or NULL if this
+	 *  core has none. */
+	const struct mvm_api_host *api;
 };
 
 /**
