@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages modvmm needs to build and test, if missing.
-# Usage: scripts/deps.sh [--bench]   (--bench adds QEMU for bench/)
+# Usage: scripts/deps.sh [--bench]   (--bench adds hyperfine and gnuplot)
 set -euo pipefail
 
 pkgs=(cmake make gcc pkg-config binutils python3 libyaml-dev libfdt-dev
+	qemu-system-x86
 	libcmocka-dev acpica-tools device-tree-compiler busybox-static lz4
 	clang libclang-rt-14-dev clang-format cpio)
-[ "${1:-}" = "--bench" ] && pkgs+=(qemu-system-x86 hyperfine)
+[ "${1:-}" = "--bench" ] && pkgs+=(hyperfine gnuplot-nox)
 
 missing=()
 for p in "${pkgs[@]}"; do

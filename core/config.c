@@ -1,0 +1,104 @@
+/*
+ * Ownership of a machine_cfg: every string in it is heap-allocated and owned
+ * by the struct, so the machine file loader and the CLI can overwrite any
+ * value in any order and main frees everything once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <modvmm/plugin.h>
+
+#include "config.h"
+
+void machine_cfg_init(struct machine_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = MVM_LOG_WARN;
+}
+
+void machine_cfg_free(struct machine_cfg *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->config_path);
+	free(cfg->kernel);
+	free(cfg->initramfs);
+	free(cfg->cmdline);
+	for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
+		free(cfg->plugin_dirs[i]);
+	free(cfg->plugin_dirs);
+	free(cfg->api_socket);
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		free(cfg->devices[i].plugin);
+		free(cfg->devices[i].options);
+		free(cfg->devices[i].origin);
+	}
+	free(cfg->devices);
+	free(cfg->dump_acpi);
+	free(cfg->dump_dtb);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int machine_cfg_set_str(char **dst, const char *src)
+{
+	char *copy = NULL;
+
+	if (src) {
+		copy = strdup(src);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+int machine_cfg_add_device(struct machine_cfg *cfg, const char *plugin,
+			   const char *options, const char *origin)
+{
+	struct device_cfg d = {
+		.plugin = strdup(plugin),
+		.options = strdup(options ? options : ""),
+		.origin = strdup(origin ? origin : ""),
+	};
+	struct device_cfg *v;
+
+	if (!d.plugin || !d.options || !d.origin)
+		goto nomem;
+	v = realloc(cfg->devices, (cfg->n_devices + 1) * sizeof(*v));
+	if (!v)
+		goto nomem;
+	cfg->devices = v;
+	cfg->devices[cfg->n_devices++] = d;
+	return 0;
+nomem:
+	free(d.plugin);
+	free(d.options);
+	free(d.origin);
+	return -ENOMEM;
+}
+
+int machine_cfg_insert_plugin_dir(struct machine_cfg *cfg, size_t index,
+				  const char *dir)
+{
+	char *copy;
+	char **v;
+
+	if (index > cfg->n_plugin_dirs)
+		return -EINVAL;
+	copy = strdup(dir);
+	if (!copy)
+		return -ENOMEM;
+	v = realloc(cfg->plugin_dirs, (cfg->n_plugin_dirs + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return -ENOMEM;
+	}
+	memmove(v + index + 1, v + index,
+		(cfg->n_plugin_dirs - index) * sizeof(*v));
+	v[index] = copy;
+	cfg->plugin_dirs = v;
+	cfg->n_plugin_dirs++;
+	return 0;
+}

@@ -1,0 +1,761 @@
+/*
+ * uart16550: the console. A 16550A UART at an ISA port (COM1, 0x3f8/IRQ 4,
+ * by default) behaving the way Linux's 8250 driver probes and drives it,
+ * with its output going to stdout (or file=PATH) and its input read from
+ * stdin.
+ *
+ * Modelled on QEMU's hw/char/serial.c and kvmtool's hw/serial.c:
+ *  - Transmission is instant: THR is always empty, so LSR always has THRE
+ *    and TEMT, and the THR-empty interrupt (THRI) is re-armed by every THR
+ *    write. Like QEMU, a THR write first clears THRI and updates the line,
+ *    then re-arms it, so an edge-triggered guest sees a fresh edge per byte.
+ *  - The interrupt line follows "IIR has something pending" and is not
+ *    gated by MCR.OUT2, as in QEMU and kvmtool. Linux sets OUT2 anyway, and
+ *    guests that poll never enable IER, so gating would only break guests.
+ *  - 16-byte RX FIFO. The FIFO's character-timeout interrupt is reported
+ *    at once whenever data sits below the trigger level (input comes from
+ *    the host in bursts, so there is nothing to wait for); the guest sees
+ *    IIR=0x0C exactly as after a real timeout.
+ *  - No modem: outside loopback MSR reads DCD, DSR and CTS asserted. In
+ *    loopback (Linux's autoconfig probes it) MSR mirrors MCR and THR loops
+ *    back into the RX FIFO instead of reaching the output.
+ *
+ * Console keys on stdin (as QEMU -nographic): Ctrl-A x quits the VM with
+ * status 0, Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A h prints this help; any
+ * other Ctrl-A sequence is dropped. When stdin is a terminal, `start` puts
+ * it in raw mode with ISIG off, so Ctrl-C reaches the guest; `destroy`
+ * restores it, and an atexit() handler restores it too if the process
+ * exits without destroying the device (plugins are never dlclosed, so the
+ * handler stays valid). A kill by signal cannot be caught here.
+ *
+ * Threads: port accesses on vCPU threads, the stdin callback on the
+ * event-loop thread, always under the core's per-device lock, so the state
+ * below needs no lock of its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <modvmm/plugin.h>
+
+/* Register offsets. */
+#define REG_RBR_THR 0 /* DLL with DLAB */
+#define REG_IER 1     /* DLM with DLAB */
+#define REG_IIR_FCR 2
+#define REG_LCR 3
+#define REG_MCR 4
+#define REG_LSR 5
+#define REG_MSR 6
+#define REG_SCR 7
+#define UART_NPORTS 8
+
+#define IER_RDI 0x01
+#define IER_THRI 0x02
+#define IER_RLSI 0x04
+#define IER_MSI 0x08
+
+#define IIR_NO_INT 0x01
+#define IIR_MSI 0x00
+#define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IIR_RLSI 0x06
+#define IIR_CTI 0x0c
+#define IIR_FIFO_ON 0xc0
+
+#define FCR_FE 0x01
+#define FCR_CLEAR_RX 0x02
+#define FCR_CLEAR_TX 0x04
+#define FCR_STORED 0xc9 /* FE, DMA mode, trigger level */
+
+#define LCR_DLAB 0x80
+
+#define MCR_DTR 0x01
+#define MCR_RTS 0x02
+#define MCR_OUT1 0x04
+#define MCR_OUT2 0x08
+#define MCR_LOOP 0x10
+
+#define LSR_DR 0x01
+#define LSR_OE 0x02
+#define LSR_ERRORS 0x1e /* OE, PE, FE, BI: cleared by reading LSR */
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+
+#define MSR_DCTS 0x01
+#define MSR_DDSR 0x02
+#define MSR_TERI 0x04
+#define MSR_DDCD 0x08
+#define MSR_CTS 0x10
+#define MSR_DSR 0x20
+#define MSR_RI 0x40
+#define MSR_DCD 0x80
+
+#define RX_FIFO_SIZE 16
+#define CTRL_A 0x01
+
+struct uart_opts {
+	uint64_t port;
+	uint64_t irq;
+	const char *file;
+	bool input;
+};
+
+static const struct mvm_option uart_options[] = {
+	{.key = "port",
+	 .type = MVM_OPT_U64,
+	 .offset = offsetof(struct uart_opts, port),
+	 .defval = "0x3f8",
+	 .help = "first of the 8 I/O ports",
+	 .min = 0,
+	 .max = 0x10000 - UART_NPORTS},
+	{.key = "irq",
+	 .type = MVM_OPT_U64,
+	 .offset = offsetof(struct uart_opts, irq),
+	 .defval = "4",
+	 .help = "interrupt line (GSI)",
+	 .min = 0,
+	 .max = 23},
+	MVM_OPTION("file", MVM_OPT_STR, struct uart_opts, file, NULL, false,
+		   "write output to this file (created or truncated) instead "
+		   "of stdout"),
+	MVM_OPTION("input", MVM_OPT_BOOL, struct uart_opts, input, "on", false,
+		   "read console input from stdin (Ctrl-A x quits)"),
+	MVM_OPTION_END,
+};
+
+struct uart {
+	mvm_dev *dev;
+	const struct mvm_host *host;
+	struct uart_opts opts;
+	int gsi;
+	int out_fd;
+	bool own_out_fd;
+	bool out_error_logged;
+
+	uint8_t ier, lcr, mcr, fcr, scr;
+	uint8_t lsr_errors; /* LSR_ERRORS bits latched until LSR is read */
+	uint8_t msr_deltas; /* MSR low nibble, cleared by reading MSR */
+	uint16_t divisor;
+	bool thr_ipending;
+	uint8_t rbr; /* last byte received, returned again on an empty read */
+	uint8_t rx[RX_FIFO_SIZE];
+	unsigned rx_head, rx_count;
+	bool irq_level;
+
+	bool in_enabled;  /* input=on and stdin usable */
+	bool in_watching; /* stdin registered with the event loop */
+	bool in_eof;      /* stdin ended or failed: never watch again */
+	bool in_escape;   /* the previous input byte was Ctrl-A */
+};
+
+/* ---- terminal ---- */
+
+static struct termios saved_termios;
+static bool termios_saved;
+static bool atexit_registered;
+
+static void restore_terminal(void)
+{
+	if (termios_saved) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+		termios_saved = false;
+	}
+}
+
+/* Raw mode as QEMU's stdio chardev sets it with signal=off: bytes go to the
+ * guest unmodified and Ctrl-C is the guest's, but output post-processing
+ * stays on so host-side messages still start at column 0. */
+static void make_terminal_raw(struct uart *s)
+{
+	struct termios t;
+
+	if (termios_saved || tcgetattr(STDIN_FILENO, &t))
+		return;
+	saved_termios = t;
+	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR |
+				 IGNCR | ICRNL | IXON);
+	t.c_oflag |= OPOST;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN | ISIG);
+	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+	t.c_cflag |= CS8;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (!atexit_registered && atexit(restore_terminal) == 0)
+		atexit_registered = true;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t)) {
+		s->host->log(s->dev, MVM_LOG_WARN,
+			     "cannot put the terminal in raw mode: %s",
+			     strerror(errno));
+		return;
+	}
+	termios_saved = true;
+}
+
+/* ---- output ---- */
+
+static void out_write(struct uart *s, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(s->out_fd, p, len);
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* Someone made our stdout non-blocking: wait, as a
+			 * blocking write would. */
+			struct pollfd pfd = {.fd = s->out_fd,
+					     .events = POLLOUT};
+
+			poll(&pfd, 1, -1);
+			continue;
+		}
+		if (!s->out_error_logged) {
+			s->host->log(s->dev, MVM_LOG_WARN,
+				     "console output lost: %s",
+				     n < 0 ? strerror(errno) : "short write");
+			s->out_error_logged = true;
+		}
+		return;
+	}
+}
+
+/* ---- interrupt state ---- */
+
+static unsigned rx_capacity(const struct uart *s)
+{
+	/* Without FIFOs the 16550 is a 16450 with a one-byte RBR. */
+	return (s->fcr & FCR_FE) ? RX_FIFO_SIZE : 1;
+}
+
+static unsigned rx_trigger(const struct uart *s)
+{
+	static const unsigned level[4] = {1, 4, 8, 14};
+
+	return level[s->fcr >> 6];
+}
+
+/* The IIR interrupt id, highest priority first (16550 datasheet table). */
+static uint8_t pending_id(const struct uart *s)
+{
+	if ((s->ier & IER_RLSI) && (s->lsr_errors & LSR_ERRORS))
+		return IIR_RLSI;
+	if ((s->ier & IER_RDI) && s->rx_count) {
+		if ((s->fcr & FCR_FE) && s->rx_count < rx_trigger(s))
+			return IIR_CTI;
+		return IIR_RDI;
+	}
+	if ((s->ier & IER_THRI) && s->thr_ipending)
+		return IIR_THRI;
+	if ((s->ier & IER_MSI) && (s->msr_deltas & 0x0f))
+		return IIR_MSI;
+	return IIR_NO_INT;
+}
+
+static void update_irq(struct uart *s)
+{
+	bool level = pending_id(s) != IIR_NO_INT;
+	int rc;
+
+	if (level == s->irq_level)
+		return;
+	rc = s->host->set_irq(s->dev, (uint32_t)s->gsi, level);
+	if (rc)
+		s->host->log_guest(s->dev, "set_irq(%d, %d): %s", s->gsi, level,
+				   strerror(-rc));
+	s->irq_level = level;
+}
+
+/* ---- input ---- */
+
+static void stdin_ready(void *opaque, int fd, uint32_t events);
+
+/* Watch stdin exactly when the guest can take more bytes: a full FIFO
+ * leaves them in the host pipe or tty, which is the back-pressure a real
+ * line gives with flow control, instead of dropping them. */
+static void update_input_watch(struct uart *s)
+{
+	bool want = s->in_enabled && !s->in_eof && !(s->mcr & MCR_LOOP) &&
+		    s->rx_count < rx_capacity(s);
+	int rc;
+
+	if (want == s->in_watching)
+		return;
+	if (want) {
+		rc = s->host->add_fd(s->dev, STDIN_FILENO, EPOLLIN, stdin_ready,
+				     s);
+		if (rc) {
+			s->host->log(s->dev, MVM_LOG_WARN,
+				     "cannot watch stdin, console input "
+				     "stops: %s",
+				     strerror(-rc));
+			s->in_eof = true;
+			return;
+		}
+	} else {
+		s->host->remove_fd(s->dev, STDIN_FILENO);
+	}
+	s->in_watching = want;
+}
+
+static void rx_push(struct uart *s, uint8_t c)
+{
+	if (s->rx_count == rx_capacity(s)) {
+		s->lsr_errors |= LSR_OE;
+		/* A 16450 overwrites RBR; a 16550 FIFO keeps its contents
+		 * and loses the new character. */
+		if (!(s->fcr & FCR_FE))
+			s->rx[s->rx_head] = c;
+		return;
+	}
+	s->rx[(s->rx_head + s->rx_count) % RX_FIFO_SIZE] = c;
+	s->rx_count++;
+}
+
+static void rx_clear(struct uart *s)
+{
+	s->rx_head = 0;
+	s->rx_count = 0;
+}
+
+static void print_keys_help(void)
+{
+	fprintf(stderr, "\nC-a x    exit the VM\n"
+			"C-a C-a  send C-a\n"
+			"C-a h    this help\n");
+}
+
+/* Returns false once the bytes after this one must not be delivered. */
+static bool input_byte(struct uart *s, uint8_t c)
+{
+	if (!s->in_escape) {
+		if (c == CTRL_A)
+			s->in_escape = true;
+		else
+			rx_push(s, c);
+		return true;
+	}
+	s->in_escape = false;
+	switch (c) {
+	case CTRL_A:
+		rx_push(s, c);
+		break;
+	case 'x':
+	case 'X':
+		s->host->request_exit(s->dev, 0);
+		s->in_eof = true;
+		return false;
+	case 'h':
+	case 'H':
+	case '?':
+		print_keys_help();
+		break;
+	}
+	return true;
+}
+
+static void stdin_ready(void *opaque, int fd, uint32_t events)
+{
+	struct uart *s = opaque;
+	uint8_t buf[RX_FIFO_SIZE];
+	size_t room = rx_capacity(s) - s->rx_count;
+	ssize_t n;
+
+	(void)events;
+	if (room) {
+		n = read(fd, buf, room);
+		if (n > 0) {
+			for (ssize_t i = 0; i < n; i++)
+				if (!input_byte(s, buf[i]))
+					break;
+		} else if (n == 0) {
+			s->in_eof = true;
+		} else if (errno != EINTR && errno != EAGAIN) {
+			s->host->log(s->dev, MVM_LOG_WARN,
+				     "reading stdin: %s; console input stops",
+				     strerror(errno));
+			s->in_eof = true;
+		}
+	}
+	update_irq(s);
+	update_input_watch(s);
+}
+
+/* ---- registers ---- */
+
+/* What the modem inputs read as: no modem outside loopback means carrier,
+ * DSR and CTS asserted (as QEMU); in loopback, the outputs wired back. */
+static uint8_t msr_inputs(const struct uart *s)
+{
+	uint8_t m = s->mcr;
+
+	if (!(m & MCR_LOOP))
+		return MSR_DCD | MSR_DSR | MSR_CTS;
+	return (uint8_t)(((m & MCR_DTR) ? MSR_DSR : 0) |
+			 ((m & MCR_RTS) ? MSR_CTS : 0) |
+			 ((m & MCR_OUT1) ? MSR_RI : 0) |
+			 ((m & MCR_OUT2) ? MSR_DCD : 0));
+}
+
+static void write_mcr(struct uart *s, uint8_t v)
+{
+	uint8_t before = msr_inputs(s), after, changed;
+
+	s->mcr = v & 0x1f;
+	after = msr_inputs(s);
+	changed = before ^ after;
+	if (changed & MSR_CTS)
+		s->msr_deltas |= MSR_DCTS;
+	if (changed & MSR_DSR)
+		s->msr_deltas |= MSR_DDSR;
+	if ((before & MSR_RI) && !(after & MSR_RI))
+		s->msr_deltas |= MSR_TERI; /* trailing edge only */
+	if (changed & MSR_DCD)
+		s->msr_deltas |= MSR_DDCD;
+}
+
+static void write_ier(struct uart *s, uint8_t v)
+{
+	uint8_t changed = (s->ier ^ v) & 0x0f;
+
+	s->ier = v & 0x0f;
+	/* Enabling THRI with THR empty raises it even if an IIR read had
+	 * cleared it: Linux's UART_BUG_THRE probe (and Windows) rely on it. */
+	if (changed & IER_THRI)
+		s->thr_ipending = (s->ier & IER_THRI) != 0;
+}
+
+static void write_fcr(struct uart *s, uint8_t v)
+{
+	/* Switching the FIFOs on or off empties them (datasheet). */
+	if ((v ^ s->fcr) & FCR_FE)
+		v |= FCR_CLEAR_RX | FCR_CLEAR_TX;
+	if (v & FCR_CLEAR_RX)
+		rx_clear(s);
+	s->fcr = v & FCR_STORED;
+}
+
+static void write_thr(struct uart *s, uint8_t c)
+{
+	s->thr_ipending = false;
+	update_irq(s);
+	if (s->mcr & MCR_LOOP)
+		rx_push(s, c);
+	else
+		out_write(s, &c, 1);
+	/* Sent at once: THR is empty again. */
+	s->thr_ipending = true;
+}
+
+static uint8_t read_rbr(struct uart *s)
+{
+	if (s->rx_count) {
+		s->rbr = s->rx[s->rx_head];
+		s->rx_head = (s->rx_head + 1) % RX_FIFO_SIZE;
+		s->rx_count--;
+	}
+	return s->rbr;
+}
+
+static uint8_t read_iir(struct uart *s)
+{
+	uint8_t id = pending_id(s);
+
+	/* Reading IIR while it reports THRI is what acknowledges THRI. */
+	if (id == IIR_THRI)
+		s->thr_ipending = false;
+	return id | ((s->fcr & FCR_FE) ? IIR_FIFO_ON : 0);
+}
+
+static uint8_t read_lsr(struct uart *s)
+{
+	uint8_t v = LSR_THRE | LSR_TEMT | s->lsr_errors;
+
+	if (s->rx_count)
+		v |= LSR_DR;
+	s->lsr_errors = 0;
+	return v;
+}
+
+static uint8_t read_msr(struct uart *s)
+{
+	uint8_t v = msr_inputs(s) | s->msr_deltas;
+
+	s->msr_deltas = 0;
+	return v;
+}
+
+static uint8_t reg_read(struct uart *s, unsigned reg)
+{
+	bool dlab = s->lcr & LCR_DLAB;
+
+	switch (reg) {
+	case REG_RBR_THR:
+		return dlab ? (uint8_t)s->divisor : read_rbr(s);
+	case REG_IER:
+		return dlab ? (uint8_t)(s->divisor >> 8) : s->ier;
+	case REG_IIR_FCR:
+		return read_iir(s);
+	case REG_LCR:
+		return s->lcr;
+	case REG_MCR:
+		return s->mcr;
+	case REG_LSR:
+		return read_lsr(s);
+	case REG_MSR:
+		return read_msr(s);
+	default:
+		return s->scr;
+	}
+}
+
+static void reg_write(struct uart *s, unsigned reg, uint8_t v)
+{
+	bool dlab = s->lcr & LCR_DLAB;
+
+	switch (reg) {
+	case REG_RBR_THR:
+		if (dlab)
+			s->divisor = (uint16_t)((s->divisor & 0xff00) | v);
+		else
+			write_thr(s, v);
+		break;
+	case REG_IER:
+		if (dlab)
+			s->divisor = (uint16_t)((s->divisor & 0x00ff) | v << 8);
+		else
+			write_ier(s, v);
+		break;
+	case REG_IIR_FCR:
+		write_fcr(s, v);
+		break;
+	case REG_LCR:
+		s->lcr = v;
+		break;
+	case REG_MCR:
+		write_mcr(s, v);
+		break;
+	case REG_SCR:
+		s->scr = v;
+		break;
+	default:
+		/* LSR and MSR writes are factory-test only: ignored. */
+		break;
+	}
+}
+
+/* Wider accesses act as consecutive byte accesses, as QEMU splits them for
+ * this byte-wide device. */
+static uint64_t uart_read(void *opaque, uint64_t offset, unsigned len)
+{
+	struct uart *s = opaque;
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < len && offset + i < UART_NPORTS; i++)
+		v |= (uint64_t)reg_read(s, (unsigned)(offset + i)) << (8 * i);
+	update_irq(s);
+	update_input_watch(s);
+	return v;
+}
+
+static void uart_write(void *opaque, uint64_t offset, unsigned len,
+		       uint64_t value)
+{
+	struct uart *s = opaque;
+
+	for (unsigned i = 0; i < len && offset + i < UART_NPORTS; i++)
+		reg_write(s, (unsigned)(offset + i),
+			  (uint8_t)(value >> (8 * i)));
+	update_irq(s);
+	update_input_watch(s);
+}
+
+static const struct mvm_io_ops uart_io_ops = {
+	.read = uart_read,
+	.write = uart_write,
+};
+
+/* ---- life cycle ---- */
+
+static void uart_free(struct uart *s)
+{
+	if (s->in_watching)
+		s->host->remove_fd(s->dev, STDIN_FILENO);
+	if (s->own_out_fd)
+		close(s->out_fd);
+	free(s);
+}
+
+/* Input only when stdin is open for reading; a VMM started with stdin
+ * closed or write-only simply has no console input. */
+static bool stdin_readable(void)
+{
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+
+	return fl >= 0 && (fl & O_ACCMODE) != O_WRONLY;
+}
+
+static int uart_setup_input(struct uart *s)
+{
+	int rc;
+
+	if (!s->opts.input)
+		return 0;
+	if (!stdin_readable()) {
+		s->host->log(s->dev, MVM_LOG_INFO,
+			     "stdin is not readable: no console input");
+		return 0;
+	}
+	s->in_enabled = true;
+	rc = s->host->add_fd(s->dev, STDIN_FILENO, EPOLLIN, stdin_ready, s);
+	if (rc == -EPERM) {
+		/* epoll refuses regular files and /dev/null: a VMM run as
+		 * `modvmm ... </dev/null` is normal in scripts and CI. */
+		s->host->log(s->dev, MVM_LOG_INFO,
+			     "stdin cannot be polled (a regular file or "
+			     "/dev/null): no console input");
+		s->in_enabled = false;
+		return 0;
+	}
+	if (rc) {
+		s->host->fail(s->dev,
+			      "input=on: cannot watch stdin: %s (is another "
+			      "console reading it? use input=off)",
+			      strerror(-rc));
+		return rc;
+	}
+	s->in_watching = true;
+	return 0;
+}
+
+static int uart_create(mvm_dev *dev, const struct mvm_host *host,
+		       const char *options, void **state)
+{
+	struct uart *s;
+	struct mvm_dsdt_device dd;
+	int rc;
+
+	if (host->size <
+	    offsetof(struct mvm_host, dev_name) + sizeof(host->dev_name)) {
+		host->fail(dev, "host table too old (size %u)", host->size);
+		return -ENOTSUP;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		host->fail(dev, "out of memory");
+		return -ENOMEM;
+	}
+	s->dev = dev;
+	s->host = host;
+	s->out_fd = STDOUT_FILENO;
+	/* Reset state as QEMU's serial_reset leaves it (MCR=OUT2), with 8N1
+	 * at 9600 baud latched so a guest that never programs the divisor
+	 * reads a sane one. */
+	s->lcr = 0x03;
+	s->divisor = 12;
+	s->mcr = MCR_OUT2;
+
+	rc = host->parse_options(dev, uart_options, options, &s->opts);
+	if (rc)
+		goto err; /* the host has recorded the reason */
+
+	if (s->opts.file) {
+		s->out_fd =
+			open(s->opts.file,
+			     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (s->out_fd < 0) {
+			rc = -errno;
+			host->fail(dev, "file=%s: %s", s->opts.file,
+				   strerror(errno));
+			goto err;
+		}
+		s->own_out_fd = true;
+	}
+
+	rc = host->claim_pio(dev, (uint16_t)s->opts.port, UART_NPORTS,
+			     &uart_io_ops, s);
+	if (rc) {
+		host->fail(dev,
+			   "port=0x%llx: cannot claim ports 0x%llx-0x%llx: %s",
+			   (unsigned long long)s->opts.port,
+			   (unsigned long long)s->opts.port,
+			   (unsigned long long)s->opts.port + UART_NPORTS - 1,
+			   strerror(-rc));
+		goto err;
+	}
+
+	rc = host->claim_irq(dev, (int)s->opts.irq);
+	if (rc < 0) {
+		host->fail(dev, "irq=%llu: cannot claim the interrupt: %s",
+			   (unsigned long long)s->opts.irq, strerror(-rc));
+		goto err;
+	}
+	s->gsi = rc;
+
+	dd = (struct mvm_dsdt_device){
+		.hid = "PNP0501",
+		/* Ports are exclusive, so the base is a unique _UID. */
+		.uid = (uint32_t)s->opts.port,
+		.io_base = (uint16_t)s->opts.port,
+		.io_size = UART_NPORTS,
+		.gsi = s->gsi,
+		.level_triggered = false,
+	};
+	rc = host->dsdt_add_device(dev, &dd);
+	if (rc) {
+		host->fail(dev, "cannot add the DSDT entry: %s", strerror(-rc));
+		goto err;
+	}
+
+	rc = uart_setup_input(s);
+	if (rc)
+		goto err;
+
+	*state = s;
+	return 0;
+err:
+	/* The core drops a failed device's port and irq claims with it. */
+	uart_free(s);
+	return rc;
+}
+
+static int uart_start(void *state)
+{
+	struct uart *s = state;
+
+	if (s->in_enabled && isatty(STDIN_FILENO))
+		make_terminal_raw(s);
+	return 0;
+}
+
+static void uart_destroy(void *state)
+{
+	struct uart *s = state;
+
+	if (s->in_enabled)
+		restore_terminal();
+	uart_free(s);
+}
+
+MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
+	MVM_PLUGIN_HEADER,
+	.name = "uart16550",
+	.version = "1.0",
+	.description = "16550A UART console on stdin/stdout (COM1 by default)",
+	.options = uart_options,
+	.create = uart_create,
+	.start = uart_start,
+	.destroy = uart_destroy,
+};

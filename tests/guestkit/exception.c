@@ -1,0 +1,52 @@
+/*
+ * A CPU exception in a kit program is a test failure, not a silent triple
+ * fault: print the vector and RIP as a FAIL line and power off. The IDT is
+ * filled at boot (32 gates, a few hundred instructions); its gates need the
+ * handler address split into three fields, which the assembler cannot do
+ * with relocatable symbols.
+ */
+#include "kit.h"
+
+struct idt_gate {
+	uint16_t off0;
+	uint16_t sel;
+	uint8_t ist;
+	uint8_t type;
+	uint16_t off1;
+	uint32_t off2;
+	uint32_t zero;
+} __attribute__((packed));
+
+extern const uint64_t kit_isr_table[32];
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+
+void kit_exceptions_init(void)
+{
+	for (unsigned i = 0; i < 32; i++) {
+		uint64_t h = kit_isr_table[i];
+		idt[i] = (struct idt_gate){
+			(uint16_t)h,         0x08, 0, 0x8e, (uint16_t)(h >> 16),
+			(uint32_t)(h >> 32), 0};
+	}
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} desc = {sizeof(idt) - 1, (uintptr_t)idt};
+	__asm__ volatile("lidt %0" ::"m"(desc));
+}
+
+void kit_exception(const uint64_t *frame);
+void kit_exception(const uint64_t *frame)
+{
+	static bool nested;
+	if (nested) /* faulted while reporting or powering off */
+		kit_halt_forever();
+	nested = true;
+	uint64_t cr2;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	kit_check(false, "kit",
+		  "exception %lu at rip 0x%lx, error 0x%lx, cr2 0x%lx",
+		  frame[0], frame[2], frame[1], cr2);
+	kit_done();
+	kit_poweroff();
+}
