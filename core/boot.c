@@ -177,10 +177,11 @@ int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 		return r;
 	}
 	if (cmdline && strlen(cmdline) > cmdline_max) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "command line is %zu bytes, the kernel accepts at most "
-			 "%zu",
-			 strlen(cmdline), cmdline_max);
+		snprintf(
+			err->msg, sizeof(err->msg),
+			"command line is %zu bytes, the kernel accepts at most "
+			"%zu",
+			strlen(cmdline), cmdline_max);
 		return -EINVAL;
 	}
 	if (cmdline && *cmdline &&
@@ -190,8 +191,8 @@ int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 		return -EFAULT;
 	}
 	if (initramfs) {
-		r = load_initrd(ram, initramfs, out->kernel_end, initrd_max,
-				&x, err);
+		r = load_initrd(ram, initramfs, out->kernel_end, initrd_max, &x,
+				err);
 		if (r < 0)
 			return r;
 	}

@@ -124,8 +124,8 @@ static int add_entry(struct evloop *loop, const struct entry *tmpl,
 	return slot;
 }
 
-int evloop_add_fd(struct evloop *loop, int fd, uint32_t events,
-		  evloop_fd_cb cb, void *opaque, pthread_mutex_t *lock)
+int evloop_add_fd(struct evloop *loop, int fd, uint32_t events, evloop_fd_cb cb,
+		  void *opaque, pthread_mutex_t *lock)
 {
 	struct entry e = {
 		.fd = fd, .fd_cb = cb, .opaque = opaque, .lock = lock};
@@ -167,9 +167,8 @@ static void ns_to_timespec(uint64_t ns, struct timespec *ts)
 	ts->tv_nsec = (long)(ns % 1000000000ULL);
 }
 
-int evloop_add_timer(struct evloop *loop, uint64_t first_ns,
-		     uint64_t period_ns, evloop_timer_cb cb, void *opaque,
-		     pthread_mutex_t *lock)
+int evloop_add_timer(struct evloop *loop, uint64_t first_ns, uint64_t period_ns,
+		     evloop_timer_cb cb, void *opaque, pthread_mutex_t *lock)
 {
 	struct itimerspec its = {0};
 	struct entry e = {.is_timer = true,

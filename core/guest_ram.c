@@ -106,8 +106,8 @@ void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
-int guest_ram_write(const struct guest_ram *ram, uint64_t gpa,
-		    const void *src, uint64_t len)
+int guest_ram_write(const struct guest_ram *ram, uint64_t gpa, const void *src,
+		    uint64_t len)
 {
 	void *p;
 

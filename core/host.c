@@ -220,8 +220,7 @@ static void *host_guest_mem(mvm_dev *dev, uint64_t gpa, uint64_t len)
 static int host_add_fd(mvm_dev *dev, int fd, uint32_t events, mvm_fd_cb cb,
 		       void *opaque)
 {
-	return evloop_add_fd(dev->vm->loop, fd, events, cb, opaque,
-			     &dev->lock);
+	return evloop_add_fd(dev->vm->loop, fd, events, cb, opaque, &dev->lock);
 }
 
 static int host_remove_fd(mvm_dev *dev, int fd)

@@ -102,12 +102,13 @@ int kvm_vm_map_ram(struct vm *vm, char *why, size_t whylen)
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0) {
 			int r = -errno;
 
-			snprintf(why, whylen,
-				 "KVM_SET_USER_MEMORY_REGION(0x%llx, %llu MiB): "
-				 "%s",
-				 (unsigned long long)rr->gpa,
-				 (unsigned long long)(rr->size >> 20),
-				 strerror(errno));
+			snprintf(
+				why, whylen,
+				"KVM_SET_USER_MEMORY_REGION(0x%llx, %llu MiB): "
+				"%s",
+				(unsigned long long)rr->gpa,
+				(unsigned long long)(rr->size >> 20),
+				strerror(errno));
 			return r;
 		}
 	}

@@ -8,8 +8,7 @@
 static enum mvm_log_level current_level = MVM_LOG_WARN;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const level_names[] = {"error", "warning", "info",
-					  "debug"};
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 void log_set_level(enum mvm_log_level level)
 {
@@ -29,8 +28,8 @@ uint64_t log_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void log_vmsg(enum mvm_log_level level, const char *component,
-	      const char *fmt, va_list ap)
+void log_vmsg(enum mvm_log_level level, const char *component, const char *fmt,
+	      va_list ap)
 {
 	if (level > current_level)
 		return;

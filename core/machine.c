@@ -31,7 +31,8 @@ struct run_state {
 	int sigfd;
 };
 
-static int user_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int user_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 static int user_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -44,7 +45,8 @@ static int user_error(const char *fmt, ...)
 	return VM_EXIT_USER_ERROR;
 }
 
-static int vmm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int vmm_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 static int vmm_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -214,15 +216,13 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	r = guest_ram_alloc(&vm->ram, mem, cfg->mem_shared, cfg->mem_hugepages,
 			    &mwhy);
 	if (r < 0)
-		return (r == -EINVAL)
-			       ? user_error("memory: %s", mwhy)
-			       : vmm_error("memory: %s: %s", mwhy,
-					   strerror(-r));
+		return (r == -EINVAL) ? user_error("memory: %s", mwhy)
+				      : vmm_error("memory: %s: %s", mwhy,
+						  strerror(-r));
 	r = kvm_vm_map_ram(vm, why, sizeof(why));
 	if (r < 0)
 		return vmm_error("%s", why);
-	r = boot_load(&vm->ram, bi, cfg->initramfs, cfg->cmdline, &boot,
-		      &err);
+	r = boot_load(&vm->ram, bi, cfg->initramfs, cfg->cmdline, &boot, &err);
 	if (r < 0)
 		return user_error("%s", err.msg);
 	vm->entry = boot.entry;
@@ -288,7 +288,8 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	if (cfg->dump_acpi || cfg->dump_dtb) {
 		int r = 0;
 
-		if (cfg->dump_acpi && (r = acpi_dump(&blob, cfg->dump_acpi)) < 0)
+		if (cfg->dump_acpi &&
+		    (r = acpi_dump(&blob, cfg->dump_acpi)) < 0)
 			status = user_error("--dump-acpi %s: %s",
 					    cfg->dump_acpi, strerror(-r));
 		else if (cfg->dump_dtb &&
@@ -351,7 +352,8 @@ int machine_device_help(const struct machine_cfg *cfg, const char *exe_dir)
 		return user_error("--device %s: %s", d->plugin, why);
 	printf("%s %s (plugin ABI %u.%u, %s)\n  %s\n", desc->name,
 	       desc->version ? desc->version : "", desc->abi_major,
-	       desc->abi_minor, path, desc->description ? desc->description : "");
+	       desc->abi_minor, path,
+	       desc->description ? desc->description : "");
 	if (desc->options) {
 		printf("options (--device %s,key=value,...):\n", desc->name);
 		opts_print_help(stdout, desc->options);

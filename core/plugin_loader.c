@@ -12,7 +12,7 @@
 
 /* The smallest descriptor an ABI 1.x plugin can have: everything up to and
  * including `destroy`. */
-#define PLUGIN_DESC_MIN_SIZE                                                  \
+#define PLUGIN_DESC_MIN_SIZE                                                   \
 	(offsetof(struct mvm_plugin, destroy) + sizeof(void (*)(void *)))
 
 size_t plugin_search_dirs(const struct machine_cfg *cfg, const char *exe_dir,
@@ -30,8 +30,8 @@ size_t plugin_search_dirs(const struct machine_cfg *cfg, const char *exe_dir,
 			dirs[n++] = storage;
 			char *second = storage + a + 1;
 			size_t left = storage_len - (size_t)a - 1;
-			int b = snprintf(second, left, "%s/../lib/modvmm/plugins",
-					 exe_dir);
+			int b = snprintf(second, left,
+					 "%s/../lib/modvmm/plugins", exe_dir);
 
 			if (b > 0 && (size_t)b < left)
 				dirs[n++] = second;
@@ -69,8 +69,9 @@ int plugin_check_abi(const struct mvm_plugin *desc, char *why, size_t whylen)
 		return -EPROTO;
 	}
 	if (!desc->name || !desc->create) {
-		snprintf(why, whylen, "descriptor has no name or no create "
-				      "hook");
+		snprintf(why, whylen,
+			 "descriptor has no name or no create "
+			 "hook");
 		return -EPROTO;
 	}
 	return 0;
@@ -89,9 +90,8 @@ static int open_path(const char *path, void **handle,
 	}
 	d = dlsym(h, MVM_PLUGIN_SYMBOL);
 	if (!d) {
-		snprintf(why, whylen,
-			 "%s: no '%s' symbol: not a modvmm plugin", path,
-			 MVM_PLUGIN_SYMBOL);
+		snprintf(why, whylen, "%s: no '%s' symbol: not a modvmm plugin",
+			 path, MVM_PLUGIN_SYMBOL);
 		dlclose(h);
 		return -ENOENT;
 	}

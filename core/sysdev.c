@@ -28,8 +28,9 @@ static void acpi_write(void *opaque, uint64_t offset, unsigned len,
 			vm_request_exit(vm, VM_EXIT_POWEROFF,
 					"guest powered off");
 		else
-			log_warn("acpi", "guest asked for sleep type %u; only "
-					 "S5 (power off) is supported",
+			log_warn("acpi",
+				 "guest asked for sleep type %u; only "
+				 "S5 (power off) is supported",
 				 (unsigned)SLP_TYP(value));
 	} else if (port == LAYOUT_ACPI_RESET_PORT &&
 		   (value & 0xff) == LAYOUT_ACPI_RESET_VALUE) {

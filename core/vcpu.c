@@ -58,8 +58,8 @@ static void seg_from_gdt(struct kvm_segment *s, uint16_t sel)
  * command line mapped 1:1. */
 static int write_page_tables(struct vm *vm)
 {
-	uint64_t *pml4 = guest_ram_ptr(&vm->ram, LAYOUT_PAGE_TABLES_ADDR,
-				       0x6000);
+	uint64_t *pml4 =
+		guest_ram_ptr(&vm->ram, LAYOUT_PAGE_TABLES_ADDR, 0x6000);
 
 	if (!pml4)
 		return -EFAULT;

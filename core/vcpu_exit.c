@@ -66,7 +66,8 @@ static int read_insn_bytes(struct vcpu *v, uint64_t rip, uint8_t *buf)
 	if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
 		return 0;
 	for (int n = 16; n > 0; n--) {
-		p = guest_ram_ptr(&v->vm->ram, tr.physical_address, (uint64_t)n);
+		p = guest_ram_ptr(&v->vm->ram, tr.physical_address,
+				  (uint64_t)n);
 		if (p) {
 			memcpy(buf, p, (size_t)n);
 			return n;

@@ -58,12 +58,17 @@ struct mvm_option {
 };
 
 /** Convenience initialiser for a table entry. */
-#define MVM_OPTION(k, t, strct, field, def, req, hlp)                         \
-	{ .key = (k), .type = (t), .offset = offsetof(strct, field),          \
-	  .defval = (def), .required = (req), .help = (hlp) }
+#define MVM_OPTION(k, t, strct, field, def, req, hlp)                          \
+	{                                                                      \
+		.key = (k), .type = (t), .offset = offsetof(strct, field),     \
+		.defval = (def), .required = (req), .help = (hlp)              \
+	}
 
 /** Table terminator. */
-#define MVM_OPTION_END { .key = NULL }
+#define MVM_OPTION_END                                                         \
+	{                                                                      \
+		.key = NULL                                                    \
+	}
 
 #ifdef __cplusplus
 }

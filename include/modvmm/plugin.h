@@ -227,8 +227,8 @@ struct mvm_plugin {
 };
 
 /** First members of every descriptor: ABI version and struct size. */
-#define MVM_PLUGIN_HEADER                                                     \
-	.abi_major = MVM_ABI_MAJOR, .abi_minor = MVM_ABI_MINOR,               \
+#define MVM_PLUGIN_HEADER                                                      \
+	.abi_major = MVM_ABI_MAJOR, .abi_minor = MVM_ABI_MINOR,                \
 	.size = sizeof(struct mvm_plugin)
 
 #ifdef __cplusplus
