@@ -35,10 +35,22 @@ void kit_exceptions_init(void)
 	__asm__ volatile("lidt %0" ::"m"(desc));
 }
 
+volatile unsigned kit_breakpoints_allowed;
+volatile unsigned kit_breakpoints_seen;
+volatile uint64_t kit_breakpoint_rip;
+
 void kit_exception(const uint64_t *frame);
 void kit_exception(const uint64_t *frame)
 {
 	static bool nested;
+
+	/* #BP is a trap: the saved RIP already points past the int3. */
+	if (frame[0] == 3 && kit_breakpoints_allowed) {
+		kit_breakpoints_allowed--;
+		kit_breakpoints_seen++;
+		kit_breakpoint_rip = frame[2];
+		return;
+	}
 	if (nested) /* faulted while reporting or powering off */
 		kit_halt_forever();
 	nested = true;

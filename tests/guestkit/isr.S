@@ -23,13 +23,36 @@ isr_\n:
 	STUB 24,0; STUB 25,0; STUB 26,0; STUB 27,0; STUB 28,0; STUB 29,1
 	STUB 30,1; STUB 31,0
 
+/* kit_exception returns only for exceptions a program asked to survive
+ * (kit_expect_breakpoint): then the interrupted code resumes via iretq. */
 isr_common:
-	mov	%rsp, %rdi		/* [vector, error, rip, cs, rflags, rsp, ss] */
+	push	%rbp
+	mov	%rsp, %rbp
+	push	%rax
+	push	%rcx
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	lea	8(%rbp), %rdi		/* [vector, error, rip, cs, rflags, rsp, ss] */
 	and	$-16, %rsp
 	call	kit_exception
-1:	cli
-	hlt
-	jmp	1b
+	lea	-72(%rbp), %rsp
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%rcx
+	pop	%rax
+	pop	%rbp
+	add	$16, %rsp		/* vector and error code */
+	iretq
 
 	.section .rodata
 	.p2align 3

@@ -138,6 +138,11 @@ struct kit_program {
 };
 extern const struct kit_program kit_prog_hello, kit_prog_memmap, kit_prog_cpus,
 	kit_prog_acpi, kit_prog_devices, kit_prog_console, kit_prog_poweroff,
-	kit_prog_idle;
+	kit_prog_idle, kit_prog_int3, kit_prog_badinsn;
+
+/* Set by a program before a deliberate int3; exception.c counts it and
+ * resumes instead of failing. */
+extern volatile unsigned kit_breakpoints_allowed, kit_breakpoints_seen;
+extern volatile uint64_t kit_breakpoint_rip;
 
 #endif
