@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -228,6 +229,23 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen)
 	return r;
 }
 
+/* Parks the calling vCPU thread while a pause is requested. A kick
+ * (vcpus_kick_all) wakes it when the VM is ending. */
+static void park_if_paused(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->pause_requested && !vm_exit_requested(vm)) {
+		vm->vcpus_parked++;
+		pthread_cond_broadcast(&vm->pause_cond);
+		while (vm->pause_requested && !vm_exit_requested(vm))
+			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+		vm->vcpus_parked--;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -240,6 +258,9 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (!vm_exit_requested(v->vm)) {
+		park_if_paused(v);
+		if (vm_exit_requested(v->vm))
+			break;
 		int r = ioctl(v->fd, KVM_RUN, 0);
 
 		if (r < 0) {
@@ -277,10 +298,64 @@ int vcpus_start(struct vm *vm)
 	return 0;
 }
 
+static unsigned started_count(struct vm *vm)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
+		n += vm->vcpus[i].started;
+	return n;
+}
+
+int vcpus_pause(struct vm *vm)
+{
+	struct timespec deadline;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+	/* The flag is set before the kick, so a vCPU either sees it at the
+	 * top of its loop or is thrown out of KVM_RUN by the kick. */
+	vcpus_kick_all(vm);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (r == 0 && vm->vcpus_parked < started_count(vm) &&
+	       !vm_exit_requested(vm))
+		r = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock,
+					   &deadline);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return r ? -r : 0;
+}
+
+void vcpus_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vcpus_paused(struct vm *vm)
+{
+	bool r;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	r = vm->pause_requested;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return r;
+}
+
 void vcpus_kick_all(struct vm *vm)
 {
 	if (!vm->vcpus)
 		return;
+	/* Parked vCPUs wait on the condition, not in KVM_RUN: wake them so
+	 * they see an exit request. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 

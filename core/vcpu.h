@@ -27,6 +27,13 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen);
 int vcpus_start(struct vm *vm);
 /* Forces every running vCPU out of KVM_RUN (vm_request_exit calls it). */
 void vcpus_kick_all(struct vm *vm);
+/* Stops every vCPU outside KVM_RUN and waits (up to 5 s) until they are
+ * all parked: no guest code runs until vcpus_resume. 0, or -ETIMEDOUT
+ * (still pausing: a vCPU is stuck in a device callback). Any thread but a
+ * vCPU's. */
+int vcpus_pause(struct vm *vm);
+void vcpus_resume(struct vm *vm);
+bool vcpus_paused(struct vm *vm);
 /* Joins the threads and closes the fds. */
 void vcpus_destroy(struct vm *vm);
 

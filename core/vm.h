@@ -24,6 +24,7 @@
 
 struct vcpu;
 struct mvm_dev;
+struct api;
 
 /* A device node the core emits into the DSDT (and the DTB). */
 struct dsdt_record {
@@ -58,11 +59,25 @@ struct vm {
 	bool entry_pvh; /* true: 32-bit PVH entry; false: 64-bit Linux */
 	uint64_t boot_info_gpa;
 
+	/* Control API (api_server.h); NULL until built. */
+	struct api *api;
+	uint64_t start_ns; /* log_now_ns() when the vCPUs started */
+
+	/* Pause/resume (vcpus_pause): vCPU threads wait on pause_cond while
+	 * pause_requested; vcpus_parked counts those waiting. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	unsigned vcpus_parked;
+
 	pthread_mutex_t exit_lock;
 	pthread_cond_t exit_cond;
 	bool exit_requested;
 	int exit_status;
 	char exit_reason[160];
+	/* QMP SHUTDOWN "reason" when not the guest's own ("host-signal",
+	 * "host-qmp-quit"); NULL: derived from exit_status. */
+	const char *exit_cause;
 };
 
 /* First call wins: records the status and reason, kicks every vCPU out of
