@@ -12,8 +12,14 @@
 
 int ram_discard_init(struct ram_discard *rd, struct guest_ram *ram)
 {
+	struct e820_entry all[16];
+	int n = layout_e820(ram->size, all, 16);
+
 	memset(rd, 0, sizeof(*rd));
 	rd->ram = ram;
+	for (int i = 0; i < n && rd->nusable < 8; i++)
+		if (all[i].type == E820_RAM)
+			rd->usable[rd->nusable++] = all[i];
 	if (ram->hugepages) {
 		uint64_t pages = ram->size / RAM_DISCARD_PAGE;
 
@@ -89,6 +95,20 @@ static int discard_huge(struct ram_discard *rd, uint64_t off, uint64_t len)
 	return 0;
 }
 
+static bool in_usable_ram(const struct ram_discard *rd, uint64_t gpa,
+			  uint64_t len)
+{
+	uint64_t end;
+
+	if (__builtin_add_overflow(gpa, len, &end))
+		return false;
+	for (int i = 0; i < rd->nusable; i++)
+		if (gpa >= rd->usable[i].addr &&
+		    end <= rd->usable[i].addr + rd->usable[i].size)
+			return true;
+	return false;
+}
+
 int ram_discard_range(struct ram_discard *rd, uint64_t gpa, uint64_t len)
 {
 	uint8_t *host;
@@ -96,6 +116,8 @@ int ram_discard_range(struct ram_discard *rd, uint64_t gpa, uint64_t len)
 	rd->stats.calls++;
 	if (len == 0 || (gpa | len) & (RAM_DISCARD_PAGE - 1))
 		return -EINVAL;
+	if (!in_usable_ram(rd, gpa, len))
+		return -EFAULT;
 	host = guest_ram_ptr(rd->ram, gpa, len);
 	if (!host)
 		return -EFAULT;

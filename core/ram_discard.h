@@ -26,6 +26,10 @@ struct ram_discard_stats {
 
 struct ram_discard {
 	struct guest_ram *ram;
+	/* The e820 RAM ranges: only these may be discarded, never the
+	 * reserved low memory holding ACPI tables and boot structures. */
+	struct e820_entry usable[8];
+	int nusable;
 	uint64_t *huge_bits; /* one bit per 4 KiB page, hugepage RAM only */
 	struct ram_discard_stats stats;
 };
@@ -35,8 +39,8 @@ void ram_discard_free(struct ram_discard *rd);
 
 /*
  * Discards guest-physical [gpa, gpa+len). The range must be 4 KiB aligned
- * and lie inside one RAM region (-EINVAL / -EFAULT otherwise: nothing is
- * touched). Returns 0 or -errno from the syscall.
+ * and lie inside one e820 RAM range (-EINVAL / -EFAULT otherwise: nothing
+ * is touched). Returns 0 or -errno from the syscall.
  */
 int ram_discard_range(struct ram_discard *rd, uint64_t gpa, uint64_t len);
 
