@@ -14,8 +14,10 @@
 #include <sys/ioctl.h>
 
 #include "aml.h"
+#include "api_plugin.h"
 #include "device.h"
 #include "layout.h"
+#include "ram_discard.h"
 
 static void host_log(mvm_dev *dev, enum mvm_log_level level, const char *fmt,
 		     ...)
@@ -186,6 +188,9 @@ static int host_dsdt_add_device(mvm_dev *dev, const struct mvm_dsdt_device *d)
 	if (!recs)
 		return -ENOMEM;
 	vm->dsdt_recs = recs;
+	/* realloc may have moved the records: re-point their hid strings. */
+	for (size_t i = 0; i < vm->ndsdt_recs; i++)
+		recs[i].d.hid = recs[i].hid;
 	rec = &recs[vm->ndsdt_recs];
 	memset(rec, 0, sizeof(*rec));
 	snprintf(rec->name, sizeof(rec->name), "D%03zX", vm->ndsdt_recs);
@@ -215,6 +220,31 @@ static int host_dsdt_add_aml(mvm_dev *dev, const void *aml, size_t len)
 static void *host_guest_mem(mvm_dev *dev, uint64_t gpa, uint64_t len)
 {
 	return guest_ram_ptr(&dev->vm->ram, gpa, len);
+}
+
+static int host_discard(mvm_dev *dev, uint64_t gpa, uint64_t len)
+{
+	struct ram_discard *rd = &dev->vm->discard;
+	int r;
+
+	pthread_mutex_lock(&rd->lock);
+	r = ram_discard_range(rd, gpa, len);
+	pthread_mutex_unlock(&rd->lock);
+	return r;
+}
+
+static void host_discard_reuse(mvm_dev *dev, uint64_t gpa, uint64_t len)
+{
+	struct ram_discard *rd = &dev->vm->discard;
+
+	pthread_mutex_lock(&rd->lock);
+	ram_discard_reuse(rd, gpa, len);
+	pthread_mutex_unlock(&rd->lock);
+}
+
+static uint64_t host_ram_size(mvm_dev *dev)
+{
+	return dev->vm->ram.size;
 }
 
 static int host_add_fd(mvm_dev *dev, int fd, uint32_t events, mvm_fd_cb cb,
@@ -274,6 +304,9 @@ const struct mvm_host core_host = {
 	.cancel_timer = host_cancel_timer,
 	.request_exit = host_request_exit,
 	.dev_name = host_dev_name,
-	.virtio = NULL, /* virtio-mmio transport: core/virtio_*.c */
-	.api = NULL,    /* control socket: core/api_*.c */
+	.virtio = &core_virtio_host, /* core/virtio_*.c, core/virtq.c */
+	.api = &core_api_host,       /* control socket: core/api_*.c */
+	.discard = host_discard,
+	.discard_reuse = host_discard_reuse,
+	.ram_size = host_ram_size,
 };

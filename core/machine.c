@@ -13,6 +13,7 @@
 
 #include "acpi.h"
 #include "aml.h"
+#include "api_server.h"
 #include "boot.h"
 #include "device.h"
 #include "dtb.h"
@@ -75,6 +76,8 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 	(void)events;
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (!vm_exit_requested(vm))
+		vm->exit_cause = "host-signal"; /* QMP SHUTDOWN's reason */
 	vm_request_exit(vm, VM_EXIT_POWEROFF, "stopped by %s",
 			sigabbrev_np((int)si.ssi_signo)
 				? sigabbrev_np((int)si.ssi_signo)
@@ -157,6 +160,9 @@ static void teardown(struct run_state *st)
 	for (size_t i = vm->ndevs; i-- > 0;)
 		device_destroy(vm->devs[i]);
 	free(vm->devs);
+	/* Last replies and events out, socket file gone, on every path. */
+	api_destroy(vm->api);
+	vm->api = NULL;
 	if (vm->loop)
 		evloop_destroy(vm->loop);
 	if (st->sigfd >= 0)
@@ -165,10 +171,13 @@ static void teardown(struct run_state *st)
 	free(vm->raw_aml);
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
+	ram_discard_free(&vm->discard);
 	guest_ram_free(&vm->ram);
 	kvm_vm_close(vm);
 	pthread_mutex_destroy(&vm->exit_lock);
 	pthread_cond_destroy(&vm->exit_cond);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 }
 
 /* Everything up to the point where the guest could run. Returns 0, or an
@@ -219,6 +228,9 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		return (r == -EINVAL) ? user_error("memory: %s", mwhy)
 				      : vmm_error("memory: %s: %s", mwhy,
 						  strerror(-r));
+	r = ram_discard_init(&vm->discard, &vm->ram);
+	if (r < 0)
+		return vmm_error("memory: %s", strerror(-r));
 	r = kvm_vm_map_ram(vm, why, sizeof(why));
 	if (r < 0)
 		return vmm_error("%s", why);
@@ -232,6 +244,10 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	r = evloop_create(&vm->loop);
 	if (r < 0)
 		return vmm_error("event loop: %s", strerror(-r));
+	/* Before the devices: they register their commands in create. */
+	r = api_create(vm, &vm->api);
+	if (r < 0)
+		return vmm_error("control API: %s", strerror(-r));
 	r = sysdev_register(vm);
 	if (r < 0)
 		return vmm_error("core devices: %s", strerror(-r));
@@ -267,6 +283,8 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	st.vm.mmio_next = LAYOUT_DEVICE_MMIO_START;
 	pthread_mutex_init(&st.vm.exit_lock, NULL);
 	pthread_cond_init(&st.vm.exit_cond, NULL);
+	pthread_mutex_init(&st.vm.pause_lock, NULL);
+	pthread_cond_init(&st.vm.pause_cond, NULL);
 	bus_init(&st.vm.pio, "port");
 	bus_init(&st.vm.mmio, "MMIO");
 
@@ -322,10 +340,23 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 			goto out;
 		}
 	}
+	if (cfg->api_socket) {
+		int r = api_listen(st.vm.api, cfg->api_socket, why,
+				   sizeof(why));
+
+		if (r < 0) {
+			status = (r == -ENOMEM || r == -EIO)
+					 ? vmm_error("%s", why)
+					 : user_error("%s", why);
+			goto out;
+		}
+	}
 	log_info("core", "booting %s with %u vCPU(s), %llu MiB", cfg->kernel,
 		 st.vm.ncpus, (unsigned long long)(st.vm.ram.size >> 20));
+	st.vm.start_ns = log_now_ns();
 	if (vcpus_start(&st.vm) == 0 || st.vm.exit_requested) {
 		status = vm_wait_exit(&st.vm);
+		api_vm_ended(st.vm.api);
 		if (status == VM_EXIT_POWEROFF)
 			log_info("core", "%s", st.vm.exit_reason);
 		else if (status == VM_EXIT_GUEST_RESET)

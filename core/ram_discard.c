@@ -16,6 +16,7 @@ int ram_discard_init(struct ram_discard *rd, struct guest_ram *ram)
 	int n = layout_e820(ram->size, all, 16);
 
 	memset(rd, 0, sizeof(*rd));
+	pthread_mutex_init(&rd->lock, NULL);
 	rd->ram = ram;
 	for (int i = 0; i < n && rd->nusable < 8; i++)
 		if (all[i].type == E820_RAM)
@@ -34,6 +35,9 @@ void ram_discard_free(struct ram_discard *rd)
 {
 	free(rd->huge_bits);
 	rd->huge_bits = NULL;
+	if (rd->ram)
+		pthread_mutex_destroy(&rd->lock);
+	rd->ram = NULL;
 }
 
 /* Frees host memory behind [host, host+len) of the mapping. */

@@ -10,6 +10,7 @@
 #ifndef MODVMM_CORE_RAM_DISCARD_H
 #define MODVMM_CORE_RAM_DISCARD_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "guest_ram.h"
@@ -25,6 +26,9 @@ struct ram_discard_stats {
 };
 
 struct ram_discard {
+	/* Discards come from device callbacks of any device: serialise the
+	 * hugepage bookkeeping and the statistics. */
+	pthread_mutex_t lock;
 	struct guest_ram *ram;
 	/* The e820 RAM ranges: only these may be discarded, never the
 	 * reserved low memory holding ACPI tables and boot structures. */

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "evloop.h"
 #include "guest_ram.h"
+#include "ram_discard.h"
 
 /* Exit statuses of the modvmm process (documented in README/docs). */
 #define VM_EXIT_POWEROFF 0
@@ -40,6 +41,7 @@ struct vm {
 	int run_size; /* mmap size of struct kvm_run */
 	unsigned ncpus;
 	struct guest_ram ram;
+	struct ram_discard discard;
 	struct bus pio;
 	struct bus mmio;
 	struct evloop *loop;

@@ -188,6 +188,26 @@ struct mvm_host {
 	/** Control-socket commands and events (modvmm/api.h), or NULL if this
 	 *  core has none. */
 	const struct mvm_api_host *api;
+
+	/**
+	 * Give guest RAM [gpa, gpa+len) back to the host (a balloon's
+	 * inflated or reported pages); the guest reads zeros there next.
+	 * gpa and len must be 4 KiB aligned (-EINVAL) and the range inside
+	 * one e820 RAM range (-EFAULT: never reserved low memory, MMIO or
+	 * outside RAM). With hugepage-backed RAM a 2 MiB host page is freed
+	 * once all its 4 KiB pieces have been discarded. Coalesce pages into
+	 * ranges: each call may be a syscall. Any callback thread.
+	 */
+	int (*discard)(mvm_dev *dev, uint64_t gpa, uint64_t len);
+	/**
+	 * The guest uses [gpa, gpa+len) again (a balloon deflate). Only
+	 * hugepage-backed RAM needs to hear it (pieces of a huge page still
+	 * waiting for their siblings are forgotten); elsewhere a no-op. Any
+	 * callback thread.
+	 */
+	void (*discard_reuse)(mvm_dev *dev, uint64_t gpa, uint64_t len);
+	/** Guest RAM size in bytes (all regions). */
+	uint64_t (*ram_size)(mvm_dev *dev);
 };
 
 /**

@@ -1,0 +1,234 @@
+/*
+ * Control-socket commands and events. Ours: balloon.set (the balloon size,
+ * as in --balloon size=), balloon.info, balloon.stats. QEMU's: `balloon`
+ * (whose value is the logical VM size: RAM minus the balloon) and
+ * `query-balloon`, answered as QEMU does, with QEMU's BALLOON_CHANGE event
+ * whenever the guest's `actual` moves, so QMP tooling written for QEMU's
+ * balloon drives this one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "balloon.h"
+
+static uint64_t actual_bytes(const struct balloon *b)
+{
+	return (uint64_t)b->actual << BALLOON_PAGE_SHIFT;
+}
+
+static uint64_t target_bytes(const struct balloon *b)
+{
+	return (uint64_t)b->num_pages << BALLOON_PAGE_SHIFT;
+}
+
+void balloon_set_target(struct balloon *b, uint64_t bytes)
+{
+	uint32_t pages = (uint32_t)(bytes >> BALLOON_PAGE_SHIFT);
+
+	if (pages == b->num_pages)
+		return;
+	b->num_pages = pages;
+	b->target_set_ns = balloon_now_ns();
+	b->vio->config_changed(b->vdev);
+}
+
+void balloon_actual_changed(struct balloon *b, uint32_t old_actual)
+{
+	char data[128];
+
+	(void)old_actual;
+	if (!b->api)
+		return;
+	/* QEMU's event: the logical VM size the guest now has. */
+	snprintf(data, sizeof(data), "{\"actual\": %" PRIu64 "}",
+		 b->ram_size - actual_bytes(b));
+	b->api->emit_event(b->dev, "BALLOON_CHANGE", data);
+	if (b->actual == b->num_pages) {
+		snprintf(data, sizeof(data),
+			 "{\"target\": %" PRIu64 ", \"actual\": %" PRIu64
+			 ", \"ms\": %" PRIu64 "}",
+			 target_bytes(b), actual_bytes(b),
+			 (balloon_now_ns() - b->target_set_ns) / 1000000);
+		b->api->emit_event(b->dev, "BALLOON_TARGET_REACHED", data);
+	}
+}
+
+static int check_size(struct balloon *b, mvm_api_call *call, uint64_t size)
+{
+	if (size >= b->ram_size) {
+		b->api->error(call, "GenericError",
+			      "balloon size %" PRIu64
+			      " must be smaller than guest RAM (%" PRIu64 ")",
+			      size, b->ram_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cmd_set(void *opaque, mvm_api_call *call)
+{
+	struct balloon *b = opaque;
+	uint64_t size;
+	int r = b->api->arg_size(call, "value", &size);
+
+	if (r == -ENOENT) {
+		b->api->error(call, "GenericError",
+			      "Parameter 'value' is missing");
+		return -EINVAL;
+	}
+	if (r < 0 || (r = check_size(b, call, size)) < 0)
+		return r;
+	balloon_set_target(b, size);
+	return 0;
+}
+
+/* QEMU's `balloon`: value is the VM's logical size (RAM - balloon). */
+static int cmd_qemu_balloon(void *opaque, mvm_api_call *call)
+{
+	struct balloon *b = opaque;
+	uint64_t value;
+	int r = b->api->arg_u64(call, "value", &value);
+
+	if (r == -ENOENT) {
+		b->api->error(call, "GenericError",
+			      "Parameter 'value' is missing");
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	if (value == 0 || value > b->ram_size) {
+		b->api->error(call, "GenericError",
+			      "Parameter 'value' expects a size between 1 and "
+			      "%" PRIu64,
+			      b->ram_size);
+		return -EINVAL;
+	}
+	balloon_set_target(b, b->ram_size - value);
+	return 0;
+}
+
+static int cmd_query_balloon(void *opaque, mvm_api_call *call)
+{
+	struct balloon *b = opaque;
+	char json[64];
+
+	snprintf(json, sizeof(json), "{\"actual\": %" PRIu64 "}",
+		 b->ram_size - actual_bytes(b));
+	return b->api->reply_json(call, json);
+}
+
+static int cmd_info(void *opaque, mvm_api_call *call)
+{
+	struct balloon *b = opaque;
+	const struct balloon_counters *c = &b->count;
+	char json[1024];
+
+	snprintf(json, sizeof(json),
+		 "{\"target\": %" PRIu64 ", \"actual\": %" PRIu64
+		 ", \"ram\": %" PRIu64 ", \"available\": %" PRIu64
+		 ", \"features\": %" PRIu64
+		 ", \"deflate_on_oom\": %s, \"free_page_reporting\": %s"
+		 ", \"stats_interval\": %" PRIu64 ", \"counters\": {"
+		 "\"inflated_pages\": %" PRIu64 ", \"deflated_pages\": %" PRIu64
+		 ", \"reported_bytes\": %" PRIu64
+		 ", \"discard_calls\": %" PRIu64
+		 ", \"discarded_bytes\": %" PRIu64 ", \"bad_pfns\": %" PRIu64
+		 ", \"bad_buffers\": %" PRIu64 ", \"stats_updates\": %" PRIu64
+		 "}}",
+		 target_bytes(b), actual_bytes(b), b->ram_size,
+		 b->ram_size - actual_bytes(b), b->vio->features(b->vdev),
+		 b->opt.deflate_on_oom ? "true" : "false",
+		 b->opt.free_page_reporting ? "true" : "false", b->opt.stats,
+		 c->inflated_pages, c->deflated_pages, c->reported_bytes,
+		 c->discard_calls, c->discarded_bytes, c->bad_pfns,
+		 c->bad_buffers, c->stats_updates);
+	return b->api->reply_json(call, json);
+}
+
+static int cmd_stats(void *opaque, mvm_api_call *call)
+{
+	struct balloon *b = opaque;
+	char json[4096];
+	size_t n = 0;
+
+	if (!b->opt.stats) {
+		b->api->error(call, "GenericError",
+			      "statistics are off: start the balloon with "
+			      "stats=SECONDS");
+		return -EINVAL;
+	}
+	n += (size_t)snprintf(
+		json + n, sizeof(json) - n,
+		"{\"interval\": %" PRIu64 ", \"age_ms\": ", b->opt.stats);
+	if (b->stats_ns)
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "%" PRIu64,
+				      (balloon_now_ns() - b->stats_ns) /
+					      1000000);
+	else
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "null");
+	n += (size_t)snprintf(json + n, sizeof(json) - n, ", \"stats\": {");
+	for (unsigned i = 0; i < b->nstats && n < sizeof(json) - 64; i++) {
+		const char *name = balloon_stat_name(b->stats[i].tag);
+		char num[16];
+
+		if (!name) {
+			snprintf(num, sizeof(num), "tag-%u", b->stats[i].tag);
+			name = num;
+		}
+		n += (size_t)snprintf(json + n, sizeof(json) - n,
+				      "%s\"%s\": %" PRIu64, i ? ", " : "", name,
+				      b->stats[i].value);
+	}
+	snprintf(json + n, sizeof(json) - n, "}}");
+	return b->api->reply_json(call, json);
+}
+
+int balloon_api_register(struct balloon *b)
+{
+	const struct {
+		uint32_t flags;
+		const char *name, *args, *help;
+		int (*handler)(void *, mvm_api_call *);
+	} cmds[] = {
+		{0, "set", "value: size (bytes, or a string with K/M/G/T)",
+		 "set the balloon size: memory taken from the guest", cmd_set},
+		{0, "info", NULL,
+		 "target, actual, memory the guest can use, counters",
+		 cmd_info},
+		{0, "stats", NULL,
+		 "the guest's memory statistics and their age", cmd_stats},
+		{MVM_API_CMD_GLOBAL, "balloon",
+		 "value: int (the VM's logical size in bytes)",
+		 "QEMU's balloon command", cmd_qemu_balloon},
+		{MVM_API_CMD_GLOBAL, "query-balloon", NULL,
+		 "QEMU's query-balloon: the VM's logical size",
+		 cmd_query_balloon},
+	};
+
+	if (!b->api)
+		return 0; /* a core without a control socket: still a balloon */
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		struct mvm_api_command c = {
+			.size = sizeof(c),
+			.flags = cmds[i].flags,
+			.name = cmds[i].name,
+			.args_help = cmds[i].args,
+			.help = cmds[i].help,
+			.handler = cmds[i].handler,
+		};
+		int r = b->api->register_command(b->dev, &c, b);
+
+		/* A second balloon cannot own QEMU's global names; it keeps
+		 * its own "<name>.set". */
+		if (r == -EEXIST && (c.flags & MVM_API_CMD_GLOBAL))
+			continue;
+		if (r < 0) {
+			b->host->fail(b->dev, "cannot register command %s: %s",
+				      c.name, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,117 @@
+/*
+ * The statistics queue (spec 5.5.6.3): the driver posts one buffer of
+ * (u16 tag, u64 value) entries; the device keeps it and gives it back when
+ * it wants fresh numbers, every `stats` seconds. Every tag is kept, known
+ * or not, so a newer guest's statistics still show up (by number).
+ */
+#include <string.h>
+
+#include "balloon.h"
+
+#define STAT_ENTRY_SIZE 10 /* packed: u16 tag, u64 value */
+
+static const char *const stat_names[] = {
+	"swap-in",          "swap-out",     "major-faults",
+	"minor-faults",     "free-memory",  "total-memory",
+	"available-memory", "disk-caches",  "hugetlb-allocations",
+	"hugetlb-failures", "oom-kills",    "alloc-stalls",
+	"async-scans",      "direct-scans", "async-reclaims",
+	"direct-reclaims",
+};
+
+const char *balloon_stat_name(uint16_t tag)
+{
+	return tag < sizeof(stat_names) / sizeof(*stat_names) ? stat_names[tag]
+							      : NULL;
+}
+
+static void store(struct balloon *b, uint16_t tag, uint64_t value)
+{
+	for (unsigned i = 0; i < b->nstats; i++) {
+		if (b->stats[i].tag == tag) {
+			b->stats[i].value = value;
+			return;
+		}
+	}
+	if (b->nstats < BALLOON_STATS_MAX_TAGS)
+		b->stats[b->nstats++] = (struct balloon_stat){tag, value};
+}
+
+void balloon_stats_notify(struct balloon *b, struct mvm_virtq *q)
+{
+	struct mvm_virtq_chain c;
+
+	while (b->vio->pop(q, &c) == 1) {
+		uint8_t e[STAT_ENTRY_SIZE];
+		uint64_t n = c.readable / STAT_ENTRY_SIZE;
+
+		/* A second buffer while one is held: the driver is confused.
+		 * Give the old one back so it is never leaked. */
+		if (b->stats_held) {
+			b->host->log_guest(b->dev, "stats buffer posted twice");
+			b->vio->push(q, &b->stats_chain, 0);
+		}
+		if (n > BALLOON_STATS_MAX_TAGS)
+			n = BALLOON_STATS_MAX_TAGS;
+		for (uint64_t i = 0; i < n; i++) {
+			uint16_t tag;
+			uint64_t val;
+
+			if (b->vio->chain_read(q, &c, i * STAT_ENTRY_SIZE, e,
+					       sizeof(e)) != sizeof(e))
+				break;
+			memcpy(&tag, e, 2);
+			memcpy(&val, e + 2, 8);
+			store(b, tag, val);
+		}
+		if (n) {
+			b->stats_ns = balloon_now_ns();
+			b->count.stats_updates++;
+		}
+		/* Hold the buffer (the chain's segments are not needed any
+		 * more, only its head for the push). */
+		b->stats_chain = c;
+		b->stats_chain.seg = NULL;
+		b->stats_chain.nseg = 0;
+		b->stats_held = true;
+	}
+	b->vio->notify(q);
+}
+
+/* The timer: hand the buffer back, which asks the driver for a refresh. */
+static void stats_tick(void *opaque)
+{
+	struct balloon *b = opaque;
+	uint64_t f = b->vio->features(b->vdev);
+	struct mvm_virtq *q;
+
+	if (!b->stats_held || !(f & (1ULL << BALLOON_F_STATS_VQ)))
+		return;
+	q = b->vio->queue(b->vdev, 2); /* stats is always index 2 */
+	if (!q)
+		return;
+	b->stats_held = false;
+	b->vio->push(q, &b->stats_chain, 0);
+	b->vio->notify(q);
+}
+
+int balloon_stats_start(struct balloon *b)
+{
+	uint64_t period;
+	int id;
+
+	if (!b->opt.stats)
+		return 0;
+	period = b->opt.stats * 1000000000ULL;
+	id = b->host->add_timer(b->dev, period, period, stats_tick, b);
+	if (id < 0)
+		return id;
+	b->stats_timer = id;
+	return 0;
+}
+
+void balloon_stats_reset(struct balloon *b)
+{
+	/* The queue is gone with the reset; the held chain with it. */
+	b->stats_held = false;
+}
