@@ -139,6 +139,7 @@ struct kit_program {
 extern const struct kit_program kit_prog_hello, kit_prog_memmap, kit_prog_cpus,
 	kit_prog_acpi, kit_prog_devices, kit_prog_console, kit_prog_poweroff,
 	kit_prog_idle, kit_prog_int3, kit_prog_badinsn;
+extern const struct kit_program kit_prog_ticker; /* control-API tests */
 
 /* Set by a program before a deliberate int3; exception.c counts it and
  * resumes instead of failing. */

@@ -10,6 +10,7 @@ static const struct kit_program *const programs[] = {
 	&kit_prog_acpi,     &kit_prog_devices, &kit_prog_console,
 	&kit_prog_poweroff, &kit_prog_idle,    &kit_prog_int3,
 	&kit_prog_badinsn,
+	&kit_prog_ticker,
 };
 
 void kit_main(uint32_t start_info_paddr);

@@ -1,0 +1,745 @@
+/*
+ * The virtio-mmio transport and split virtqueues, driven through the
+ * harness with the rng plugin as the device: a well-behaved driver first,
+ * then hostile ones. Each hostile case checks that the process survived
+ * (the test goes on), what the device did (needs-reset status, config
+ * interrupt, nothing used) and that it said why in a guest-rate-limited
+ * log line.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <modvmm/harness.h>
+
+#define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
+#define INDIRECT (1ULL << MVM_VIRTIO_F_INDIRECT_DESC)
+#define EVENT_IDX (1ULL << MVM_VIRTIO_F_EVENT_IDX)
+#define NEEDS_RESET MVM_VIRTIO_STATUS_NEEDS_RESET
+#define REG(x) MVM_VIRTIO_MMIO_##x
+
+struct ctx {
+	struct mvm_harness *h;
+	struct mvm_harness_vq vq;
+	int gsi;
+};
+
+static struct mvm_harness *open_rng(const char *opts)
+{
+	struct mvm_harness *h;
+	char why[512];
+	int r = mvm_harness_open(RNG_PLUGIN_PATH, opts, NULL, &h, why,
+				 sizeof(why));
+
+	if (r < 0)
+		fail_msg("harness open: %s", why);
+	return h;
+}
+
+/* A driver that did everything right up to DRIVER_OK. */
+static void ready(struct ctx *c, const char *opts, uint64_t features)
+{
+	c->h = open_rng(opts);
+	assert_int_equal(mvm_harness_virtio_negotiate(c->h, features, NULL), 0);
+	assert_int_equal(mvm_harness_vq_setup(c->h, &c->vq, 0, 0), 0);
+	assert_int_equal(mvm_harness_virtio_driver_ok(c->h), 0);
+	c->gsi = mvm_harness_virtio_host(c->h)->gsi(mvm_harness_virtio(c->h));
+	mvm_harness_run(c->h);
+	mvm_harness_clear_records(c->h);
+}
+
+static void done(struct ctx *c)
+{
+	assert_int_equal(mvm_harness_close(c->h), 0);
+}
+
+static uint64_t buf(struct ctx *c, uint32_t len)
+{
+	return mvm_harness_alloc(c->h, len, 16);
+}
+
+static void kick_run(struct ctx *c)
+{
+	mvm_harness_vq_kick(c->h, &c->vq);
+	assert_true(mvm_harness_run(c->h) >= 0);
+}
+
+/* What every hostile case must end in. */
+static void expect_needs_reset(struct ctx *c, const char *logged)
+{
+	assert_true(mvm_harness_vread(c->h, REG(STATUS)) & NEEDS_RESET);
+	assert_true(mvm_harness_vread(c->h, REG(INTERRUPT_STATUS)) &
+		    MVM_VIRTIO_INT_CONFIG);
+	assert_int_equal(mvm_harness_irq_edges(c->h, c->gsi), 1);
+	assert_int_equal(mvm_harness_vq_used(c->h, &c->vq, NULL, NULL), 0);
+	if (!mvm_harness_logged(c->h, logged))
+		fail_msg("no log line containing '%s'", logged);
+}
+
+/* Publishes descriptor `head` as written by the test and kicks. */
+static void publish_kick(struct ctx *c, uint16_t head)
+{
+	mvm_harness_vq_publish(c->h, &c->vq, head);
+	kick_run(c);
+}
+
+static void set_desc(struct ctx *c, unsigned i, uint64_t addr, uint32_t len,
+		     uint16_t flags, uint16_t next)
+{
+	*mvm_harness_vq_desc(c->h, &c->vq, i) = (struct mvm_harness_desc){
+		.addr = addr, .len = len, .flags = flags, .next = next};
+}
+
+/* ---- a driver that behaves ---- */
+
+static void test_identity_registers(void **s)
+{
+	struct mvm_harness *h = open_rng("");
+	const struct mvm_dsdt_device *d;
+
+	(void)s;
+	assert_int_equal(mvm_harness_vread(h, REG(MAGIC)),
+			 MVM_VIRTIO_MMIO_MAGIC_VALUE);
+	assert_int_equal(mvm_harness_vread(h, REG(VERSION)), 2);
+	assert_int_equal(mvm_harness_vread(h, REG(DEVICE_ID)), 4);
+	assert_true(mvm_harness_device_features(h) & V1);
+	assert_int_equal(mvm_harness_ndsdt(h), 1);
+	d = mvm_harness_dsdt(h, 0);
+	assert_string_equal(d->hid, "LNRO0005");
+	assert_int_equal(d->mmio_size, 0x1000);
+	assert_true(d->gsi >= 5 && d->gsi <= 23);
+	assert_false(d->level_triggered);
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
+static void test_entropy_fills_writable_buffer(void **s)
+{
+	struct ctx c;
+	uint32_t id, len;
+	uint64_t a;
+	struct mvm_harness_buf b;
+	uint8_t *p;
+	unsigned nonzero = 0;
+
+	(void)s;
+	ready(&c, "", V1);
+	a = buf(&c, 256);
+	b = (struct mvm_harness_buf){a, 256, true};
+	int head = mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	kick_run(&c);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, &id, &len), 1);
+	assert_int_equal(id, (uint32_t)head);
+	assert_int_equal(len, 256);
+	p = mvm_harness_gpa(c.h, a, 256);
+	for (int i = 0; i < 256; i++)
+		nonzero += p[i] != 0;
+	assert_true(nonzero > 200);
+	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 1);
+	assert_int_equal(mvm_harness_vread(c.h, REG(INTERRUPT_STATUS)),
+			 MVM_VIRTIO_INT_USED);
+	mvm_harness_vwrite(c.h, REG(INTERRUPT_ACK), MVM_VIRTIO_INT_USED);
+	assert_int_equal(mvm_harness_vread(c.h, REG(INTERRUPT_STATUS)), 0);
+	done(&c);
+}
+
+static void test_indirect_chain_with_two_segments(void **s)
+{
+	struct ctx c;
+	struct mvm_harness_buf b[2];
+	uint32_t len;
+
+	(void)s;
+	ready(&c, "", V1 | INDIRECT);
+	b[0] = (struct mvm_harness_buf){buf(&c, 100), 100, true};
+	b[1] = (struct mvm_harness_buf){buf(&c, 28), 28, true};
+	mvm_harness_vq_add_indirect(c.h, &c.vq, b, 2);
+	kick_run(&c);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, &len), 1);
+	assert_int_equal(len, 128);
+	done(&c);
+}
+
+static void test_event_idx_suppresses_interrupts(void **s)
+{
+	struct ctx c;
+	struct mvm_harness_buf b;
+
+	(void)s;
+	ready(&c, "", V1 | EVENT_IDX);
+	/* The driver wants an interrupt only after the 3rd used entry. */
+	mvm_harness_vq_set_used_event(c.h, &c.vq, 2);
+	for (int i = 0; i < 2; i++) {
+		b = (struct mvm_harness_buf){buf(&c, 16), 16, true};
+		mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+		kick_run(&c);
+	}
+	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 0);
+	assert_int_equal(mvm_harness_vq_avail_event(c.h, &c.vq), 2);
+	b = (struct mvm_harness_buf){buf(&c, 16), 16, true};
+	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	kick_run(&c);
+	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 1);
+	assert_int_equal(mvm_harness_vq_used_idx(c.h, &c.vq), 3);
+	done(&c);
+}
+
+static void test_no_interrupt_flag_is_honoured(void **s)
+{
+	struct ctx c;
+	struct mvm_harness_buf b;
+
+	(void)s;
+	ready(&c, "", V1);
+	mvm_harness_vq_set_avail_flags(c.h, &c.vq, 1);
+	b = (struct mvm_harness_buf){buf(&c, 16), 16, true};
+	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	kick_run(&c);
+	assert_int_equal(mvm_harness_vq_used_idx(c.h, &c.vq), 1);
+	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 0);
+	done(&c);
+}
+
+static void test_rate_limit_holds_buffers_until_refill(void **s)
+{
+	struct ctx c;
+	struct mvm_harness_buf b;
+	uint32_t len;
+
+	(void)s;
+	ready(&c, "max_bytes_per_sec=1000", V1);
+	for (int i = 0; i < 3; i++) {
+		b = (struct mvm_harness_buf){buf(&c, 800), 800, true};
+		mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	}
+	kick_run(&c);
+	/* A full bucket: 800, then the 200 left; the third waits. */
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, &len), 1);
+	assert_int_equal(len, 800);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, &len), 1);
+	assert_int_equal(len, 200);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 0);
+	assert_int_equal(mvm_harness_ntimers(c.h), 1);
+	mvm_harness_advance(c.h, 100000000ULL);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, &len), 1);
+	assert_int_equal(len, 100);
+	done(&c);
+}
+
+static void test_bad_option_is_refused_with_its_name(void **s)
+{
+	struct mvm_harness *h;
+	char why[512];
+
+	(void)s;
+	assert_int_equal(mvm_harness_open(RNG_PLUGIN_PATH,
+					  "max_bytes_per_sec=lots", NULL, &h,
+					  why, sizeof(why)),
+			 -EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(why, "max_bytes_per_sec"));
+}
+
+/* ---- negotiation and status ---- */
+
+static void test_legacy_driver_is_refused(void **s)
+{
+	struct mvm_harness *h = open_rng("");
+
+	(void)s;
+	assert_int_equal(mvm_harness_virtio_negotiate(h, 0, NULL), -EPROTO);
+	assert_true(mvm_harness_logged(h, "VERSION_1"));
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
+static void test_features_not_offered_are_refused(void **s)
+{
+	struct mvm_harness *h = open_rng("");
+
+	(void)s;
+	mvm_harness_vwrite(h, REG(STATUS), 1);
+	mvm_harness_vwrite(h, REG(STATUS), 3);
+	mvm_harness_vwrite(h, REG(DRIVER_FEATURES_SEL), 1);
+	mvm_harness_vwrite(h, REG(DRIVER_FEATURES), 1 | (1u << 20));
+	mvm_harness_vwrite(h, REG(STATUS), 11);
+	assert_int_equal(mvm_harness_vread(h, REG(STATUS)), 3);
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
+static void test_status_order_is_enforced(void **s)
+{
+	struct mvm_harness *h = open_rng("");
+
+	(void)s;
+	/* DRIVER_OK straight after ACKNOWLEDGE. */
+	mvm_harness_vwrite(h, REG(STATUS), 1);
+	mvm_harness_vwrite(h, REG(STATUS), 1 | 4);
+	assert_int_equal(mvm_harness_vread(h, REG(STATUS)), 1);
+	/* DRIVER without ACKNOWLEDGE after a reset. */
+	mvm_harness_vwrite(h, REG(STATUS), 0);
+	mvm_harness_vwrite(h, REG(STATUS), 2);
+	assert_int_equal(mvm_harness_vread(h, REG(STATUS)), 0);
+	assert_true(mvm_harness_logged(h, "order"));
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
+static void test_writes_in_wrong_status_are_ignored(void **s)
+{
+	struct mvm_harness *h = open_rng("");
+	struct ctx c;
+
+	(void)s;
+	/* Queue registers before FEATURES_OK. */
+	mvm_harness_vwrite(h, REG(QUEUE_SEL), 0);
+	mvm_harness_vwrite(h, REG(QUEUE_DESC_LOW), 0x1000);
+	mvm_harness_vwrite(h, REG(QUEUE_READY), 1);
+	assert_int_equal(mvm_harness_vread(h, REG(QUEUE_READY)), 0);
+	assert_true(mvm_harness_logged(h, "before FEATURES_OK"));
+	assert_int_equal(mvm_harness_close(h), 0);
+
+	/* DriverFeatures after FEATURES_OK, queue layout while ready. */
+	ready(&c, "", V1);
+	mvm_harness_vwrite(c.h, REG(DRIVER_FEATURES_SEL), 0);
+	mvm_harness_vwrite(c.h, REG(DRIVER_FEATURES), 1u << 28);
+	assert_true(mvm_harness_logged(c.h, "DriverFeatures write"));
+	mvm_harness_vwrite(c.h, REG(QUEUE_DESC_LOW), 0xdead000);
+	assert_true(mvm_harness_logged(c.h, "queue is ready"));
+	/* The queue still works on its old rings. */
+	struct mvm_harness_buf b = {buf(&c, 8), 8, true};
+	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	kick_run(&c);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
+	done(&c);
+}
+
+static void test_queue_num_max_is_honoured(void **s)
+{
+	struct mvm_harness *h = open_rng("");
+	struct mvm_harness_vq vq;
+	uint32_t max;
+
+	(void)s;
+	assert_int_equal(mvm_harness_virtio_negotiate(h, V1, NULL), 0);
+	mvm_harness_vwrite(h, REG(QUEUE_SEL), 0);
+	max = mvm_harness_vread(h, REG(QUEUE_NUM_MAX));
+	assert_true(max > 0);
+	assert_int_equal(mvm_harness_vq_setup(h, &vq, 0, (uint16_t)(max * 2)),
+			 -EIO);
+	assert_int_equal(mvm_harness_vq_setup(h, &vq, 0, 3), -EIO);
+	mvm_harness_vwrite(h, REG(QUEUE_SEL), 1);
+	assert_int_equal(mvm_harness_vread(h, REG(QUEUE_NUM_MAX)), 0);
+	assert_int_equal(mvm_harness_vq_setup(h, &vq, 0, (uint16_t)max), 0);
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
+static void test_ring_outside_ram_is_refused(void **s)
+{
+	struct mvm_harness *h = open_rng("");
+
+	(void)s;
+	assert_int_equal(mvm_harness_virtio_negotiate(h, V1, NULL), 0);
+	mvm_harness_vwrite(h, REG(QUEUE_SEL), 0);
+	mvm_harness_vwrite(h, REG(QUEUE_NUM), 16);
+	mvm_harness_vwrite(h, REG(QUEUE_DESC_LOW), 0x3fff000);
+	mvm_harness_vwrite(h, REG(QUEUE_DESC_HIGH), 0);
+	mvm_harness_vwrite(h, REG(QUEUE_DRIVER_LOW), 0xfffffffe);
+	mvm_harness_vwrite(h, REG(QUEUE_DRIVER_HIGH), 0xffffffff);
+	mvm_harness_vwrite(h, REG(QUEUE_DEVICE_LOW), 0x2000);
+	mvm_harness_vwrite(h, REG(QUEUE_READY), 1);
+	assert_int_equal(mvm_harness_vread(h, REG(QUEUE_READY)), 0);
+	assert_true(mvm_harness_logged(h, "not inside guest RAM"));
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
+static void test_bad_register_widths_and_offsets(void **s)
+{
+	struct ctx c;
+	uint64_t v;
+
+	(void)s;
+	ready(&c, "", V1);
+	uint64_t base = mvm_harness_dsdt(c.h, 0)->mmio_base;
+	assert_int_equal(mvm_harness_mmio_read(c.h, base, 1, &v), 0);
+	assert_int_equal(v, 0);
+	mvm_harness_mmio_write(c.h, base + REG(STATUS), 2, 0);
+	mvm_harness_mmio_read(c.h, base + 0x100, 4, &v); /* no config */
+	mvm_harness_mmio_write(c.h, base + 0xffc, 4, 1);
+	mvm_harness_vwrite(c.h, 0x0c, 0x1234); /* read-only VendorID */
+	assert_true(mvm_harness_vread(c.h, REG(STATUS)) &
+		    MVM_VIRTIO_STATUS_DRIVER_OK);
+	assert_true(mvm_harness_logged(c.h, "registers are 32-bit"));
+	done(&c);
+}
+
+/* ---- hostile rings ---- */
+
+static void test_notify_of_non_ready_queue_does_nothing(void **s)
+{
+	struct mvm_harness *h = open_rng("");
+
+	(void)s;
+	assert_int_equal(mvm_harness_virtio_negotiate(h, V1, NULL), 0);
+	assert_int_equal(mvm_harness_virtio_driver_ok(h), 0);
+	mvm_harness_vwrite(h, REG(QUEUE_NOTIFY), 0);
+	mvm_harness_vwrite(h, REG(QUEUE_NOTIFY), 7);
+	mvm_harness_vwrite(h, REG(QUEUE_NOTIFY), 0xffffffff);
+	assert_true(mvm_harness_run(h) >= 0);
+	assert_true(mvm_harness_logged(h, "not ready"));
+	assert_true(mvm_harness_logged(h, "does not exist"));
+	assert_int_equal(mvm_harness_count(h, MVM_HREC_IRQ), 0);
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
+static void test_descriptor_loop(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	uint64_t a = buf(&c, 16);
+	set_desc(&c, 0, a, 16, MVM_VIRTQ_DESC_F_NEXT | MVM_VIRTQ_DESC_F_WRITE, 1);
+	set_desc(&c, 1, a, 16, MVM_VIRTQ_DESC_F_NEXT | MVM_VIRTQ_DESC_F_WRITE, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "loops");
+	done(&c);
+}
+
+static void test_self_loop_in_indirect_table(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1 | INDIRECT);
+	uint64_t t = buf(&c, 32), a = buf(&c, 16);
+	struct mvm_harness_desc *td = mvm_harness_gpa(c.h, t, 32);
+	td[0] = (struct mvm_harness_desc){a, 16, 3, 1};
+	td[1] = (struct mvm_harness_desc){a, 16, 3, 0};
+	set_desc(&c, 0, t, 32, MVM_VIRTQ_DESC_F_INDIRECT, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "loops");
+	done(&c);
+}
+
+static void test_buffer_outside_ram(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	set_desc(&c, 0, 0x80000000ULL, 64, MVM_VIRTQ_DESC_F_WRITE, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "outside guest RAM");
+	done(&c);
+}
+
+static void test_buffer_straddling_ram_end(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	set_desc(&c, 0, (64ULL << 20) - 8, 16, MVM_VIRTQ_DESC_F_WRITE, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "outside guest RAM");
+	done(&c);
+}
+
+static void test_buffer_length_overflows_address_space(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	set_desc(&c, 0, 0xfffffffffffff000ULL, 0x2000, MVM_VIRTQ_DESC_F_WRITE,
+		 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "outside guest RAM");
+	done(&c);
+}
+
+static void test_indirect_inside_indirect(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1 | INDIRECT);
+	uint64_t t1 = buf(&c, 16), t2 = buf(&c, 16), a = buf(&c, 16);
+	*(struct mvm_harness_desc *)mvm_harness_gpa(c.h, t2, 16) =
+		(struct mvm_harness_desc){a, 16, MVM_VIRTQ_DESC_F_WRITE, 0};
+	*(struct mvm_harness_desc *)mvm_harness_gpa(c.h, t1, 16) =
+		(struct mvm_harness_desc){t2, 16, MVM_VIRTQ_DESC_F_INDIRECT, 0};
+	set_desc(&c, 0, t1, 16, MVM_VIRTQ_DESC_F_INDIRECT, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "inside an indirect");
+	done(&c);
+}
+
+static void test_zero_length_indirect_table(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1 | INDIRECT);
+	set_desc(&c, 0, buf(&c, 16), 0, MVM_VIRTQ_DESC_F_INDIRECT, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "indirect table of 0 bytes");
+	done(&c);
+}
+
+static void test_ragged_indirect_table(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1 | INDIRECT);
+	set_desc(&c, 0, buf(&c, 32), 24, MVM_VIRTQ_DESC_F_INDIRECT, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "indirect table of 24 bytes");
+	done(&c);
+}
+
+static void test_huge_indirect_table(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1 | INDIRECT);
+	/* 1025 entries: one more segment than any chain may have. */
+	set_desc(&c, 0, buf(&c, 16 * 1025), 16 * 1025,
+		 MVM_VIRTQ_DESC_F_INDIRECT, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "indirect table of 16400 bytes");
+	done(&c);
+}
+
+static void test_indirect_table_outside_ram(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1 | INDIRECT);
+	set_desc(&c, 0, 0x100000000ULL, 64, MVM_VIRTQ_DESC_F_INDIRECT, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "outside guest RAM");
+	done(&c);
+}
+
+static void test_indirect_without_feature(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	set_desc(&c, 0, buf(&c, 16), 16, MVM_VIRTQ_DESC_F_INDIRECT, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "without INDIRECT_DESC");
+	done(&c);
+}
+
+static void test_indirect_with_next_flag(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1 | INDIRECT);
+	set_desc(&c, 0, buf(&c, 16), 16,
+		 MVM_VIRTQ_DESC_F_INDIRECT | MVM_VIRTQ_DESC_F_NEXT, 1);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "both INDIRECT and NEXT");
+	done(&c);
+}
+
+static void test_avail_index_jump(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	mvm_harness_vq_set_avail_idx(c.h, &c.vq, (uint16_t)(c.vq.num + 1));
+	kick_run(&c);
+	expect_needs_reset(&c, "avail index jumped");
+	done(&c);
+}
+
+static void test_head_index_out_of_range(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	publish_kick(&c, (uint16_t)(c.vq.num + 5));
+	expect_needs_reset(&c, "head index");
+	done(&c);
+}
+
+static void test_next_index_out_of_range(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	set_desc(&c, 0, buf(&c, 16), 16,
+		 MVM_VIRTQ_DESC_F_WRITE | MVM_VIRTQ_DESC_F_NEXT, 0xffff);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "next index");
+	done(&c);
+}
+
+static void test_readable_after_writable(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	set_desc(&c, 0, buf(&c, 16), 16,
+		 MVM_VIRTQ_DESC_F_WRITE | MVM_VIRTQ_DESC_F_NEXT, 1);
+	set_desc(&c, 1, buf(&c, 16), 16, 0, 0);
+	publish_kick(&c, 0);
+	expect_needs_reset(&c, "readable descriptor after");
+	done(&c);
+}
+
+static void test_readonly_buffer_is_returned_empty(void **s)
+{
+	struct ctx c;
+	uint32_t len;
+
+	(void)s;
+	ready(&c, "", V1);
+	set_desc(&c, 0, buf(&c, 16), 16, 0, 0);
+	publish_kick(&c, 0);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, &len), 1);
+	assert_int_equal(len, 0);
+	assert_false(mvm_harness_vread(c.h, REG(STATUS)) & NEEDS_RESET);
+	done(&c);
+}
+
+static void test_reset_mid_operation(void **s)
+{
+	struct ctx c;
+	struct mvm_harness_buf b;
+
+	(void)s;
+	ready(&c, "", V1);
+	b = (struct mvm_harness_buf){buf(&c, 64), 64, true};
+	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	mvm_harness_vq_kick(c.h, &c.vq);
+	/* The kick is pending on the loop when the driver resets. */
+	mvm_harness_vwrite(c.h, REG(STATUS), 0);
+	assert_true(mvm_harness_run(c.h) >= 0);
+	assert_int_equal(mvm_harness_vq_used_idx(c.h, &c.vq), 0);
+	assert_int_equal(mvm_harness_vread(c.h, REG(INTERRUPT_STATUS)), 0);
+	assert_int_equal(mvm_harness_vread(c.h, REG(QUEUE_READY)), 0);
+	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_IRQ), 0);
+	done(&c);
+}
+
+static void test_reset_recovers_after_needs_reset(void **s)
+{
+	struct ctx c;
+	struct mvm_harness_buf b;
+
+	(void)s;
+	ready(&c, "", V1);
+	set_desc(&c, 0, 0x80000000ULL, 64, MVM_VIRTQ_DESC_F_WRITE, 0);
+	publish_kick(&c, 0);
+	assert_true(mvm_harness_vread(c.h, REG(STATUS)) & NEEDS_RESET);
+	/* Further kicks are ignored while broken. */
+	kick_run(&c);
+	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 1);
+
+	assert_int_equal(mvm_harness_virtio_negotiate(c.h, V1, NULL), 0);
+	assert_false(mvm_harness_vread(c.h, REG(STATUS)) & NEEDS_RESET);
+	assert_int_equal(mvm_harness_vq_setup(c.h, &c.vq, 0, 0), 0);
+	assert_int_equal(mvm_harness_virtio_driver_ok(c.h), 0);
+	b = (struct mvm_harness_buf){buf(&c, 32), 32, true};
+	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	kick_run(&c);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
+	done(&c);
+}
+
+static void test_many_hostile_kicks_are_rate_limited_by_log(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	for (int i = 0; i < 1000; i++)
+		mvm_harness_vwrite(c.h, REG(QUEUE_NOTIFY), 99);
+	assert_true(mvm_harness_run(c.h) >= 0);
+	/* Every attempt reaches log_guest (the host rate-limits it), and
+	 * nothing else happens. */
+	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_LOG), 1000);
+	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_IRQ), 0);
+	done(&c);
+}
+
+static void test_config_change_bumps_generation(void **s)
+{
+	struct ctx c;
+	const struct mvm_virtio_host *vh;
+	uint32_t gen;
+
+	(void)s;
+	ready(&c, "", V1);
+	vh = mvm_harness_virtio_host(c.h);
+	gen = mvm_harness_vread(c.h, REG(CONFIG_GENERATION));
+	assert_int_equal(mvm_harness_vread(c.h, REG(CONFIG_GENERATION)), gen);
+	vh->config_changed(mvm_harness_virtio(c.h));
+	assert_int_not_equal(mvm_harness_vread(c.h, REG(CONFIG_GENERATION)),
+			     gen);
+	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 1);
+	assert_int_equal(mvm_harness_vread(c.h, REG(INTERRUPT_STATUS)),
+			 MVM_VIRTIO_INT_CONFIG);
+	done(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identity_registers),
+		cmocka_unit_test(test_entropy_fills_writable_buffer),
+		cmocka_unit_test(test_indirect_chain_with_two_segments),
+		cmocka_unit_test(test_event_idx_suppresses_interrupts),
+		cmocka_unit_test(test_no_interrupt_flag_is_honoured),
+		cmocka_unit_test(test_rate_limit_holds_buffers_until_refill),
+		cmocka_unit_test(test_bad_option_is_refused_with_its_name),
+		cmocka_unit_test(test_legacy_driver_is_refused),
+		cmocka_unit_test(test_features_not_offered_are_refused),
+		cmocka_unit_test(test_status_order_is_enforced),
+		cmocka_unit_test(test_writes_in_wrong_status_are_ignored),
+		cmocka_unit_test(test_queue_num_max_is_honoured),
+		cmocka_unit_test(test_ring_outside_ram_is_refused),
+		cmocka_unit_test(test_bad_register_widths_and_offsets),
+		cmocka_unit_test(test_notify_of_non_ready_queue_does_nothing),
+		cmocka_unit_test(test_descriptor_loop),
+		cmocka_unit_test(test_self_loop_in_indirect_table),
+		cmocka_unit_test(test_buffer_outside_ram),
+		cmocka_unit_test(test_buffer_straddling_ram_end),
+		cmocka_unit_test(test_buffer_length_overflows_address_space),
+		cmocka_unit_test(test_indirect_inside_indirect),
+		cmocka_unit_test(test_zero_length_indirect_table),
+		cmocka_unit_test(test_ragged_indirect_table),
+		cmocka_unit_test(test_huge_indirect_table),
+		cmocka_unit_test(test_indirect_table_outside_ram),
+		cmocka_unit_test(test_indirect_without_feature),
+		cmocka_unit_test(test_indirect_with_next_flag),
+		cmocka_unit_test(test_avail_index_jump),
+		cmocka_unit_test(test_head_index_out_of_range),
+		cmocka_unit_test(test_next_index_out_of_range),
+		cmocka_unit_test(test_readable_after_writable),
+		cmocka_unit_test(test_readonly_buffer_is_returned_empty),
+		cmocka_unit_test(test_reset_mid_operation),
+		cmocka_unit_test(test_reset_recovers_after_needs_reset),
+		cmocka_unit_test(test_many_hostile_kicks_are_rate_limited_by_log),
+		cmocka_unit_test(test_config_change_bumps_generation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

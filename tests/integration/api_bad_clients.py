@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Hostile and careless clients against a running modvmm's control socket.
+
+Usage: api_bad_clients.py SOCKET. Each case must get an error reply or be
+dropped, while the VM keeps running and a well-behaved client opened at the
+start keeps being served. Exit 0 if all held, 1 with one line per failure.
+"""
+import json
+import socket
+import sys
+import time
+
+PATH = sys.argv[1]
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL: " + msg, file=sys.stderr)
+
+
+class Client:
+    def __init__(self, negotiate=True):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(10)
+        self.s.connect(PATH)
+        self.buf = b""
+        greeting = self.recv()
+        assert "QMP" in greeting, greeting
+        if negotiate:
+            r = self.cmd({"execute": "qmp_capabilities"})
+            assert "return" in r, r
+
+    def send(self, data):
+        self.s.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise EOFError("connection closed")
+            self.buf += d
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def reply(self):
+        while True:
+            m = self.recv()
+            if "return" in m or "error" in m:
+                return m
+
+    def cmd(self, obj):
+        self.send(json.dumps(obj) + "\n")
+        return self.reply()
+
+    def close(self):
+        self.s.close()
+
+
+def expect_error(case, raw, desc_part, cls="GenericError"):
+    c = Client()
+    c.send(raw)
+    try:
+        r = c.reply()
+    except (EOFError, OSError) as e:
+        fail(f"{case}: no reply ({e})")
+        return
+    err = r.get("error")
+    if not err or err.get("class") != cls or desc_part not in err.get("desc", ""):
+        fail(f"{case}: expected {cls} containing {desc_part!r}, got {r}")
+    # The connection is still usable after an error reply.
+    r = c.cmd({"execute": "query-status"})
+    if "return" not in r:
+        fail(f"{case}: connection unusable after the error: {r}")
+    c.close()
+
+
+def vm_running(who):
+    r = who.cmd({"execute": "query-status"})
+    return r.get("return", {}).get("status") == "running"
+
+
+keeper = Client()
+
+# Malformed JSON, non-objects, bad shapes, unknown commands, bad arguments.
+expect_error("malformed", '{"execute": info}\n', "JSON parse error")
+expect_error("truncated", '{"execute":\n', "JSON parse error")
+expect_error("garbage", "\x01\x02garbage\n", "JSON parse error")
+expect_error("bad-utf8", b'{"execute":"\xff"}\n', "")
+expect_error("number", "42\n", "must be a JSON object")
+expect_error("array", '[{"execute":"info"}]\n', "must be a JSON object")
+expect_error("string", '"info"\n', "must be a JSON object")
+expect_error("no-execute", '{"arguments":{}}\n', "lacks member 'execute'")
+expect_error("execute-type", '{"execute":["info"]}\n', "must be a string")
+expect_error("args-type", '{"execute":"info","arguments":7}\n', "must be an object")
+expect_error("unknown", '{"execute":"no-such-command"}\n', "has not been found",
+             "CommandNotFound")
+expect_error("unexpected-arg", '{"execute":"info","arguments":{"x":1}}\n',
+             "Parameter 'x' is unexpected")
+expect_error("deep-nesting", "[" * 5000 + "]" * 5000 + "\n", "")
+
+# Before negotiation, only qmp_capabilities.
+c = Client(negotiate=False)
+c.send('{"execute":"info"}\n')
+r = c.reply()
+if r.get("error", {}).get("class") != "CommandNotFound":
+    fail(f"pre-negotiation: {r}")
+c.close()
+
+# Over the 64 KiB limit: an error reply, then the connection is closed.
+c = Client()
+c.send('{"execute":"info","arguments":{"pad":"' + "x" * 70000 + '"}}\n')
+try:
+    r = c.reply()
+    if "64" not in json.dumps(r) and "65536" not in json.dumps(r):
+        fail(f"oversize: unexpected reply {r}")
+    try:
+        c.recv()
+        fail("oversize: connection not closed")
+    except (EOFError, ConnectionResetError):
+        pass
+except (EOFError, ConnectionResetError):
+    pass  # dropped without a reply is allowed too
+c.close()
+
+# Half a request, then hang: others are still served meanwhile.
+hung = Client()
+hung.send('{"execute":"qu')
+if not vm_running(keeper):
+    fail("half request: VM not running or keeper not served")
+# Half a request, then disconnect.
+c = Client()
+c.send('{"execute":"query-st')
+c.close()
+hung.close()
+
+# 100 clients at once, each served.
+many = [Client() for _ in range(100)]
+for i, m in enumerate(many):
+    r = m.cmd({"execute": "query-status", "id": i})
+    if r.get("id") != i or "return" not in r:
+        fail(f"100 clients: client {i} got {r}")
+        break
+if not vm_running(keeper):
+    fail("100 clients: keeper not served")
+for m in many:
+    m.close()
+
+# A client that never reads its replies is dropped, the VMM not blocked.
+lazy = Client()
+lazy.s.setblocking(False)
+req = (json.dumps({"execute": "info"}) + "\n").encode() * 64
+sent = 0
+deadline = time.time() + 30
+dropped = False
+while time.time() < deadline:
+    try:
+        sent += lazy.s.send(req)
+    except BlockingIOError:
+        if not vm_running(keeper):
+            fail("never-reading client blocked the others")
+            break
+        time.sleep(0.01)
+    except (BrokenPipeError, ConnectionResetError):
+        dropped = True
+        break
+if not dropped:
+    fail(f"never-reading client not dropped after {sent} bytes")
+lazy.close()
+
+if not vm_running(keeper):
+    fail("at the end: VM not running or keeper not served")
+keeper.close()
+sys.exit(1 if failures else 0)

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Builds the stock Debian 12 test guest from Debian packages only:
+#
+#   OUT/vmlinuz           the cloud kernel's bzImage (64-bit boot protocol)
+#   OUT/vmlinux           the same kernel, uncompressed ELF with the PVH note
+#   OUT/initramfs.cpio    busybox-static + virtio modules + /init (uncompressed:
+#                         an emulating KVM pays per instruction for gunzip)
+#   OUT/kernel-version    e.g. 6.1.0-56-cloud-amd64
+#   OUT/stamp             what the files were built from (see below)
+#
+# The kernel comes through the linux-image-cloud-amd64 meta-package, never a
+# pinned version: its Depends names the real linux-image-6.1.0-NN-cloud-amd64.
+# The result is cached in OUT and rebuilt only when an input changes: the
+# kernel package version the archive offers now, busybox-static's version,
+# and the hash of this script and of init.sh. Concurrent callers (parallel
+# ctest runs) serialise on OUT/.lock, so only one downloads.
+#
+# Usage: tests/linux/build-guest.sh [OUT]      (default: build/linux-guest)
+# Needs: apt-get, dpkg, lz4, busybox-static, readelf; cpio or busybox cpio.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here/../../build/linux-guest}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+meta=linux-image-cloud-amd64
+modules=(virtio virtio_ring virtio_mmio virtio_balloon virtio_rng)
+
+say() { echo "build-guest: $*" >&2; }
+die() {
+	say "error: $*"
+	exit 1
+}
+
+for tool in apt-get apt-cache dpkg dpkg-deb lz4 readelf sha256sum flock; do
+	command -v "$tool" >/dev/null || die "'$tool' not found (scripts/deps.sh installs it)"
+done
+busybox=/bin/busybox
+[ -x "$busybox" ] || busybox=$(command -v busybox || true)
+[ -n "$busybox" ] && ! readelf -l "$busybox" 2>/dev/null | grep -q INTERP ||
+	die "a statically linked busybox is needed (apt-get install busybox-static)"
+
+exec 9>"$out/.lock"
+flock 9
+
+# --- what would we build now? ---------------------------------------------
+# The meta-package's candidate version tells which kernel the archive offers
+# today; asking apt-cache needs no download.
+meta_ver=$(apt-cache policy "$meta" 2>/dev/null | awk '/Candidate:/ {print $2}')
+[ -n "$meta_ver" ] && [ "$meta_ver" != "(none)" ] ||
+	die "apt-cache knows no '$meta' (is a Debian bookworm source in sources.list? try apt-get update)"
+bb_ver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
+script_hash=$(cat "$0" "$here/init.sh" | sha256sum | cut -c1-16)
+want="meta=$meta_ver busybox=$bb_ver script=$script_hash"
+
+if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$want" ] &&
+	[ -s "$out/vmlinux" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.cpio" ]; then
+	say "up to date ($want)"
+	exit 0
+fi
+say "building ($want)"
+rm -f "$out/stamp"
+
+work=$(mktemp -d "$out/.work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# --- the kernel package, through the meta-package ----------------------------
+# apt-get download writes into the current directory; as root it warns that
+# _apt cannot write there, which is harmless.
+(cd "$work" && apt-get download -q "$meta=$meta_ver" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
+	die "apt-get download $meta failed"
+meta_deb=$(ls "$work"/"$meta"_*.deb)
+# Depends: linux-image-6.1.0-NN-cloud-amd64 (= 6.1.xxx-y)
+dep=$(dpkg-deb -f "$meta_deb" Depends | tr ',' '\n' | sed 's/^ *//' |
+	grep -m1 '^linux-image-[0-9]')
+kpkg=${dep%% *}
+kver_pkg=$(echo "$dep" | sed -n 's/.*(= *\([^)]*\)).*/\1/p')
+[ -n "$kpkg" ] || die "cannot find the kernel package in $meta's Depends: $(dpkg-deb -f "$meta_deb" Depends)"
+say "kernel package $kpkg ${kver_pkg:+($kver_pkg)}"
+(cd "$work" && apt-get download -q "$kpkg${kver_pkg:+=$kver_pkg}" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
+	die "apt-get download $kpkg failed"
+kdeb=$(ls "$work"/"$kpkg"_*.deb)
+dpkg -x "$kdeb" "$work/pkg"
+kver=${kpkg#linux-image-}
+vmlinuz="$work/pkg/boot/vmlinuz-$kver"
+[ -f "$vmlinuz" ] || die "no boot/vmlinuz-$kver in $kdeb"
+[ -d "$work/pkg/lib/modules/$kver" ] || die "no lib/modules/$kver in $kdeb"
+
+# --- vmlinux out of the bzImage: the payload is LZ4 (legacy frame 02 21 4c 18)
+# Try each magic in turn; the right one decompresses to an ELF. lz4 stops at
+# the end of the compressed stream and complains about what follows (the
+# bzImage's trailer): that complaint is expected.
+found=
+for off in $(grep -obUaP '\x02\x21\x4c\x18' "$vmlinuz" | cut -d: -f1); do
+	tail -c +$((off + 1)) "$vmlinuz" | lz4 -dc >"$work/vmlinux" 2>/dev/null || true
+	if [ "$(head -c4 "$work/vmlinux" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+		found=$off
+		break
+	fi
+done
+[ -n "$found" ] || die "no LZ4 stream that decompresses to an ELF in $vmlinuz (not an LZ4 bzImage?)"
+readelf -n "$work/vmlinux" | grep -q 'Xen.*0x00000012\|Xen.*PHYS32_ENTRY' ||
+	readelf -n "$work/vmlinux" | grep -A1 '^ *Xen' | grep -q 'Unknown note type: (0x00000012)' ||
+	die "$work/vmlinux has no Xen PHYS32_ENTRY (PVH) note"
+say "vmlinux: LZ4 at offset $found, $(stat -c %s "$work/vmlinux") bytes, PVH note present"
+
+# --- initramfs -------------------------------------------------------------
+# modules.dep: the .deb ships none (its postinst runs depmod). Use kmod's
+# depmod if the host has one, else busybox's.
+mods="$work/pkg/lib/modules/$kver"
+if command -v depmod >/dev/null; then
+	depmod -b "$work/pkg" "$kver"
+else
+	"$busybox" depmod -b "$work/pkg" "$kver"
+fi
+[ -s "$mods/modules.dep" ] || die "depmod wrote no modules.dep"
+
+root="$work/root"
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,usr/bin,usr/sbin}
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list-full); do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+
+# The wanted modules and everything modules.dep says they need, in load
+# order (dependencies first), copied to the same relative paths.
+dest="$root/lib/modules/$kver"
+mkdir -p "$dest"
+order=()
+add_module() { # add_module RELPATH
+	local rel=$1 line d
+	for d in "${order[@]}"; do [ "$d" = "$rel" ] && return 0; done
+	line=$(grep -m1 "^$rel:" "$mods/modules.dep") || die "modules.dep has no $rel"
+	for d in ${line#*:}; do add_module "$d"; done
+	order+=("$rel")
+}
+for m in "${modules[@]}"; do
+	# module names use _ where file names may use - (virtio_rng = virtio-rng.ko)
+	pat="/$(echo "$m" | sed 's/[_-]/[_-]/g')\\.ko:"
+	rel=$(grep -m1 "$pat" "$mods/modules.dep" | cut -d: -f1) ||
+		die "module $m not in $kpkg"
+	add_module "$rel"
+done
+: >"$dest/modules.dep"
+for rel in "${order[@]}"; do
+	mkdir -p "$dest/$(dirname "$rel")"
+	cp "$mods/$rel" "$dest/$rel"
+	grep -m1 "^$rel:" "$mods/modules.dep" >>"$dest/modules.dep"
+	echo "/lib/modules/$kver/$rel" >>"$root/etc/modules.load"
+done
+cp "$mods"/modules.{alias,symbols,builtin,order} "$dest/" 2>/dev/null || true
+say "modules: ${order[*]}"
+
+install -m 0755 "$here/init.sh" "$root/init"
+echo "$kver" >"$root/etc/kernel-version"
+
+if command -v cpio >/dev/null; then
+	cpio_cmd=(cpio --quiet -o -H newc -R 0:0)
+else
+	cpio_cmd=("$busybox" cpio -o -H newc)
+fi
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | "${cpio_cmd[@]}") >"$work/initramfs.cpio" 2>/dev/null
+[ -s "$work/initramfs.cpio" ] || die "cpio wrote nothing"
+
+# --- publish ---------------------------------------------------------------
+cp "$vmlinuz" "$out/vmlinuz"
+mv "$work/vmlinux" "$out/vmlinux"
+mv "$work/initramfs.cpio" "$out/initramfs.cpio"
+cp "$work/pkg/boot/config-$kver" "$out/config"
+echo "$kver" >"$out/kernel-version"
+echo "$kpkg ${kver_pkg}" >"$out/kernel-package"
+echo "$want" >"$out/stamp"
+say "done: $out/{vmlinuz,vmlinux,initramfs.cpio} ($kver)"
