@@ -15,16 +15,17 @@
 #include <unistd.h>
 
 /* Everything up to queue_notify is required in an ABI 1.x descriptor. */
-#define DESC_MIN_SIZE                                                         \
-	(offsetof(struct mvm_virtio_device, queue_notify) +                   \
+#define DESC_MIN_SIZE                                                          \
+	(offsetof(struct mvm_virtio_device, queue_notify) +                    \
 	 sizeof(void (*)(void))) /* the last member */
 
 static int check_desc(mvm_dev *dev, const struct mvm_host *host,
 		      const struct mvm_virtio_device *d)
 {
 	if (d->size < DESC_MIN_SIZE) {
-		host->fail(dev, "virtio: device description is %u bytes, "
-				"smaller than any ABI 1 one",
+		host->fail(dev,
+			   "virtio: device description is %u bytes, "
+			   "smaller than any ABI 1 one",
 			   d->size);
 		return -EINVAL;
 	}
@@ -32,8 +33,9 @@ static int check_desc(mvm_dev *dev, const struct mvm_host *host,
 	    d->num_queues > MVM_VIRTIO_MAX_QUEUES ||
 	    d->config_size > 0x1000 - MVM_VIRTIO_MMIO_CONFIG ||
 	    (!d->queue_max_for && !d->queue_max)) {
-		host->fail(dev, "virtio: bad device description (id %u, %u "
-				"queues, %u config bytes)",
+		host->fail(dev,
+			   "virtio: bad device description (id %u, %u "
+			   "queues, %u config bytes)",
 			   d->device_id, d->num_queues, d->config_size);
 		return -EINVAL;
 	}
@@ -41,8 +43,9 @@ static int check_desc(mvm_dev *dev, const struct mvm_host *host,
 		uint16_t m = d->queue_max[i];
 
 		if ((m & (m - 1)) || m > MVM_VIRTQ_MAX_SIZE) {
-			host->fail(dev, "virtio: queue %u size %u is not a "
-					"power of two up to %u",
+			host->fail(dev,
+				   "virtio: queue %u size %u is not a "
+				   "power of two up to %u",
 				   i, m, MVM_VIRTQ_MAX_SIZE);
 			return -EINVAL;
 		}
@@ -59,8 +62,7 @@ static int setup_queues(struct mvm_virtio *v)
 		q->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (q->kickfd < 0)
 			return -errno;
-		r = v->host->add_fd(v->dev, q->kickfd, EPOLLIN, virtio_kick,
-				    q);
+		r = v->host->add_fd(v->dev, q->kickfd, EPOLLIN, virtio_kick, q);
 		if (r < 0) {
 			close(q->kickfd);
 			q->kickfd = -1;
@@ -161,7 +163,8 @@ int virtio_mmio_create(mvm_dev *dev, const struct mvm_host *host,
 	}
 	if (plat && plat->add_irqfd) {
 		v->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (v->irqfd < 0 || plat->add_irqfd(dev, v->gsi, v->irqfd) < 0) {
+		if (v->irqfd < 0 ||
+		    plat->add_irqfd(dev, v->gsi, v->irqfd) < 0) {
 			/* host->set_irq still works; only slower. */
 			if (v->irqfd >= 0)
 				close(v->irqfd);

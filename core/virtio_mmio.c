@@ -17,8 +17,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define ORDER_BITS                                                            \
-	(MVM_VIRTIO_STATUS_ACKNOWLEDGE | MVM_VIRTIO_STATUS_DRIVER |           \
+#define ORDER_BITS                                                             \
+	(MVM_VIRTIO_STATUS_ACKNOWLEDGE | MVM_VIRTIO_STATUS_DRIVER |            \
 	 MVM_VIRTIO_STATUS_FEATURES_OK | MVM_VIRTIO_STATUS_DRIVER_OK)
 
 static bool is_pow2(uint32_t n)
@@ -293,8 +293,7 @@ uint64_t virtio_mmio_read(void *opaque, uint64_t offset, unsigned len)
 }
 
 /* Queue layout registers: only between FEATURES_OK and QueueReady. */
-static void write_queue_reg(struct mvm_virtio *v, uint64_t offset,
-			    uint32_t val)
+static void write_queue_reg(struct mvm_virtio *v, uint64_t offset, uint32_t val)
 {
 	struct mvm_virtq *q = selected_queue(v);
 	uint64_t *addr = NULL;
@@ -306,7 +305,7 @@ static void write_queue_reg(struct mvm_virtio *v, uint64_t offset,
 				   "queue %u (%s): ignored",
 				   (unsigned long long)offset, v->queue_sel,
 				   !q || !q->num_max ? "no such queue"
-				   : q->ready	     ? "queue is ready"
+				   : q->ready        ? "queue is ready"
 						     : "before FEATURES_OK");
 		return;
 	}
@@ -339,8 +338,9 @@ static void write_queue_ready(struct mvm_virtio *v, uint32_t val)
 	struct mvm_virtq *q = selected_queue(v);
 
 	if (!q || !q->num_max) {
-		v->host->log_guest(v->dev, "virtio: QueueReady for queue %u, "
-					   "which does not exist",
+		v->host->log_guest(v->dev,
+				   "virtio: QueueReady for queue %u, "
+				   "which does not exist",
 				   v->queue_sel);
 		return;
 	}

@@ -35,13 +35,13 @@ struct virtio_platform {
 struct mvm_virtq {
 	struct mvm_virtio *vdev;
 	unsigned index;
-	int kickfd;        /* eventfd signalled by QueueNotify */
-	bool ioeventfd;    /* kickfd is wired to KVM */
-	uint16_t num_max;  /* from the plugin; 0 = no queue */
-	uint16_t num;      /* QueueNum */
-	bool ready;        /* QueueReady */
+	int kickfd;       /* eventfd signalled by QueueNotify */
+	bool ioeventfd;   /* kickfd is wired to KVM */
+	uint16_t num_max; /* from the plugin; 0 = no queue */
+	uint16_t num;     /* QueueNum */
+	bool ready;       /* QueueReady */
 	uint64_t desc_gpa, avail_gpa, used_gpa;
-	uint32_t epoch;    /* bumped on every reset */
+	uint32_t epoch; /* bumped on every reset */
 	uint16_t last_avail;
 	uint16_t used_idx;
 	uint16_t signalled_used;
@@ -115,15 +115,15 @@ bool virtq_ready(struct mvm_virtq *q);
 
 /* The members of struct mvm_virtio_host every host table shares; only
  * `create` differs between the VMM (KVM fast paths) and the harness. */
-#define VIRTIO_HOST_COMMON_OPS                                                \
-	.size = sizeof(struct mvm_virtio_host),                               \
-	.destroy = virtio_mmio_destroy, .queue = virtio_queue,                \
-	.features = virtio_features, .status = virtio_status,                 \
-	.mmio_base = virtio_mmio_base, .gsi = virtio_gsi,                     \
-	.config_changed = virtio_config_changed,                              \
-	.set_needs_reset = virtio_set_needs_reset, .pop = virtq_pop,          \
-	.push = virtq_push, .notify = virtq_notify,                           \
-	.chain_read = virtq_chain_read, .chain_write = virtq_chain_write,     \
+#define VIRTIO_HOST_COMMON_OPS                                                 \
+	.size = sizeof(struct mvm_virtio_host),                                \
+	.destroy = virtio_mmio_destroy, .queue = virtio_queue,                 \
+	.features = virtio_features, .status = virtio_status,                  \
+	.mmio_base = virtio_mmio_base, .gsi = virtio_gsi,                      \
+	.config_changed = virtio_config_changed,                               \
+	.set_needs_reset = virtio_set_needs_reset, .pop = virtq_pop,           \
+	.push = virtq_push, .notify = virtq_notify,                            \
+	.chain_read = virtq_chain_read, .chain_write = virtq_chain_write,      \
 	.queue_index = virtq_index, .queue_ready = virtq_ready
 
 #endif

@@ -54,8 +54,9 @@ struct mvm_harness_config {
 };
 
 /**
- * Load `plugin` (a path, or a name looked up like the VMM does) and call
- * its create hook with `options` (NULL = ""). On failure returns -errno,
+ * Load `plugin` (a path, or a name looked up like the VMM does), call its
+ * create hook with `options` (NULL = ""), then its start hook, as the VMM
+ * does before the vCPUs run. On failure returns -errno,
  * *out is NULL and `why` holds one line (the plugin's host->fail message
  * if create failed).
  */
@@ -75,8 +76,7 @@ void *mvm_harness_gpa(struct mvm_harness *h, uint64_t gpa, uint64_t len);
 /** Carve `len` zeroed bytes of guest RAM aligned to `align` (a power of
  *  two) from a bump allocator starting at 1 MiB; returns the gpa, or 0 when
  *  RAM is exhausted. */
-uint64_t mvm_harness_alloc(struct mvm_harness *h, uint64_t len,
-			   uint64_t align);
+uint64_t mvm_harness_alloc(struct mvm_harness *h, uint64_t len, uint64_t align);
 
 /* ---- the guest's accesses (recorded) ---- */
 
@@ -112,10 +112,11 @@ enum mvm_harness_rec_kind {
 	MVM_HREC_MMIO_WRITE,
 	MVM_HREC_PIO_READ,
 	MVM_HREC_PIO_WRITE,
-	MVM_HREC_IRQ,     /**< addr = GSI, value = new level */
-	MVM_HREC_DISCARD, /**< addr = gpa, len = bytes, value = result */
-	MVM_HREC_LOG,     /**< value = level, guest = from log_guest */
-	MVM_HREC_EXIT,    /**< value = status of request_exit */
+	MVM_HREC_IRQ,           /**< addr = GSI, value = new level */
+	MVM_HREC_DISCARD,       /**< addr = gpa, len = bytes, value = result */
+	MVM_HREC_LOG,           /**< value = level, guest = from log_guest */
+	MVM_HREC_EXIT,          /**< value = status of request_exit */
+	MVM_HREC_DISCARD_REUSE, /**< addr = gpa, len = bytes */
 };
 
 /** One recorded event. */
@@ -132,11 +133,10 @@ struct mvm_harness_record {
 size_t mvm_harness_nrecords(struct mvm_harness *h);
 /** Record `i` (0 = oldest), or NULL. */
 const struct mvm_harness_record *mvm_harness_record(struct mvm_harness *h,
-						   size_t i);
+						    size_t i);
 void mvm_harness_clear_records(struct mvm_harness *h);
 /** Records of one kind since the last clear. */
-size_t mvm_harness_count(struct mvm_harness *h,
-			 enum mvm_harness_rec_kind kind);
+size_t mvm_harness_count(struct mvm_harness *h, enum mvm_harness_rec_kind kind);
 /** Rising edges on `gsi` since the last clear (an irqfd-style pulse is one
  *  edge). */
 unsigned mvm_harness_irq_edges(struct mvm_harness *h, int gsi);
@@ -150,8 +150,7 @@ void mvm_harness_set_discard_result(struct mvm_harness *h, int rc);
 
 /** The device's DSDT nodes (count, and node i or NULL). */
 size_t mvm_harness_ndsdt(struct mvm_harness *h);
-const struct mvm_dsdt_device *mvm_harness_dsdt(struct mvm_harness *h,
-					       size_t i);
+const struct mvm_dsdt_device *mvm_harness_dsdt(struct mvm_harness *h, size_t i);
 /** The plugin's virtio transport (its first), or NULL if it made none. */
 struct mvm_virtio *mvm_harness_virtio(struct mvm_harness *h);
 /** The virtio host table the plugin got (e.g. to call config_changed as
@@ -190,7 +189,7 @@ struct mvm_harness_vq {
 	uint64_t desc, avail, used; /* ring gpas */
 	uint16_t avail_idx;         /* next avail index to publish */
 	uint16_t used_seen;         /* used entries consumed */
-	uint16_t next_desc;         /* next descriptor mvm_harness_vq_add uses */
+	uint16_t next_desc; /* next descriptor mvm_harness_vq_add uses */
 };
 
 /** A buffer to post. */
@@ -212,8 +211,7 @@ int mvm_harness_vq_add(struct mvm_harness *h, struct mvm_harness_vq *vq,
 /** Same, through one indirect table allocated in guest RAM. */
 int mvm_harness_vq_add_indirect(struct mvm_harness *h,
 				struct mvm_harness_vq *vq,
-				const struct mvm_harness_buf *bufs,
-				unsigned n);
+				const struct mvm_harness_buf *bufs, unsigned n);
 /** Descriptor `i` of the queue's table, for writing hostile chains. */
 struct mvm_harness_desc *mvm_harness_vq_desc(struct mvm_harness *h,
 					     struct mvm_harness_vq *vq,

@@ -162,7 +162,8 @@ struct mvm_virtio_device {
 	 *  accept, negative to refuse (FEATURES_OK then stays clear). vCPU
 	 *  thread. */
 	int (*features_ok)(void *opaque, uint64_t features);
-	/** Optional: the driver set DRIVER_OK; queues are ready. vCPU thread. */
+	/** Optional: the driver set DRIVER_OK; queues are ready. vCPU thread.
+	 */
 	void (*driver_ok)(void *opaque);
 	/** Optional: the driver reset the device (status 0). Queues are
 	 *  already gone; drop any chains held (pushing them is ignored now).
@@ -170,8 +171,7 @@ struct mvm_virtio_device {
 	void (*reset)(void *opaque);
 	/** The driver kicked queue `index` (ready, DRIVER_OK, device not
 	 *  needing reset). Pop and push here. Event-loop thread. */
-	void (*queue_notify)(void *opaque, struct mvm_virtq *q,
-			     unsigned index);
+	void (*queue_notify)(void *opaque, struct mvm_virtq *q, unsigned index);
 };
 
 /** One checked piece of a descriptor chain. */

@@ -63,7 +63,8 @@ static uint32_t fill(struct rng *r, struct mvm_virtq *q,
 	if (want > UINT32_MAX)
 		want = UINT32_MAX;
 	while (done < want) {
-		size_t n = want - done < sizeof(buf) ? want - done : sizeof(buf);
+		size_t n =
+			want - done < sizeof(buf) ? want - done : sizeof(buf);
 		ssize_t got = getrandom(buf, n, 0);
 
 		if (got <= 0)

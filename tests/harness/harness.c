@@ -42,8 +42,8 @@ void harness_record(struct mvm_harness *h, enum mvm_harness_rec_kind kind,
 	r->value = value;
 }
 
-static void vlog(struct mvm_harness *h, int level, bool guest,
-		 const char *fmt, va_list ap)
+static void vlog(struct mvm_harness *h, int level, bool guest, const char *fmt,
+		 va_list ap)
 {
 	char text[sizeof(((struct mvm_harness_record *)0)->text)];
 
@@ -329,6 +329,22 @@ static int f_discard(mvm_dev *dev, uint64_t gpa, uint64_t len)
 	return rc;
 }
 
+/* Only hugepage-backed RAM cares; the harness records the call. */
+static void f_discard_reuse(mvm_dev *dev, uint64_t gpa, uint64_t len)
+{
+	harness_record(H(dev), MVM_HREC_DISCARD_REUSE, gpa, len, 0);
+}
+
+static uint64_t f_ram_size(mvm_dev *dev)
+{
+	struct mvm_harness *h = H(dev);
+	uint64_t n = 0;
+
+	for (int i = 0; i < h->nram; i++)
+		n += h->ram[i].size;
+	return n;
+}
+
 static int f_virtio_create(mvm_dev *dev, const struct mvm_virtio_device *desc,
 			   void *opaque, struct mvm_virtio **out)
 {
@@ -370,6 +386,8 @@ const struct mvm_host harness_host = {
 	.virtio = &harness_virtio_host,
 	.api = NULL,
 	.discard = f_discard,
+	.discard_reuse = f_discard_reuse,
+	.ram_size = f_ram_size,
 };
 
 /* ---- the synchronous event loop ---- */
@@ -411,7 +429,8 @@ int mvm_harness_advance(struct mvm_harness *h, uint64_t ns)
 
 		for (int i = 0; i < HARNESS_MAX_TIMERS; i++)
 			if (h->timers[i].used && h->timers[i].due <= target &&
-			    (next < 0 || h->timers[i].due < h->timers[next].due))
+			    (next < 0 ||
+			     h->timers[i].due < h->timers[next].due))
 				next = i;
 		if (next < 0)
 			break;

@@ -175,31 +175,37 @@ static int add(struct mvm_harness *h, struct mvm_harness_vq *vq,
 			td[i] = (struct mvm_harness_desc){
 				.addr = bufs[i].gpa,
 				.len = bufs[i].len,
-				.flags = (uint16_t)((bufs[i].writable
-							     ? MVM_VIRTQ_DESC_F_WRITE
-							     : 0) |
-						    (i + 1 < n ? MVM_VIRTQ_DESC_F_NEXT
-							       : 0)),
+				.flags =
+					(uint16_t)((bufs[i].writable
+							    ? MVM_VIRTQ_DESC_F_WRITE
+							    : 0) |
+						   (i + 1 < n
+							    ? MVM_VIRTQ_DESC_F_NEXT
+							    : 0)),
 				.next = (uint16_t)(i + 1)};
-		*d = (struct mvm_harness_desc){.addr = t,
-					       .len = 16 * n,
-					       .flags = MVM_VIRTQ_DESC_F_INDIRECT};
+		*d = (struct mvm_harness_desc){
+			.addr = t,
+			.len = 16 * n,
+			.flags = MVM_VIRTQ_DESC_F_INDIRECT};
 		vq->next_desc = (uint16_t)((head + 1) % vq->num);
 	} else {
 		uint16_t i = head;
 
 		for (unsigned k = 0; k < n; k++) {
-			struct mvm_harness_desc *d = mvm_harness_vq_desc(h, vq, i);
+			struct mvm_harness_desc *d =
+				mvm_harness_vq_desc(h, vq, i);
 			uint16_t next = (uint16_t)((i + 1) % vq->num);
 
 			*d = (struct mvm_harness_desc){
 				.addr = bufs[k].gpa,
 				.len = bufs[k].len,
-				.flags = (uint16_t)((bufs[k].writable
-							     ? MVM_VIRTQ_DESC_F_WRITE
-							     : 0) |
-						    (k + 1 < n ? MVM_VIRTQ_DESC_F_NEXT
-							       : 0)),
+				.flags =
+					(uint16_t)((bufs[k].writable
+							    ? MVM_VIRTQ_DESC_F_WRITE
+							    : 0) |
+						   (k + 1 < n
+							    ? MVM_VIRTQ_DESC_F_NEXT
+							    : 0)),
 				.next = next};
 			i = next;
 		}

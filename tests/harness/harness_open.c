@@ -42,7 +42,8 @@ int mvm_harness_open(const char *plugin, const char *options,
 		     const struct mvm_harness_config *cfg,
 		     struct mvm_harness **out, char *why, size_t whylen)
 {
-	struct mvm_harness_config c = cfg ? *cfg : (struct mvm_harness_config){0};
+	struct mvm_harness_config c =
+		cfg ? *cfg : (struct mvm_harness_config){0};
 	struct mvm_harness *h;
 	char *path = NULL;
 	const char *env = getenv("MVM_HARNESS_VERBOSE");
@@ -93,6 +94,16 @@ int mvm_harness_open(const char *plugin, const char *options,
 		return r;
 	}
 	h->created = true;
+	/* As the VMM does once every device exists, just before the vCPUs
+	 * run: plugins arm timers or take the terminal here. */
+	if (h->desc->start && (r = h->desc->start(h->state)) < 0) {
+		snprintf(why, whylen, "%s: start: %s", h->desc->name,
+			 h->fail_msg[0] ? h->fail_msg : strerror(-r));
+		if (h->desc->destroy)
+			h->desc->destroy(h->state);
+		free_all(h);
+		return r;
+	}
 	*out = h;
 	return 0;
 }
@@ -116,8 +127,7 @@ const struct mvm_plugin *mvm_harness_plugin(struct mvm_harness *h)
 	return h->desc;
 }
 
-uint64_t mvm_harness_alloc(struct mvm_harness *h, uint64_t len,
-			   uint64_t align)
+uint64_t mvm_harness_alloc(struct mvm_harness *h, uint64_t len, uint64_t align)
 {
 	uint64_t gpa;
 	void *p;
@@ -155,7 +165,8 @@ static int access(struct mvm_harness *h, bool pio, bool write, uint64_t addr,
 		return -EINVAL;
 	r = find(h, pio, addr, len);
 	if (write) {
-		harness_record(h, pio ? MVM_HREC_PIO_WRITE : MVM_HREC_MMIO_WRITE,
+		harness_record(h,
+			       pio ? MVM_HREC_PIO_WRITE : MVM_HREC_MMIO_WRITE,
 			       addr, len, *value);
 		if (!r)
 			return -ENOENT;
@@ -203,7 +214,7 @@ size_t mvm_harness_nrecords(struct mvm_harness *h)
 }
 
 const struct mvm_harness_record *mvm_harness_record(struct mvm_harness *h,
-						   size_t i)
+						    size_t i)
 {
 	return i < h->nrec ? &h->rec[i] : NULL;
 }
@@ -214,8 +225,7 @@ void mvm_harness_clear_records(struct mvm_harness *h)
 	memset(h->irq_edges, 0, sizeof(h->irq_edges));
 }
 
-size_t mvm_harness_count(struct mvm_harness *h,
-			 enum mvm_harness_rec_kind kind)
+size_t mvm_harness_count(struct mvm_harness *h, enum mvm_harness_rec_kind kind)
 {
 	size_t n = 0;
 
@@ -248,8 +258,7 @@ size_t mvm_harness_ndsdt(struct mvm_harness *h)
 	return h->ndsdt;
 }
 
-const struct mvm_dsdt_device *mvm_harness_dsdt(struct mvm_harness *h,
-					       size_t i)
+const struct mvm_dsdt_device *mvm_harness_dsdt(struct mvm_harness *h, size_t i)
 {
 	return i < h->ndsdt ? &h->dsdt[i] : NULL;
 }

@@ -58,24 +58,29 @@ static void check_identity(struct mvm_harness *h)
 	const struct mvm_dsdt_device *d = mvm_harness_dsdt(h, 0);
 	uint32_t m = mvm_harness_vread(h, REG(MAGIC));
 
-	result("virtio_transport", mvm_harness_virtio(h) ? NULL
-			: "the plugin created no virtio-mmio transport");
+	result("virtio_transport",
+	       mvm_harness_virtio(h)
+		       ? NULL
+		       : "the plugin created no virtio-mmio transport");
 	if (!mvm_harness_virtio(h))
 		exit(1);
-	result("magic", m == MVM_VIRTIO_MMIO_MAGIC_VALUE ? NULL
-			: "MagicValue is 0x%x", m);
+	result("magic",
+	       m == MVM_VIRTIO_MMIO_MAGIC_VALUE ? NULL : "MagicValue is 0x%x",
+	       m);
 	m = mvm_harness_vread(h, REG(VERSION));
 	result("version", m == 2 ? NULL : "Version is %u, not 2", m);
 	m = mvm_harness_vread(h, REG(DEVICE_ID));
 	result("device_id", m ? NULL : "DeviceID is 0");
-	result("dsdt_node",
-	       d && !strcmp(d->hid, "LNRO0005") && d->mmio_size == 0x1000 &&
-			       d->gsi >= 5 && d->gsi <= 23 && !d->level_triggered
-		       ? NULL
-		       : "no LNRO0005 node with a 4 KiB window and an edge GSI");
-	result("version_1_offered",
-	       mvm_harness_device_features(h) & V1 ? NULL
-			: "VIRTIO_F_VERSION_1 not offered");
+	result("dsdt_node", d && !strcmp(d->hid, "LNRO0005") &&
+					    d->mmio_size == 0x1000 &&
+					    d->gsi >= 5 && d->gsi <= 23 &&
+					    !d->level_triggered
+				    ? NULL
+				    : "no LNRO0005 node with a 4 KiB window "
+				      "and an edge GSI");
+	result("version_1_offered", mvm_harness_device_features(h) & V1
+					    ? NULL
+					    : "VIRTIO_F_VERSION_1 not offered");
 }
 
 static void check_negotiation(struct mvm_harness *h)
@@ -83,8 +88,9 @@ static void check_negotiation(struct mvm_harness *h)
 	uint32_t st;
 
 	result("legacy_driver_refused",
-	       mvm_harness_virtio_negotiate(h, 0, NULL) == -EPROTO ? NULL
-			: "FEATURES_OK accepted without VERSION_1");
+	       mvm_harness_virtio_negotiate(h, 0, NULL) == -EPROTO
+		       ? NULL
+		       : "FEATURES_OK accepted without VERSION_1");
 	mvm_harness_vwrite(h, REG(STATUS), 0);
 	mvm_harness_vwrite(h, REG(STATUS), 1);
 	mvm_harness_vwrite(h, REG(STATUS), 1 | 4);
@@ -92,8 +98,9 @@ static void check_negotiation(struct mvm_harness *h)
 	result("status_order_enforced",
 	       !(st & 4) ? NULL : "DRIVER_OK accepted right after ACKNOWLEDGE");
 	result("features_ok",
-	       mvm_harness_virtio_negotiate(h, ~0ULL, NULL) == 0 ? NULL
-			: "FEATURES_OK refused for the offered features");
+	       mvm_harness_virtio_negotiate(h, ~0ULL, NULL) == 0
+		       ? NULL
+		       : "FEATURES_OK refused for the offered features");
 }
 
 /* Sets every queue up; returns how many there are. */
@@ -149,8 +156,9 @@ static void check_queues(struct mvm_harness *h)
 	n = setup_all(h, vqs, &ok);
 	result("queues_set_up",
 	       n && ok ? NULL : "no queue, or a queue refused valid rings");
-	result("driver_ok", mvm_harness_virtio_driver_ok(h) == 0 ? NULL
-			: "DRIVER_OK did not stick");
+	result("driver_ok", mvm_harness_virtio_driver_ok(h) == 0
+				    ? NULL
+				    : "DRIVER_OK did not stick");
 	mvm_harness_run(h);
 
 	/* Something for reset to clear: a config interrupt. */
@@ -165,8 +173,7 @@ static void check_queues(struct mvm_harness *h)
 		if (mvm_harness_vread(h, REG(QUEUE_READY)))
 			snprintf(bad, sizeof(bad), "queue %u still ready", i);
 	}
-	result("reset_clears_queues_and_interrupts", bad[0] ? "%s" : NULL,
-	       bad);
+	result("reset_clears_queues_and_interrupts", bad[0] ? "%s" : NULL, bad);
 }
 
 static void check_config_generation(struct mvm_harness *h)
@@ -174,12 +181,14 @@ static void check_config_generation(struct mvm_harness *h)
 	uint32_t g = mvm_harness_vread(h, REG(CONFIG_GENERATION));
 
 	result("config_generation_stable",
-	       mvm_harness_vread(h, REG(CONFIG_GENERATION)) == g ? NULL
-			: "changes with nothing changing");
+	       mvm_harness_vread(h, REG(CONFIG_GENERATION)) == g
+		       ? NULL
+		       : "changes with nothing changing");
 	mvm_harness_virtio_host(h)->config_changed(mvm_harness_virtio(h));
 	result("config_generation_moves",
-	       mvm_harness_vread(h, REG(CONFIG_GENERATION)) != g ? NULL
-			: "unchanged after a config change");
+	       mvm_harness_vread(h, REG(CONFIG_GENERATION)) != g
+		       ? NULL
+		       : "unchanged after a config change");
 }
 
 enum hostile { LOOP, OUT_OF_RAM, AVAIL_JUMP, BAD_HEAD, NESTED_INDIRECT, NR };
@@ -195,12 +204,13 @@ static void plant(struct mvm_harness *h, struct mvm_harness_vq *vq,
 
 	switch (k) {
 	case LOOP:
-		*d0 = (struct mvm_harness_desc){a, 64, MVM_VIRTQ_DESC_F_NEXT, 0};
+		*d0 = (struct mvm_harness_desc){a, 64, MVM_VIRTQ_DESC_F_NEXT,
+						0};
 		mvm_harness_vq_publish(h, vq, 0);
 		break;
 	case OUT_OF_RAM:
-		*d0 = (struct mvm_harness_desc){0xfffffffffffff000ULL, 0x2000, 0,
-						0};
+		*d0 = (struct mvm_harness_desc){0xfffffffffffff000ULL, 0x2000,
+						0, 0};
 		mvm_harness_vq_publish(h, vq, 0);
 		break;
 	case AVAIL_JUMP:
@@ -214,8 +224,8 @@ static void plant(struct mvm_harness *h, struct mvm_harness_vq *vq,
 
 		*t = (struct mvm_harness_desc){a, 16, MVM_VIRTQ_DESC_F_INDIRECT,
 					       0};
-		*d0 = (struct mvm_harness_desc){a, 16, MVM_VIRTQ_DESC_F_INDIRECT,
-						0};
+		*d0 = (struct mvm_harness_desc){a, 16,
+						MVM_VIRTQ_DESC_F_INDIRECT, 0};
 		mvm_harness_vq_publish(h, vq, 0);
 		break;
 	}
@@ -266,8 +276,8 @@ static void check_hostile(struct mvm_harness *h)
 	setup_all(h, vqs, &ok);
 	if (!bad[0] && (!ok || mvm_harness_virtio_driver_ok(h) < 0))
 		snprintf(bad, sizeof(bad), "queues or DRIVER_OK refused");
-	if (!bad[0] && (mvm_harness_vread(h, REG(STATUS)) &
-			MVM_VIRTIO_STATUS_NEEDS_RESET))
+	if (!bad[0] &&
+	    (mvm_harness_vread(h, REG(STATUS)) & MVM_VIRTIO_STATUS_NEEDS_RESET))
 		snprintf(bad, sizeof(bad), "still needs reset after a reset");
 	result("recovers_after_reset", bad[0] ? "%s" : NULL, bad);
 }
@@ -294,7 +304,8 @@ int main(int argc, char **argv)
 	check_config_generation(h);
 	check_hostile(h);
 	result("destroy_releases_fds_and_timers",
-	       mvm_harness_close(h) == 0 ? NULL
-			: "fds or timers still registered after destroy");
+	       mvm_harness_close(h) == 0
+		       ? NULL
+		       : "fds or timers still registered after destroy");
 	return failures ? 1 : 0;
 }

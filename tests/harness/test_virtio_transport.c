@@ -402,8 +402,10 @@ static void test_descriptor_loop(void **s)
 	(void)s;
 	ready(&c, "", V1);
 	uint64_t a = buf(&c, 16);
-	set_desc(&c, 0, a, 16, MVM_VIRTQ_DESC_F_NEXT | MVM_VIRTQ_DESC_F_WRITE, 1);
-	set_desc(&c, 1, a, 16, MVM_VIRTQ_DESC_F_NEXT | MVM_VIRTQ_DESC_F_WRITE, 0);
+	set_desc(&c, 0, a, 16, MVM_VIRTQ_DESC_F_NEXT | MVM_VIRTQ_DESC_F_WRITE,
+		 1);
+	set_desc(&c, 1, a, 16, MVM_VIRTQ_DESC_F_NEXT | MVM_VIRTQ_DESC_F_WRITE,
+		 0);
 	publish_kick(&c, 0);
 	expect_needs_reset(&c, "loops");
 	done(&c);
@@ -737,7 +739,8 @@ int main(void)
 		cmocka_unit_test(test_readonly_buffer_is_returned_empty),
 		cmocka_unit_test(test_reset_mid_operation),
 		cmocka_unit_test(test_reset_recovers_after_needs_reset),
-		cmocka_unit_test(test_many_hostile_kicks_are_rate_limited_by_log),
+		cmocka_unit_test(
+			test_many_hostile_kicks_are_rate_limited_by_log),
 		cmocka_unit_test(test_config_change_bumps_generation),
 	};
 
