@@ -132,29 +132,34 @@ static int walk_chain(struct mvm_virtq *q, uint16_t head,
 		/* A chain cannot visit more descriptors than its table has
 		 * without visiting one twice. */
 		if (++count > tsize)
-			return bad(q, "chain from head %u loops or is longer "
-				      "than its table (%u)",
+			return bad(q,
+				   "chain from head %u loops or is longer "
+				   "than its table (%u)",
 				   head, tsize);
 		memcpy(&d, table + 16ULL * i, sizeof(d));
 		if (d.flags & MVM_VIRTQ_DESC_F_INDIRECT) {
 			if (indirect)
-				return bad(q, "indirect table inside an "
-					      "indirect table (head %u)",
+				return bad(q,
+					   "indirect table inside an "
+					   "indirect table (head %u)",
 					   head);
 			if (!has_feature(q, MVM_VIRTIO_F_INDIRECT_DESC))
 				return bad(q, "indirect descriptor without "
 					      "INDIRECT_DESC");
 			if (d.flags & MVM_VIRTQ_DESC_F_NEXT)
-				return bad(q, "descriptor %u has both "
-					      "INDIRECT and NEXT",
+				return bad(q,
+					   "descriptor %u has both "
+					   "INDIRECT and NEXT",
 					   i);
 			if (d.len == 0 || d.len % 16 ||
 			    d.len / 16 > MVM_VIRTQ_MAX_SEGS)
-				return bad(q, "indirect table of %u bytes", d.len);
+				return bad(q, "indirect table of %u bytes",
+					   d.len);
 			table = gmem(q, d.addr, d.len);
 			if (!table)
-				return bad(q, "indirect table 0x%llx+0x%x "
-					      "outside guest RAM",
+				return bad(q,
+					   "indirect table 0x%llx+0x%x "
+					   "outside guest RAM",
 					   (unsigned long long)d.addr, d.len);
 			tsize = d.len / 16;
 			count = 0;
@@ -164,8 +169,9 @@ static int walk_chain(struct mvm_virtq *q, uint16_t head,
 		}
 		writable = d.flags & MVM_VIRTQ_DESC_F_WRITE;
 		if (!writable && seen_writable)
-			return bad(q, "readable descriptor after a writable "
-				      "one (head %u)",
+			return bad(q,
+				   "readable descriptor after a writable "
+				   "one (head %u)",
 				   head);
 		seen_writable |= writable;
 		/* Empty buffers carry nothing; they are dropped, but still
@@ -174,12 +180,14 @@ static int walk_chain(struct mvm_virtq *q, uint16_t head,
 			struct mvm_virtq_seg *s;
 
 			if (!gmem(q, d.addr, d.len))
-				return bad(q, "buffer 0x%llx+0x%x outside "
-					      "guest RAM",
+				return bad(q,
+					   "buffer 0x%llx+0x%x outside "
+					   "guest RAM",
 					   (unsigned long long)d.addr, d.len);
 			if (c->nseg >= MVM_VIRTQ_MAX_SEGS)
-				return bad(q, "chain has more than %u "
-					      "segments",
+				return bad(q,
+					   "chain has more than %u "
+					   "segments",
 					   MVM_VIRTQ_MAX_SEGS);
 			s = &q->segs[c->nseg++];
 			s->gpa = d.addr;
@@ -227,7 +235,8 @@ int virtq_pop(struct mvm_virtq *q, struct mvm_virtq_chain *chain)
 			return 0;
 	}
 	if ((uint16_t)(avail_idx - q->last_avail) > q->num)
-		return bad(q, "avail index jumped from %u to %u (queue size %u)",
+		return bad(q,
+			   "avail index jumped from %u to %u (queue size %u)",
 			   q->last_avail, avail_idx, q->num);
 	head = __atomic_load_n(
 		(uint16_t *)(avail + 4 + 2 * (q->last_avail & (q->num - 1))),
@@ -285,14 +294,14 @@ int virtq_notify(struct mvm_virtq *q)
 	old = q->signalled_used;
 	q->signalled_used = now;
 	if (has_feature(q, MVM_VIRTIO_F_EVENT_IDX)) {
-		uint16_t ev = __atomic_load_n(
-			(uint16_t *)(avail + 4 + 2ULL * q->num),
-			__ATOMIC_RELAXED);
+		uint16_t ev =
+			__atomic_load_n((uint16_t *)(avail + 4 + 2ULL * q->num),
+					__ATOMIC_RELAXED);
 
 		need = (uint16_t)(now - ev - 1) < (uint16_t)(now - old);
 	} else {
-		uint16_t flags = __atomic_load_n((uint16_t *)avail,
-						 __ATOMIC_RELAXED);
+		uint16_t flags =
+			__atomic_load_n((uint16_t *)avail, __ATOMIC_RELAXED);
 
 		need = !(flags & AVAIL_F_NO_INTERRUPT);
 	}
@@ -303,9 +312,9 @@ int virtq_notify(struct mvm_virtq *q)
 }
 
 /* Copies between `buf` and the chain's segments of one direction. */
-static size_t chain_copy(struct mvm_virtq *q,
-			 const struct mvm_virtq_chain *c, bool writable,
-			 uint64_t offset, uint8_t *buf, size_t len, bool in)
+static size_t chain_copy(struct mvm_virtq *q, const struct mvm_virtq_chain *c,
+			 bool writable, uint64_t offset, uint8_t *buf,
+			 size_t len, bool in)
 {
 	size_t done = 0;
 
