@@ -88,8 +88,8 @@ int api_cmds_add(struct api_cmds *cmds, const struct api_cmd *cmd)
 	return r;
 }
 
-int api_call_fail(struct mvm_api_call *call, const char *cls,
-		  const char *fmt, ...)
+int api_call_fail(struct mvm_api_call *call, const char *cls, const char *fmt,
+		  ...)
 {
 	va_list ap;
 
@@ -113,13 +113,13 @@ int api_cmds_list(struct api_cmds *cmds, struct mvm_api_call *call,
 	/* QEMU's qmp_capabilities is handled by the dispatcher, but clients
 	 * (qmp-shell) expect to see it listed. */
 	if (json_array_append_new(
-		    list, verbose ? json_pack("{s:s,s:s,s:n}", "name",
-					      "qmp_capabilities", "help",
-					      "leave capabilities negotiation "
-					      "(QMP)",
-					      "plugin")
-				  : json_pack("{s:s}", "name",
-					      "qmp_capabilities")))
+		    list,
+		    verbose ? json_pack("{s:s,s:s,s:n}", "name",
+					"qmp_capabilities", "help",
+					"leave capabilities negotiation "
+					"(QMP)",
+					"plugin")
+			    : json_pack("{s:s}", "name", "qmp_capabilities")))
 		r = -ENOMEM;
 	for (size_t i = 0; i < cmds->n && r == 0; i++) {
 		const struct api_cmd *c = &cmds->v[i];

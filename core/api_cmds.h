@@ -71,7 +71,7 @@ int api_cmds_list(struct api_cmds *cmds, struct mvm_api_call *call,
 		  bool verbose);
 
 /* Error helper for handlers: records `cls`/`fmt` and returns -EINVAL. */
-int api_call_fail(struct mvm_api_call *call, const char *cls,
-		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int api_call_fail(struct mvm_api_call *call, const char *cls, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -29,10 +29,11 @@ static json_t *ranges_of(const struct bus *bus, const char *owner)
 	for (int i = 0; list && i < bus->n; i++)
 		if (bus->ranges[i].owner == owner)
 			json_array_append_new(
-				list, json_pack("{s:I,s:I}", "base",
-						(json_int_t)bus->ranges[i].base,
-						"size",
-						(json_int_t)bus->ranges[i].len));
+				list,
+				json_pack("{s:I,s:I}", "base",
+					  (json_int_t)bus->ranges[i].base,
+					  "size",
+					  (json_int_t)bus->ranges[i].len));
 	return list;
 }
 
@@ -99,9 +100,9 @@ static int cmd_query_status(void *opaque, struct mvm_api_call *call)
 {
 	const char *s = status_name(opaque);
 
-	return set_result(call, json_pack("{s:s,s:b,s:b}", "status", s,
-					  "singlestep", 0, "running",
-					  !strcmp(s, "running")));
+	return set_result(call,
+			  json_pack("{s:s,s:b,s:b}", "status", s, "singlestep",
+				    0, "running", !strcmp(s, "running")));
 }
 
 static int cmd_pause(void *opaque, struct mvm_api_call *call)
@@ -139,8 +140,9 @@ static int cmd_shutdown(void *opaque, struct mvm_api_call *call)
 	(void)call;
 	if (!vm_exit_requested(vm))
 		vm->exit_cause = "host-qmp-quit";
-	vm_request_exit(vm, VM_EXIT_POWEROFF, "shut down through the "
-					      "control API");
+	vm_request_exit(vm, VM_EXIT_POWEROFF,
+			"shut down through the "
+			"control API");
 	return 0;
 }
 
@@ -150,10 +152,11 @@ static int cmd_powerdown(void *opaque, struct mvm_api_call *call)
 	/* QEMU asks the guest (ACPI power button). Our FADT is
 	 * hardware-reduced without a GED, so there is no button to press;
 	 * stopping the VM instead would lie about what the guest saw. */
-	return api_call_fail(call, NULL,
-			     "system_powerdown is not supported: this machine "
-			     "has no ACPI power button (hardware-reduced FADT, "
-			     "no GED); use 'quit' or 'shutdown' to stop the VM");
+	return api_call_fail(
+		call, NULL,
+		"system_powerdown is not supported: this machine "
+		"has no ACPI power button (hardware-reduced FADT, "
+		"no GED); use 'quit' or 'shutdown' to stop the VM");
 }
 
 static int cmd_help(void *opaque, struct mvm_api_call *call)

@@ -117,8 +117,8 @@ int api_parse_size(const char *s, uint64_t *out)
 	if (*end) {
 		const char *units = "KMGT", *u = strchr(units, *end & ~0x20);
 
-		if (!u || !*u || (end[1] && strcmp(end + 1, "iB") &&
-				  strcmp(end + 1, "B")))
+		if (!u || !*u ||
+		    (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B")))
 			return -EINVAL;
 		shift = 10 * (unsigned)(u - units + 1);
 	}
@@ -159,8 +159,7 @@ static int api_reply_json(mvm_api_call *call, const char *text)
 	return 0;
 }
 
-static void api_error(mvm_api_call *call, const char *cls, const char *fmt,
-		      ...)
+static void api_error(mvm_api_call *call, const char *cls, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -183,8 +182,7 @@ bool api_event_name_valid(const char *name)
 	return true;
 }
 
-static int api_emit_event(mvm_dev *dev, const char *name,
-			  const char *data_json)
+static int api_emit_event(mvm_dev *dev, const char *name, const char *data_json)
 {
 	json_error_t jerr;
 	json_t *data;

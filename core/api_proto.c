@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void api_error_set(struct api_error *err, const char *cls, const char *fmt,
-		   ...)
+void api_error_set(struct api_error *err, const char *cls, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,10 +102,10 @@ static char *finish(json_t *msg)
 
 char *api_build_greeting(int major, int minor, int micro)
 {
-	return finish(json_pack(
-		"{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version", "qemu",
-		"major", major, "minor", minor, "micro", micro, "package",
-		"modvmm " MODVMM_VERSION, "capabilities"));
+	return finish(json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP",
+				"version", "qemu", "major", major, "minor",
+				minor, "micro", micro, "package",
+				"modvmm " MODVMM_VERSION, "capabilities"));
 }
 
 static json_t *with_id(json_t *msg, json_t *id)
@@ -139,9 +138,8 @@ char *api_build_error(const struct api_error *err, json_t *id)
 
 char *api_build_event(const char *name, json_t *data, uint64_t ts_ns)
 {
-	json_t *msg = json_pack("{s:s,s:{s:I,s:I}}", "event", name,
-				"timestamp", "seconds",
-				(json_int_t)(ts_ns / 1000000000ULL),
+	json_t *msg = json_pack("{s:s,s:{s:I,s:I}}", "event", name, "timestamp",
+				"seconds", (json_int_t)(ts_ns / 1000000000ULL),
 				"microseconds",
 				(json_int_t)(ts_ns % 1000000000ULL / 1000));
 

@@ -35,8 +35,8 @@ int api_parse_request(const char *text, size_t len, struct api_request *req,
 		      struct api_error *err);
 void api_request_free(struct api_request *req);
 
-void api_error_set(struct api_error *err, const char *cls, const char *fmt,
-		   ...) __attribute__((format(printf, 3, 4)));
+void api_error_set(struct api_error *err, const char *cls, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Wire text, "\r\n"-terminated, malloc'd; NULL on allocation failure.
  * `value` and `data` are borrowed; `id` may be NULL. */

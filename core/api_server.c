@@ -29,8 +29,8 @@ struct client {
 	struct api *api;
 	struct client *next;
 	int fd;
-	uint32_t watched;  /* epoll events registered on the loop */
-	bool closing;      /* close once the output is sent */
+	uint32_t watched; /* epoll events registered on the loop */
+	bool closing;     /* close once the output is sent */
 	struct api_session sess;
 	struct outq out;
 	struct api_framer fr;
@@ -89,9 +89,11 @@ static int outq_append(struct outq *q, const char *s, size_t n)
 		char *p;
 
 		/* Compact first: what was sent is never needed again. */
-		memmove(q->data, q->data + q->off, q->len - q->off);
-		q->len -= q->off;
-		q->off = 0;
+		if (q->off) {
+			memmove(q->data, q->data + q->off, q->len - q->off);
+			q->len -= q->off;
+			q->off = 0;
+		}
 		while (cap < q->len + n)
 			cap *= 2;
 		if (cap != q->cap) {
@@ -191,8 +193,8 @@ static int queue_text(struct client *c, const char *text)
 static int on_message(void *opaque, const char *msg, size_t len)
 {
 	struct client *c = opaque;
-	char *reply = api_dispatch(&c->api->cmds, &c->sess, c->api->vm, msg,
-				   len);
+	char *reply =
+		api_dispatch(&c->api->cmds, &c->sess, c->api->vm, msg, len);
 	int r = queue_text(c, reply);
 
 	free(reply);
@@ -261,7 +263,8 @@ static void refuse(int fd, const char *desc)
 	text = api_build_error(&err, NULL);
 	/* Best effort: the client is being turned away anyway. */
 	if (text)
-		(void)!send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)!send(fd, text, strlen(text),
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(text);
 	close(fd);
 }
@@ -417,8 +420,8 @@ void api_vm_ended(struct api *api)
 							     : "host-error";
 	}
 	api_emit(api, "SHUTDOWN",
-		 json_pack("{s:b,s:s}", "guest",
-			   !strncmp(reason, "guest-", 6), "reason", reason));
+		 json_pack("{s:b,s:s}", "guest", !strncmp(reason, "guest-", 6),
+			   "reason", reason));
 }
 
 /* The loop has stopped: push the last replies and events out for at most

@@ -91,8 +91,7 @@ int api_socket_listen(const char *path, struct api_socket_id *id, char *why,
 		r = -1;
 	if (r < 0) {
 		r = -errno;
-		snprintf(why, whylen, "api-socket %s: %s", path,
-			 strerror(-r));
+		snprintf(why, whylen, "api-socket %s: %s", path, strerror(-r));
 		if (bound)
 			unlink(path);
 		close(fd);

@@ -96,8 +96,8 @@ struct mvm_api_host {
 	/** Record the error sent instead of a result; `cls` is a QMP error
 	 *  class ("GenericError", "DeviceNotActive", ...) or NULL for
 	 *  GenericError. The handler then returns a negative errno. */
-	void (*error)(mvm_api_call *call, const char *cls, const char *fmt,
-		      ...) __attribute__((format(printf, 3, 4)));
+	void (*error)(mvm_api_call *call, const char *cls, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
 
 	/**
 	 * Send an event to every connected client: `name` in QMP's style

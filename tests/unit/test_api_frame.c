@@ -145,9 +145,9 @@ static void test_message_at_limit_is_accepted(void **state)
 	big[0] = '"';
 	big[API_MAX_REQUEST - 1] = '"';
 	big[API_MAX_REQUEST] = '\n';
-	assert_int_equal(api_framer_feed(fr, big, API_MAX_REQUEST + 1, collect,
-					 &g),
-			 API_MAX_REQUEST + 1);
+	assert_int_equal(
+		api_framer_feed(fr, big, API_MAX_REQUEST + 1, collect, &g),
+		API_MAX_REQUEST + 1);
 	assert_int_equal(g.n, 1);
 	free(big);
 	free(fr);
@@ -162,9 +162,9 @@ static void test_message_over_limit_is_refused(void **state)
 	(void)state;
 	memset(big, 'x', API_MAX_REQUEST + 1);
 	big[0] = '[';
-	assert_int_equal(api_framer_feed(fr, big, API_MAX_REQUEST + 1, collect,
-					 &g),
-			 -EMSGSIZE);
+	assert_int_equal(
+		api_framer_feed(fr, big, API_MAX_REQUEST + 1, collect, &g),
+		-EMSGSIZE);
 	/* Stuck: the stream cannot be framed any more. */
 	assert_int_equal(feed(fr, "\n{}\n", &g), -EMSGSIZE);
 	assert_int_equal(g.n, 0);
@@ -186,9 +186,8 @@ static void test_callback_can_stop_feeding(void **state)
 	int n = 0;
 
 	(void)state;
-	assert_int_equal(api_framer_feed(fr, "{}\n{}\n", 6, stop_after_first,
-					 &n),
-			 2);
+	assert_int_equal(
+		api_framer_feed(fr, "{}\n{}\n", 6, stop_after_first, &n), 2);
 	assert_int_equal(n, 1);
 	free(fr);
 }
@@ -197,7 +196,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_splits_newline_delimited_messages),
-		cmocka_unit_test(test_object_close_ends_message_without_newline),
+		cmocka_unit_test(
+			test_object_close_ends_message_without_newline),
 		cmocka_unit_test(test_braces_inside_strings_do_not_count),
 		cmocka_unit_test(test_message_split_across_reads),
 		cmocka_unit_test(test_blank_lines_are_skipped),

@@ -262,8 +262,9 @@ static void test_plugin_wrong_argument_type(void **state)
 		     "GenericError", "Invalid parameter type for 'value'");
 	expect_error("{\"execute\":\"dev.set\",\"arguments\":{\"value\":-1}}",
 		     "GenericError", "Invalid parameter type for 'value'");
-	expect_error("{\"execute\":\"dev.set\",\"arguments\":{\"value\":\"1Q\"}}",
-		     "GenericError", "Invalid parameter type for 'value'");
+	expect_error(
+		"{\"execute\":\"dev.set\",\"arguments\":{\"value\":\"1Q\"}}",
+		"GenericError", "Invalid parameter type for 'value'");
 	expect_error("{\"execute\":\"dev.set\",\"arguments\":{\"value\":1,"
 		     "\"verbose\":\"yes\"}}",
 		     "GenericError", "Invalid parameter type for 'verbose'");
@@ -279,8 +280,8 @@ static void test_plugin_size_argument_and_result(void **state)
 	assert_int_equal(json_integer_value(json_object_get(
 				 json_object_get(r, "return"), "bytes")),
 			 1ULL << 30);
-	assert_true(json_is_true(json_object_get(json_object_get(r, "return"),
-						 "verbose")));
+	assert_true(json_is_true(
+		json_object_get(json_object_get(r, "return"), "verbose")));
 	json_decref(r);
 	r = call("{\"execute\":\"dev.set\",\"arguments\":{\"value\":4096}}");
 	assert_int_equal(json_integer_value(json_object_get(
@@ -295,11 +296,10 @@ static void test_plugin_gets_arguments_as_json_text(void **state)
 
 	(void)state;
 	r = call("{\"execute\":\"dev.args\",\"arguments\":{\"a\":[1,\"x\"]}}");
-	assert_int_equal(json_integer_value(json_array_get(
-				 json_object_get(json_object_get(r, "return"),
-						 "a"),
-				 0)),
-			 1);
+	assert_int_equal(
+		json_integer_value(json_array_get(
+			json_object_get(json_object_get(r, "return"), "a"), 0)),
+		1);
 	json_decref(r);
 }
 
@@ -324,12 +324,12 @@ static void test_help_lists_plugin_commands(void **state)
 		if (!strcmp(json_string_value(json_object_get(e, "name")),
 			    "dev.set")) {
 			found = true;
-			assert_string_equal(json_string_value(json_object_get(
-						    e, "plugin")),
-					    "dev");
-			assert_string_equal(json_string_value(json_object_get(
-						    e, "args")),
-					    "value: size");
+			assert_string_equal(
+				json_string_value(json_object_get(e, "plugin")),
+				"dev");
+			assert_string_equal(
+				json_string_value(json_object_get(e, "args")),
+				"value: size");
 		}
 	}
 	assert_true(found);
@@ -353,7 +353,8 @@ static void test_duplicate_and_bad_names_are_refused(void **state)
 static void test_event_has_timestamp_and_data(void **state)
 {
 	json_t *data = json_pack("{s:i}", "actual", 5);
-	char *text = api_build_event("BALLOON_CHANGE", data, 1500000123456789ULL);
+	char *text =
+		api_build_event("BALLOON_CHANGE", data, 1500000123456789ULL);
 	json_t *v = json_loads(text, 0, NULL);
 	json_t *ts = json_object_get(v, "timestamp");
 
@@ -363,7 +364,8 @@ static void test_event_has_timestamp_and_data(void **state)
 	assert_int_equal(json_integer_value(json_object_get(ts, "seconds")),
 			 1500000);
 	assert_int_equal(
-		json_integer_value(json_object_get(ts, "microseconds")), 123456);
+		json_integer_value(json_object_get(ts, "microseconds")),
+		123456);
 	assert_int_equal(json_integer_value(json_object_get(
 				 json_object_get(v, "data"), "actual")),
 			 5);
@@ -413,7 +415,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_malformed_json_gets_parse_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_invalid_utf8_and_nul_get_an_error, setup, teardown),
+			test_invalid_utf8_and_nul_get_an_error, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_non_object_is_refused,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_shape_errors,
@@ -433,8 +436,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_plugin_gets_arguments_as_json_text, setup,
 			teardown),
-		cmocka_unit_test_setup_teardown(test_handler_errno_becomes_error,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handler_errno_becomes_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help_lists_plugin_commands,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -110,8 +110,10 @@ json_t *ctl_request_from_words(int argc, char **argv)
 			have_value = true;
 		}
 	}
-	if (json_object_size(args) == 0)
+	if (json_object_size(args) == 0) {
+		json_decref(args);
 		return json_pack("{s:s}", "execute", name);
+	}
 	return json_pack("{s:s,s:o}", "execute", name, "arguments", args);
 bad:
 	json_decref(args);

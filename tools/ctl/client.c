@@ -49,8 +49,8 @@ json_t *ctl_recv(struct ctl_conn *c, bool *eof)
 			continue;
 		if (r <= 0)
 			return NULL;
-		ssize_t got = read(c->fd, c->buf + c->len,
-				   sizeof(c->buf) - c->len);
+		ssize_t got =
+			read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -123,8 +123,7 @@ int ctl_connect(struct ctl_conn *c, const char *path, int timeout_ms)
 				path);
 	memcpy(sa.sun_path, path, strlen(path));
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 ||
-	    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return ctl_fail(CTL_USAGE, "cannot connect to %s: %s", path,
 				strerror(errno));
 	m = ctl_recv(c, &eof);
@@ -142,8 +141,9 @@ int ctl_connect(struct ctl_conn *c, const char *path, int timeout_ms)
 		return CTL_USAGE;
 	if (json_object_get(m, "error")) {
 		json_decref(m);
-		return ctl_fail(CTL_USAGE, "%s: capabilities negotiation "
-					   "refused",
+		return ctl_fail(CTL_USAGE,
+				"%s: capabilities negotiation "
+				"refused",
 				path);
 	}
 	json_decref(m);

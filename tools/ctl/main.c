@@ -116,8 +116,9 @@ static json_t *request_for(int argc, char **argv)
 	if (!json_is_object(req) ||
 	    !json_is_string(json_object_get(req, "execute"))) {
 		json_decref(req);
-		ctl_fail(CTL_USAGE, "call %s: not a JSON object with "
-				    "\"execute\"",
+		ctl_fail(CTL_USAGE,
+			 "call %s: not a JSON object with "
+			 "\"execute\"",
 			 argv[1]);
 		return NULL;
 	}
@@ -196,8 +197,8 @@ int main(int argc, char **argv)
 				free(s);
 			} else if (err) {
 				ctl_fail(CTL_CMD_ERROR, "%s: %s (%s)", name,
-					 json_string_value(json_object_get(
-						 err, "desc")),
+					 json_string_value(
+						 json_object_get(err, "desc")),
 					 json_string_value(json_object_get(
 						 err, "class")));
 			} else {

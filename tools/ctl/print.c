@@ -42,8 +42,10 @@ static void print_ranges(json_t *v)
 
 	json_array_foreach(v, i, e)
 	{
-		json_int_t base = json_integer_value(json_object_get(e, "base"));
-		json_int_t size = json_integer_value(json_object_get(e, "size"));
+		json_int_t base =
+			json_integer_value(json_object_get(e, "base"));
+		json_int_t size =
+			json_integer_value(json_object_get(e, "size"));
 
 		printf(" 0x%llx-0x%llx", (unsigned long long)base,
 		       (unsigned long long)(base + size - 1));
@@ -111,9 +113,10 @@ static void print_help(json_t *list)
 
 	json_array_foreach(list, i, c)
 	{
-		const char *plugin = json_string_value(
-			json_object_get(c, "plugin"));
-		const char *args = json_string_value(json_object_get(c, "args"));
+		const char *plugin =
+			json_string_value(json_object_get(c, "plugin"));
+		const char *args =
+			json_string_value(json_object_get(c, "args"));
 
 		if (strcmp(plugin ? plugin : "", last)) {
 			printf("\n%s (plugin commands):\n", plugin);
@@ -121,7 +124,8 @@ static void print_help(json_t *list)
 		} else if (i == 0) {
 			printf("core commands:\n");
 		}
-		printf("  %-20s %s\n", json_string_value(json_object_get(c, "name")),
+		printf("  %-20s %s\n",
+		       json_string_value(json_object_get(c, "name")),
 		       json_string_value(json_object_get(c, "help")));
 		if (args)
 			printf("  %-20s   arguments: %s\n", "", args);
