@@ -184,11 +184,21 @@ bool api_event_name_valid(const char *name)
 
 static int api_emit_event(mvm_dev *dev, const char *name, const char *data_json)
 {
+	char full[160];
 	json_error_t jerr;
 	json_t *data;
 
-	if (!api_event_name_valid(name))
+	/* A lower-case name is the device's own, namespaced like its
+	 * commands ("changed" -> "balloon.changed"); an upper-case one is a
+	 * QMP-wide event name ("BALLOON_CHANGE") used as given. */
+	if (name && api_cmd_name_valid(name) && !strchr(name, '.')) {
+		if (snprintf(full, sizeof(full), "%s.%s", dev->name, name) >=
+		    (int)sizeof(full))
+			return -EINVAL;
+		name = full;
+	} else if (!api_event_name_valid(name)) {
 		return -EINVAL;
+	}
 	data = data_json ? json_loads(data_json, 0, &jerr) : json_object();
 	if (!data || !json_is_object(data)) {
 		json_decref(data);

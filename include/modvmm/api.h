@@ -100,11 +100,14 @@ struct mvm_api_host {
 		__attribute__((format(printf, 3, 4)));
 
 	/**
-	 * Send an event to every connected client: `name` in QMP's style
-	 * (upper case, "BALLOON_CHANGE"), `data_json` a JSON object as text
-	 * or NULL for none. The core adds the timestamp and the emitting
-	 * device's name as data member "device" unless the object has one.
-	 * Any thread. -EINVAL if data_json is not a JSON object.
+	 * Send an event to every connected client. `name` is either the
+	 * device's own event, lower case like a command name ("changed",
+	 * sent as "<device>.changed", e.g. "balloon.changed"), or a QMP-wide
+	 * name in QMP's style (upper case, "BALLOON_CHANGE"), sent as given.
+	 * `data_json` is a JSON object as text or NULL for none. The core adds
+	 * the timestamp and the emitting device's name as data member "device"
+	 * unless the object has one. Any thread. -EINVAL if data_json is not a
+	 * JSON object.
 	 */
 	int (*emit_event)(mvm_dev *dev, const char *name,
 			  const char *data_json);

@@ -51,7 +51,7 @@ void balloon_actual_changed(struct balloon *b, uint32_t old_actual)
 			 ", \"ms\": %" PRIu64 "}",
 			 target_bytes(b), actual_bytes(b),
 			 (balloon_now_ns() - b->target_set_ns) / 1000000);
-		b->api->emit_event(b->dev, "BALLOON_TARGET_REACHED", data);
+		b->api->emit_event(b->dev, "changed", data);
 	}
 }
 

@@ -399,6 +399,8 @@ static void test_event_names(void **state)
 {
 	(void)state;
 	assert_true(api_event_name_valid("BALLOON_CHANGE"));
+	/* Lower-case names are namespaced by the core ("balloon.changed"),
+	 * never taken as QMP-wide names. */
 	assert_false(api_event_name_valid("balloon"));
 	assert_false(api_event_name_valid(""));
 	assert_false(api_event_name_valid(NULL));
