@@ -56,7 +56,11 @@ struct kit_device {
 		uint16_t base, len;
 	} io[KIT_DEV_MAX_RES];
 	uint32_t irq[KIT_DEV_MAX_RES];
+	/* Per irq: KIT_IRQ_LEVEL and/or KIT_IRQ_ACTIVE_LOW, as _CRS says. */
+	uint8_t irq_flags[KIT_DEV_MAX_RES];
 };
+#define KIT_IRQ_LEVEL 1
+#define KIT_IRQ_ACTIVE_LOW 2
 
 struct kit_acpi {
 	/* RSDP */

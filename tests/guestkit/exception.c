@@ -18,16 +18,27 @@ struct idt_gate {
 } __attribute__((packed));
 
 extern const uint64_t kit_isr_table[32];
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+/* All 256 vectors: gates above 31 stay not-present (a stray interrupt is
+ * reported as #NP) unless a program installs one with kit_idt_set(). */
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+
+static void set_gate(unsigned vec, uint64_t h)
+{
+	idt[vec] = (struct idt_gate){
+		(uint16_t)h,         0x08, 0, 0x8e, (uint16_t)(h >> 16),
+		(uint32_t)(h >> 32), 0};
+}
+
+void kit_idt_set(unsigned vector, void (*handler)(void))
+{
+	if (vector >= 32 && vector < 256)
+		set_gate(vector, (uintptr_t)handler);
+}
 
 void kit_exceptions_init(void)
 {
-	for (unsigned i = 0; i < 32; i++) {
-		uint64_t h = kit_isr_table[i];
-		idt[i] = (struct idt_gate){
-			(uint16_t)h,         0x08, 0, 0x8e, (uint16_t)(h >> 16),
-			(uint32_t)(h >> 32), 0};
-	}
+	for (unsigned i = 0; i < 32; i++)
+		set_gate(i, kit_isr_table[i]);
 	struct __attribute__((packed)) {
 		uint16_t limit;
 		uint64_t base;

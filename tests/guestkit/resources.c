@@ -23,10 +23,12 @@ static void add_io(struct kit_device *d, uint16_t base, uint16_t len)
 	}
 }
 
-static void add_irq(struct kit_device *d, uint32_t irq)
+static void add_irq(struct kit_device *d, uint32_t irq, uint8_t flags)
 {
-	if (d->nirq < KIT_DEV_MAX_RES)
+	if (d->nirq < KIT_DEV_MAX_RES) {
+		d->irq_flags[d->nirq] = flags;
 		d->irq[d->nirq++] = irq;
+	}
 }
 
 /* Small descriptors: tag byte 0ttttlll. */
@@ -34,11 +36,17 @@ static void small_desc(const uint8_t *b, unsigned type, unsigned len,
 		       struct kit_device *d)
 {
 	switch (type) {
-	case 0x04: /* IRQ / IRQNoFlags: 16-bit mask of ISA IRQs */
-		if (len >= 2)
+	case 0x04: /* IRQ / IRQNoFlags: 16-bit mask of ISA IRQs, then
+		      flags (bit 0 edge, bit 3 active low; absent: edge, high) */
+		if (len >= 2) {
+			uint8_t f = 0;
+			if (len >= 3)
+				f = (uint8_t)((b[2] & 1 ? 0 : KIT_IRQ_LEVEL) |
+					      (b[2] & 8 ? KIT_IRQ_ACTIVE_LOW : 0));
 			for (unsigned i = 0; i < 16; i++)
 				if (ld16(b) & (1u << i))
-					add_irq(d, i);
+					add_irq(d, i, f);
+		}
 		break;
 	case 0x08: /* IO: info, min, max, align, length */
 		if (len >= 7)
@@ -79,11 +87,15 @@ static void large_desc(const uint8_t *b, unsigned type, unsigned len,
 			add_io(d, (uint16_t)ld64(b + 11),
 			       (uint16_t)ld64(b + 35));
 		break;
-	case 0x09: /* Extended interrupt: flags, count, count x u32 */
-		if (len >= 2)
+	case 0x09: /* Extended interrupt: flags (bit 1 edge, bit 2 active
+		      low), count, count x u32 */
+		if (len >= 2) {
+			uint8_t f = (uint8_t)((b[0] & 2 ? 0 : KIT_IRQ_LEVEL) |
+					      (b[0] & 4 ? KIT_IRQ_ACTIVE_LOW : 0));
 			for (unsigned i = 0; i < b[1] && 2 + 4 * (i + 1) <= len;
 			     i++)
-				add_irq(d, ld32(b + 2 + 4 * i));
+				add_irq(d, ld32(b + 2 + 4 * i), f);
+		}
 		break;
 	}
 }

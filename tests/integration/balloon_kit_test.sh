@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# The balloon plugin under real KVM, driven by the guest kit's balloon
+# program (a driver that behaves as Linux's does) and by modvmm-ctl; the
+# VMM's RSS is read from /proc/PID/status. Usage: balloon_kit_test.sh CASE BUILD SRC
+#   resize         kit touches 1 GiB of 2 GiB; balloon set 1G: RSS falls by
+#                  >= 99 % of a GiB, info shows actual at target; set 0: the
+#                  kit deflates and touches the memory again
+#   reporting      kit touches 1 GiB and reports it free: RSS falls >= 99 %
+#   reporting_off  without free_page_reporting the kit has no such queue
+#   oom            deflate_on_oom=on: the kit deflates 64 MiB unasked and
+#                  balloon info shows the new actual
+#   oom_off        deflate_on_oom off: not offered, actual stays
+#   stats          stats=1: balloon stats shows the kit's values, refreshed
+#   cycles         10 inflate/deflate cycles of 1 GiB: RSS within 2 %,
+#                  counters add up
+#   shared         resize with --memory size=2G,shared=on
+#   hugepages      resize with hugepages=on (skipped without 1024 free
+#                  2 MiB hugepages)
+# A missing piece (plugin, control socket, modvmm-ctl) is a failure, not a skip.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+case_name=$1
+CTL="$BUILD/modvmm-ctl"
+SOCK="$WORK/api.sock"
+GIB=1048576 # kB
+need_kvm
+[ -x "$MODVMM" ] || fail "$MODVMM not built"
+[ -f "$KIT" ] || fail "$KIT not built"
+[ -f "$PLUGINS/balloon.so" ] || fail "$PLUGINS/balloon.so not built (plugin balloon)"
+[ -x "$CTL" ] || fail "$CTL not built (modvmm-ctl)"
+grep -qa 'balloon ready' "$KIT" || fail "$KIT has no balloon program"
+
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_vm MEMORY BALLOON_OPTIONS KIT_ARGS: modvmm in the background with
+# the control socket; waits for "kit: balloon ready".
+start_vm() {
+	"$MODVMM" --kernel "$KIT" --memory "$1" --plugin-dir "$PLUGINS" \
+		--device uart16550,input=off --balloon "$2" \
+		--api-socket "$SOCK" --cmdline "test=balloon $3" \
+		>"$WORK/out" 2>"$WORK/err" </dev/null &
+	pid=$!
+	wait_line '^kit: balloon ready' 1 120
+	[ -S "$SOCK" ] || fail "no control socket at $SOCK"
+}
+
+# wait_line REGEX [COUNT] [SECONDS]: the console has COUNT lines matching.
+wait_line() {
+	local n=${2:-1} t=${3:-60} i
+	for ((i = 0; i < t * 10; i++)); do
+		[ "$(grep -cE -- "$1" "$WORK/out" 2>/dev/null || true)" -ge "$n" ] &&
+			return 0
+		grep -q '^FAIL' "$WORK/out" && fail "the kit reported a failure"
+		kill -0 "$pid" 2>/dev/null || fail "modvmm exited early waiting for '$1'"
+		sleep 0.1
+	done
+	fail "no '$1' (x$n) on the console within ${t}s"
+}
+
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"; }
+
+ctl() {
+	"$CTL" --api-socket "$SOCK" --timeout 20 "$@" >"$WORK/ctl.out" 2>"$WORK/ctl.err" ||
+		{ cat "$WORK/ctl.out" "$WORK/ctl.err" >&2; fail "modvmm-ctl $* failed"; }
+}
+
+# info_field NAME: a value from `balloon info`.
+info_field() {
+	ctl balloon info
+	awk -v k="$1:" '$1 == k { print $2; exit }' "$WORK/ctl.out"
+}
+
+stop_vm() {
+	ctl shutdown
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$pid" 2>/dev/null && fail "modvmm still running after shutdown"
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	pid=""
+	expect_rc 0
+	if grep -q '^FAIL' "$WORK/out"; then fail "the kit reported a failure"; fi
+}
+
+# Falls by at least 99 % of a GiB: a - b >= 0.99 GiB.
+expect_fall() {
+	[ $(($1 - $2)) -ge $((GIB * 99 / 100)) ] ||
+		fail "$3: RSS went from $1 kB to $2 kB, expected a fall of >= $((GIB * 99 / 100)) kB"
+	echo "$3: RSS $1 kB -> $2 kB"
+}
+
+resize() { # resize MEMORY_OPTION
+	start_vm "$1" size=0 "touch=1G wait=on"
+	wait_line '^kit: touched 1 GiB'
+	local r0 r1 r2
+	r0=$(rss)
+	ctl balloon set 1G
+	wait_line '^kit: balloon actual=262144 target=262144' 1 120
+	r1=$(rss)
+	expect_fall "$r0" "$r1" "inflate 1 GiB"
+	[ "$(info_field actual)" = 1073741824 ] ||
+		fail "balloon info: actual $(info_field actual), expected 1073741824"
+	[ "$(info_field target)" = 1073741824 ] || fail "balloon info: target"
+	ctl balloon set 0
+	wait_line '^kit: balloon actual=0 target=0' 2 120
+	wait_line '^kit: retouched 1 GiB' 1 120
+	r2=$(rss)
+	expect_fall "$r2" "$r1" "deflate and touch again"
+	[ "$(info_field actual)" = 0 ] || fail "balloon info: actual after deflate"
+	stop_vm
+}
+
+case $case_name in
+resize)
+	resize 2G
+	;;
+shared)
+	resize size=2G,shared=on
+	;;
+hugepages)
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	if [ "${free:-0}" -lt 1024 ]; then
+		echo "SKIPPED: needs 1024 free 2 MiB hugepages (HugePages_Free is ${free:-0});" \
+			"this test did NOT run" >&2
+		exit 77
+	fi
+	resize size=2G,hugepages=on
+	;;
+reporting)
+	start_vm 2G size=0,free_page_reporting=on \
+		"touch=1G report=1G wait=on expect_features=reporting"
+	wait_line '^kit: reported 1 GiB' 1 120
+	sleep 0.5
+	peak=$(hwm)
+	now=$(rss)
+	expect_fall "$peak" "$now" "report 1 GiB (peak VmHWM -> VmRSS)"
+	stop_vm
+	;;
+reporting_off)
+	kit_machine 256M 1 "test=balloon report=64M expect_features=none deflate_on_oom=off"
+	printf '  - plugin: balloon\n    options: "size=0"\n' >>"$WORK/m.yaml"
+	run_vmm --machine "$WORK/m.yaml"
+	expect_rc 0
+	expect_kit_pass
+	expect_out "kit: balloon: no reporting queue, nothing reported"
+	expect_out "PASS balloon.queues"
+	;;
+oom)
+	start_vm 2G size=256M,deflate_on_oom=on "oom=64M wait=on expect_features=oom"
+	wait_line '^kit: balloon oom deflated 64 MiB actual=49152 target=65536'
+	[ "$(info_field actual)" = $((49152 * 4096)) ] ||
+		fail "balloon info: actual $(info_field actual), expected $((49152 * 4096))"
+	stop_vm
+	;;
+oom_off)
+	start_vm 2G size=256M "oom=64M wait=on expect_features=none"
+	wait_line '^kit: balloon oom: DEFLATE_ON_OOM not negotiated'
+	[ "$(info_field actual)" = $((65536 * 4096)) ] ||
+		fail "balloon info: actual $(info_field actual), expected $((65536 * 4096))"
+	stop_vm
+	;;
+stats)
+	start_vm 2G size=0,stats=1 "wait=on expect_features=stats"
+	wait_line '^kit: balloon stats 2 ' 1 30
+	ctl balloon stats
+	cp "$WORK/ctl.out" "$WORK/stats1"
+	total=$(awk '$1 == "total-memory:" { print $2 }' "$WORK/stats1")
+	[ -n "$total" ] && [ "$total" -gt $((2040 * 1048576)) ] ||
+		{ cat "$WORK/stats1" >&2; fail "balloon stats: total-memory '$total'"; }
+	age=$(awk '$1 == "age_ms:" { print $2 }' "$WORK/stats1")
+	[ -n "$age" ] && [ "$age" -le 2500 ] || fail "balloon stats: age_ms '$age' with a 1 s interval"
+	m1=$(awk '$1 == "minor-faults:" { print $2 }' "$WORK/stats1")
+	sleep 2.2
+	ctl balloon stats
+	m2=$(awk '$1 == "minor-faults:" { print $2 }' "$WORK/ctl.out")
+	[ -n "$m1" ] && [ -n "$m2" ] && [ "$m2" -gt "$m1" ] ||
+		fail "balloon stats not refreshed: minor-faults '$m1' then '$m2'"
+	stop_vm
+	;;
+cycles)
+	start_vm 2G size=0 "touch=1G wait=on"
+	wait_line '^kit: touched 1 GiB'
+	r0=$(rss)
+	for i in $(seq 10); do
+		ctl balloon set 1G
+		wait_line '^kit: balloon actual=262144 target=262144' "$i" 120
+		ctl balloon set 0
+		wait_line '^kit: retouched 1 GiB' "$i" 120
+	done
+	r1=$(rss)
+	d=$((r1 > r0 ? r1 - r0 : r0 - r1))
+	[ $((d * 100)) -le $((r0 * 2)) ] ||
+		fail "RSS $r0 kB before 10 cycles, $r1 kB after: more than 2 % apart"
+	echo "10 cycles: RSS $r0 kB -> $r1 kB"
+	inf=$(info_field inflated_pages)
+	def=$(info_field deflated_pages)
+	[ "$inf" = $((10 * 262144)) ] && [ "$def" = $((10 * 262144)) ] ||
+		fail "balloon info counters: inflated_pages $inf, deflated_pages $def, expected $((10 * 262144)) each"
+	stop_vm
+	;;
+*)
+	fail "unknown case $case_name"
+	;;
+esac
+echo "PASS $case_name"
