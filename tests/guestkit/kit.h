@@ -127,6 +127,8 @@ volatile void *kit_phys(uint64_t paddr);
 
 /* ---- exception.c */
 void kit_exceptions_init(void);
+/* Installs an interrupt gate for vector 32..255 (virtio_irq.c uses it). */
+void kit_idt_set(unsigned vector, void (*handler)(void));
 
 /* ---- power.c: ACPI power-off, with reset and halt fallbacks */
 __attribute__((noreturn)) void kit_poweroff(void);
@@ -140,6 +142,9 @@ extern const struct kit_program kit_prog_hello, kit_prog_memmap, kit_prog_cpus,
 	kit_prog_acpi, kit_prog_devices, kit_prog_console, kit_prog_poweroff,
 	kit_prog_idle, kit_prog_int3, kit_prog_badinsn;
 extern const struct kit_program kit_prog_ticker; /* control-API tests */
+extern const struct kit_program kit_prog_virtio_rng, kit_prog_virtio_rng_notify,
+	kit_prog_virtio_hostile, kit_prog_balloon;
+extern const struct kit_program kit_prog_debug_exit; /* examples/debug-exit */
 
 /* Set by a program before a deliberate int3; exception.c counts it and
  * resumes instead of failing. */

@@ -6,12 +6,28 @@
 #include "acpi.h"
 
 static const struct kit_program *const programs[] = {
-	&kit_prog_hello,    &kit_prog_memmap,  &kit_prog_cpus,
-	&kit_prog_acpi,     &kit_prog_devices, &kit_prog_console,
-	&kit_prog_poweroff, &kit_prog_idle,    &kit_prog_int3,
+	&kit_prog_hello,
+	&kit_prog_memmap,
+	&kit_prog_cpus,
+	&kit_prog_acpi,
+	&kit_prog_devices,
+	&kit_prog_console,
+	&kit_prog_poweroff,
+	&kit_prog_idle,
+	&kit_prog_int3,
 	&kit_prog_badinsn,
 	&kit_prog_ticker,
+	&kit_prog_virtio_rng,
+	&kit_prog_virtio_rng_notify,
+	&kit_prog_virtio_hostile,
+	&kit_prog_balloon,
+	&kit_prog_debug_exit,
 };
+
+/* Programs of an out-of-tree kit image (kit.mk, docs/plugins.md): a
+ * NULL-terminated table the author defines; weak, so absent here. */
+extern const struct kit_program *const kit_user_programs[]
+	__attribute__((weak));
 
 void kit_main(uint32_t start_info_paddr);
 void kit_main(uint32_t start_info_paddr)
@@ -39,6 +55,9 @@ void kit_main(uint32_t start_info_paddr)
 	for (unsigned i = 0; i < KIT_ARRAY_SIZE(programs); i++)
 		if (!memcmp(programs[i]->name, name, strlen(name) + 1))
 			prog = programs[i];
+	for (unsigned i = 0; kit_user_programs && kit_user_programs[i]; i++)
+		if (!memcmp(kit_user_programs[i]->name, name, strlen(name) + 1))
+			prog = kit_user_programs[i];
 	if (prog)
 		prog->run();
 	else

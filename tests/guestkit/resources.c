@@ -37,12 +37,14 @@ static void small_desc(const uint8_t *b, unsigned type, unsigned len,
 {
 	switch (type) {
 	case 0x04: /* IRQ / IRQNoFlags: 16-bit mask of ISA IRQs, then
-		      flags (bit 0 edge, bit 3 active low; absent: edge, high) */
+		      flags (bit 0 edge, bit 3 active low; absent: edge, high)
+		    */
 		if (len >= 2) {
 			uint8_t f = 0;
 			if (len >= 3)
 				f = (uint8_t)((b[2] & 1 ? 0 : KIT_IRQ_LEVEL) |
-					      (b[2] & 8 ? KIT_IRQ_ACTIVE_LOW : 0));
+					      (b[2] & 8 ? KIT_IRQ_ACTIVE_LOW
+							: 0));
 			for (unsigned i = 0; i < 16; i++)
 				if (ld16(b) & (1u << i))
 					add_irq(d, i, f);
@@ -90,8 +92,9 @@ static void large_desc(const uint8_t *b, unsigned type, unsigned len,
 	case 0x09: /* Extended interrupt: flags (bit 1 edge, bit 2 active
 		      low), count, count x u32 */
 		if (len >= 2) {
-			uint8_t f = (uint8_t)((b[0] & 2 ? 0 : KIT_IRQ_LEVEL) |
-					      (b[0] & 4 ? KIT_IRQ_ACTIVE_LOW : 0));
+			uint8_t f =
+				(uint8_t)((b[0] & 2 ? 0 : KIT_IRQ_LEVEL) |
+					  (b[0] & 4 ? KIT_IRQ_ACTIVE_LOW : 0));
 			for (unsigned i = 0; i < b[1] && 2 + 4 * (i + 1) <= len;
 			     i++)
 				add_irq(d, ld32(b + 2 + 4 * i), f);

@@ -1,13 +1,15 @@
 /*
  * modvmm-plugin-check PLUGIN.so [OPTIONS]: the conformance checks every
- * virtio-mmio plugin must pass, run through the harness with no KVM. One
- * line per check, "PASS name" or "FAIL name: why"; exit 0 if all passed,
- * 1 if any failed, 2 if the plugin could not be loaded at all.
+ * plugin must pass, run through the harness with no KVM. One line per
+ * check, "PASS name", "FAIL name: why" or "SKIP name: why"; exit 0 if all
+ * passed, 1 if any failed, 2 if the plugin could not be loaded at all.
  *
- * The checks are generic: they look only at the transport registers and at
- * what the device does with hostile rings on each of its queues, so a
- * plugin whose queues are device-readable (a balloon) or device-writable
- * (an rng) is judged the same way.
+ * Every plugin: the descriptor (name, version, description, option table)
+ * and a clean destroy. A virtio device, in addition: the transport.
+ * The virtio checks are generic: they look only at the transport registers and
+ * at what the device does with hostile rings on each of its queues, so a plugin
+ * whose queues are device-readable (a balloon) or device-writable (an rng) is
+ * judged the same way.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -51,6 +53,33 @@ static struct mvm_harness *load(void)
 		exit(2);
 	}
 	return h;
+}
+
+/* What every plugin must get right, virtio or not: the descriptor the VMM
+ * prints for --list-plugins and --device NAME,help. */
+static void check_descriptor(struct mvm_harness *h)
+{
+	const struct mvm_plugin *p = mvm_harness_plugin(h);
+	const struct mvm_option *o;
+	char bad[200] = "";
+
+	result("descriptor_name", p->name[0] ? NULL : "empty name");
+	result("descriptor_version",
+	       p->version && p->version[0] ? NULL : "no version string");
+	result("descriptor_description", p->description && p->description[0]
+						 ? NULL
+						 : "no one-line description");
+	for (o = p->options; o && o->key && !bad[0]; o++) {
+		if (!o->key[0] || strchr(o->key, '=') || strchr(o->key, ','))
+			snprintf(bad, sizeof(bad), "option key '%s'", o->key);
+		else if (o->type > MVM_OPT_STR)
+			snprintf(bad, sizeof(bad), "option %s: type %d", o->key,
+				 (int)o->type);
+		else if (!o->help || !o->help[0])
+			snprintf(bad, sizeof(bad), "option %s: no help line",
+				 o->key);
+	}
+	result("descriptor_options", bad[0] ? "%s" : NULL, bad);
 }
 
 static void check_identity(struct mvm_harness *h)
@@ -289,20 +318,26 @@ int main(int argc, char **argv)
 	if (argc < 2 || argc > 3 || !strcmp(argv[1], "--help")) {
 		fprintf(stderr,
 			"usage: modvmm-plugin-check PLUGIN.so [OPTIONS]\n"
-			"Runs the generic virtio-mmio conformance checks on a "
-			"plugin, with\nOPTIONS as its option string; exit 0 if "
-			"all pass.\n");
+			"Runs the generic conformance checks on a plugin (its "
+			"descriptor; for a\nvirtio device the virtio-mmio "
+			"transport and hostile rings), with OPTIONS\nas its "
+			"option string; exit 0 if all pass.\n");
 		return 2;
 	}
 	plugin = argv[1];
 	options = argc == 3 ? argv[2] : "";
 	h = load();
 	printf("PASS load\n");
-	check_identity(h);
-	check_negotiation(h);
-	check_queues(h);
-	check_config_generation(h);
-	check_hostile(h);
+	check_descriptor(h);
+	if (mvm_harness_virtio(h)) {
+		check_identity(h);
+		check_negotiation(h);
+		check_queues(h);
+		check_config_generation(h);
+		check_hostile(h);
+	} else {
+		printf("SKIP virtio: not a virtio device\n");
+	}
 	result("destroy_releases_fds_and_timers",
 	       mvm_harness_close(h) == 0
 		       ? NULL

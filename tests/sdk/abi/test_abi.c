@@ -1,0 +1,135 @@
+/*
+ * The plugin ABI rules (docs/plugins.md, "ABI policy"), through the loader
+ * the VMM uses: a plugin built against an older SDK loads and works; a
+ * plugin of another major, of a newer minor, or with a descriptor smaller
+ * than any 1.x one is refused with a line naming the versions.
+ * ABI_PLUGIN_DIR holds abi_<variant>.so built from abi_plugin.c.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <modvmm/harness.h>
+
+static const char *path(const char *variant)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/abi_%s.so", ABI_PLUGIN_DIR, variant);
+	return buf;
+}
+
+static void expect_refused(const char *variant, const char *needle1,
+			   const char *needle2)
+{
+	struct mvm_harness *h;
+	char why[600];
+
+	assert_true(mvm_harness_open(path(variant), NULL, NULL, &h, why,
+				     sizeof(why)) < 0);
+	if (!strstr(why, needle1) || (needle2 && !strstr(why, needle2)))
+		fail_msg("'%s' lacks '%s' / '%s'", why, needle1,
+			 needle2 ? needle2 : "");
+	assert_non_null(strstr(why, path(variant)));
+}
+
+static void works(const char *variant)
+{
+	struct mvm_harness *h;
+	char why[600];
+
+	if (mvm_harness_open(path(variant), NULL, NULL, &h, why, sizeof(why)) <
+	    0)
+		fail_msg("%s: %s", variant, why);
+	assert_int_equal(mvm_harness_pio_write(h, 0x5f0, 1, 7), 0);
+	assert_int_equal(mvm_harness_count(h, MVM_HREC_EXIT), 1);
+	assert_true(mvm_harness_logged(h, "abi plugin"));
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
+static void test_plugin_built_against_abi_1_0_headers_loads(void **s)
+{
+	(void)s;
+	works("old_sdk");
+}
+
+static void test_plugin_of_an_older_minor_loads(void **s)
+{
+	(void)s;
+#if MVM_ABI_MINOR > 0
+	works("minor_prev");
+#else
+	skip(); /* no older minor than 1.0: old_sdk stands for it */
+#endif
+}
+
+static void test_plugin_of_the_current_abi_loads(void **s)
+{
+	(void)s;
+	works("current");
+}
+
+static void test_newer_major_is_refused_naming_both_versions(void **s)
+{
+	char plug[32], core[48];
+
+	(void)s;
+	snprintf(plug, sizeof(plug), "built for plugin ABI %u.%u",
+		 MVM_ABI_MAJOR + 1, MVM_ABI_MINOR);
+	snprintf(core, sizeof(core), "this modvmm provides ABI %u.%u",
+		 MVM_ABI_MAJOR, MVM_ABI_MINOR);
+	expect_refused("major_next", plug, core);
+}
+
+static void test_older_major_is_refused_naming_both_versions(void **s)
+{
+	char plug[32], core[48];
+
+	(void)s;
+	snprintf(plug, sizeof(plug), "built for plugin ABI %u.%u",
+		 MVM_ABI_MAJOR - 1, MVM_ABI_MINOR);
+	snprintf(core, sizeof(core), "this modvmm provides ABI %u.%u",
+		 MVM_ABI_MAJOR, MVM_ABI_MINOR);
+	expect_refused("major_prev", plug, core);
+}
+
+static void test_newer_minor_is_refused(void **s)
+{
+	char plug[32];
+
+	(void)s;
+	snprintf(plug, sizeof(plug), "needs plugin ABI %u.%u", MVM_ABI_MAJOR,
+		 MVM_ABI_MINOR + 1);
+	expect_refused("minor_next", plug, "upgrade modvmm");
+}
+
+static void test_descriptor_shorter_than_any_1_x_is_refused(void **s)
+{
+	(void)s;
+	expect_refused("short_desc", "smaller than any ABI", NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_plugin_built_against_abi_1_0_headers_loads),
+		cmocka_unit_test(test_plugin_of_an_older_minor_loads),
+		cmocka_unit_test(test_plugin_of_the_current_abi_loads),
+		cmocka_unit_test(
+			test_newer_major_is_refused_naming_both_versions),
+		cmocka_unit_test(
+			test_older_major_is_refused_naming_both_versions),
+		cmocka_unit_test(test_newer_minor_is_refused),
+		cmocka_unit_test(
+			test_descriptor_shorter_than_any_1_x_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

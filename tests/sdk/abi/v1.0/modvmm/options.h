@@ -1,0 +1,78 @@
+/*
+ * FROZEN: the SDK header as ABI 1.0 first shipped it (git ef595fc), kept
+ * so tests/sdk/abi builds a plugin "against an older SDK". Never edit:
+ * if the current headers stop being compatible with this one, the test
+ * must fail.
+ */
+/*
+ * modvmm plugin SDK: option strings.
+ *
+ * Every plugin takes one option string, "key=value,key=value", from the
+ * machine file or a --device flag, and describes the keys it accepts with a
+ * table of `struct mvm_option`. The core's parser (host->parse_options)
+ * fills a plugin-defined struct from that table: defaults first, then the
+ * string. Unknown keys, repeated keys, missing mandatory keys and bad values
+ * are errors that name the key and the value. The same table drives
+ * `--device NAME,help`.
+ *
+ * Value syntax:
+ *  - MVM_OPT_SIZE: a byte count with an optional K, M, G or T suffix
+ *    (powers of 1024, upper or lower case, optional trailing "B" or "iB"),
+ *    stored as uint64_t.
+ *  - MVM_OPT_U64: a decimal or 0x-prefixed number, stored as uint64_t.
+ *  - MVM_OPT_BOOL: on|off|true|false|yes|no|1|0, stored as bool.
+ *  - MVM_OPT_STR: any text without ',' stored as `const char *`; the string
+ *    lives as long as the device.
+ */
+#ifndef MODVMM_OPTIONS_H
+#define MODVMM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The type of an option's value, and so of its field in the out struct. */
+enum mvm_opt_type {
+	MVM_OPT_BOOL = 0, /**< bool */
+	MVM_OPT_SIZE = 1, /**< uint64_t, bytes, K/M/G/T suffixes */
+	MVM_OPT_U64 = 2,  /**< uint64_t */
+	MVM_OPT_STR = 3,  /**< const char * */
+};
+
+/** One accepted key. Tables end with an entry whose key is NULL. */
+struct mvm_option {
+	/** The key as written in option strings. */
+	const char *key;
+	/** How the value is parsed and stored. */
+	enum mvm_opt_type type;
+	/** offsetof() the field in the plugin's option struct. */
+	size_t offset;
+	/** Default value in option syntax, or NULL for none (field left as the
+	 *  caller initialised it). */
+	const char *defval;
+	/** true if the key must be given. */
+	bool required;
+	/** One line for `help`. */
+	const char *help;
+	/** For MVM_OPT_SIZE and MVM_OPT_U64: inclusive bounds; both 0 means
+	 *  unbounded. */
+	uint64_t min, max;
+};
+
+/** Convenience initialiser for a table entry. */
+#define MVM_OPTION(k, t, strct, field, def, req, hlp)                         \
+	{ .key = (k), .type = (t), .offset = offsetof(strct, field),          \
+	  .defval = (def), .required = (req), .help = (hlp) }
+
+/** Table terminator. */
+#define MVM_OPTION_END { .key = NULL }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MODVMM_OPTIONS_H */
