@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,13 +16,19 @@
 #include "api_server.h"
 #include "device.h"
 
+/* Every struct mvm_api_command since ABI 1.1 reaches `handler`; members a
+ * later minor appends would be read only when `size` covers them. */
+#define API_COMMAND_MIN_SIZE                                                   \
+	(offsetof(struct mvm_api_command, handler) +                           \
+	 sizeof(((struct mvm_api_command *)0)->handler))
+
 static int api_register(mvm_dev *dev, const struct mvm_api_command *cmd,
 			void *opaque)
 {
 	char name[128];
 	struct api_cmd c = {0};
 
-	if (!dev->vm->api || !cmd || cmd->size < sizeof(*cmd) ||
+	if (!dev->vm->api || !cmd || cmd->size < API_COMMAND_MIN_SIZE ||
 	    !cmd->handler || !api_cmd_name_valid(cmd->name) ||
 	    strchr(cmd->name, '.'))
 		return -EINVAL;

@@ -272,6 +272,12 @@ static int host_cancel_timer(mvm_dev *dev, int timer_id)
 
 static void host_request_exit(mvm_dev *dev, int status)
 {
+	/* A device exits on the guest's behalf (a debug-exit port): for QMP
+	 * that is the guest ending the VM, and not a VMM error to log. */
+	if (!vm_exit_requested(dev->vm)) {
+		dev->vm->exit_cause = "guest-shutdown";
+		dev->vm->exit_by_device = true;
+	}
 	vm_request_exit(dev->vm, status & 0xff,
 			"device %s asked to exit with status %d", dev->name,
 			status & 0xff);

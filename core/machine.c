@@ -357,7 +357,7 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	if (vcpus_start(&st.vm) == 0 || st.vm.exit_requested) {
 		status = vm_wait_exit(&st.vm);
 		api_vm_ended(st.vm.api);
-		if (status == VM_EXIT_POWEROFF)
+		if (status == VM_EXIT_POWEROFF || st.vm.exit_by_device)
 			log_info("core", "%s", st.vm.exit_reason);
 		else if (status == VM_EXIT_GUEST_RESET)
 			log_warn("core", "%s (exit status %d)",

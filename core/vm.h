@@ -80,6 +80,7 @@ struct vm {
 	/* QMP SHUTDOWN "reason" when not the guest's own ("host-signal",
 	 * "host-qmp-quit"); NULL: derived from exit_status. */
 	const char *exit_cause;
+	bool exit_by_device; /* host->request_exit: the status is the guest's */
 };
 
 /* First call wins: records the status and reason, kicks every vCPU out of

@@ -38,8 +38,13 @@ extern "C" {
 
 /** Major ABI version: a plugin with another major is refused. */
 #define MVM_ABI_MAJOR 1
-/** Minor ABI version: grows when structs grow at their end. */
-#define MVM_ABI_MINOR 0
+/**
+ * Minor ABI version: grows when structs grow at their end.
+ *  1.0  struct mvm_host up to dev_name.
+ *  1.1  struct mvm_host gains virtio, api, discard, discard_reuse and
+ *       ram_size.
+ */
+#define MVM_ABI_MINOR 1
 
 /** Name of the one symbol every plugin exports. */
 #define MVM_PLUGIN_SYMBOL "mvm_plugin_descriptor"
