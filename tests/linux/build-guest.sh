@@ -99,8 +99,10 @@ for off in $(grep -obUaP '\x02\x21\x4c\x18' "$vmlinuz" | cut -d: -f1); do
 	fi
 done
 [ -n "$found" ] || die "no LZ4 stream that decompresses to an ELF in $vmlinuz (not an LZ4 bzImage?)"
-readelf -n "$work/vmlinux" | grep -q 'Xen.*0x00000012\|Xen.*PHYS32_ENTRY' ||
-	readelf -n "$work/vmlinux" | grep -A1 '^ *Xen' | grep -q 'Unknown note type: (0x00000012)' ||
+# binutils 2.40 prints the PVH note (owner Xen, type 18) as "Unknown note
+# type: (0x00000012)"; newer ones may name it.
+readelf -nW "$work/vmlinux" | grep -E '^\s*Xen\s' |
+	grep -qE 'note type: \(0x00000012\)|PHYS32_ENTRY' ||
 	die "$work/vmlinux has no Xen PHYS32_ENTRY (PVH) note"
 say "vmlinux: LZ4 at offset $found, $(stat -c %s "$work/vmlinux") bytes, PVH note present"
 

@@ -137,6 +137,18 @@ def main():
     if n != a.cpus:
         die(f"kernel allows {n} CPUs, we gave {a.cpus}: {m[0]}")
     ok(m[0])
+    if not any(l.startswith("ACPI: Core revision") for l in lines):
+        die("the log stops before 'ACPI: Core revision': the tables' checksums "
+            "were not verified yet")
+    ok("tables verified by acpi_early_init (log goes past 'ACPI: Core revision')")
+    # Printed only after alternatives patching, minutes later under an
+    # emulating KVM: checked when the log got that far.
+    act = [l for l in lines if re.match(r"smp: Brought up \d+ nodes?, \d+ CPUs", l)]
+    if act:
+        n = int(re.search(r"(\d+) CPUs", act[0]).group(1))
+        if n != a.cpus:
+            die(f"{n} CPUs came up, we gave {a.cpus}: {act[0]}")
+        ok(act[0])
     act = [l for l in lines if re.match(r"smpboot: Total of \d+ processors activated", l)]
     if act:
         n = int(re.search(r"Total of (\d+)", act[0]).group(1))

@@ -5,7 +5,7 @@ BUILD=$(cd "${2:?build dir}" && pwd)
 SRC=$(cd "${3:?source dir}" && pwd)
 MODVMM="$BUILD/modvmm"
 KIT="$BUILD/guestkit/kit.elf"
-PROBE="$BUILD/linux/probe.elf"
+PROBE="$BUILD/tests/linux/probe.elf"
 PLUGINS="$BUILD/plugins"
 GUEST="$BUILD/linux-guest"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/modvmm-linux.XXXXXX")
@@ -15,6 +15,8 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+# A test stopped by ctest's timeout or Ctrl-C still kills its VMM.
+trap 'exit 143' TERM INT
 
 # The guest command-line words the emulating KVM of our CI machines needs
 # (REFERENCE.md): features its instruction emulator cannot run at CPL0 are
