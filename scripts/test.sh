@@ -10,7 +10,18 @@ scripts/deps.sh
 echo "== build"
 scripts/build.sh >/dev/null
 echo "== tests"
+set +e
 ctest --test-dir build --output-on-failure -j2
+rc=$?
+set -e
+# ctest hides a skipped test's output: say loudly what did not run, and why.
+skips=$(grep -h '^SKIPPED' build/Testing/Temporary/LastTest.log 2>/dev/null |
+	sort -u)
+if [ -n "$skips" ]; then
+	echo "== these tests were SKIPPED (not passed):"
+	echo "$skips"
+fi
+[ $rc -eq 0 ] || exit $rc
 
 echo "== unit and plugin tests under ASan + UBSan"
 BUILD_DIR=build-asan scripts/build.sh -DMODVMM_SANITIZE=ON >/dev/null
