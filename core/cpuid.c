@@ -54,6 +54,25 @@ void cpuid_patch(struct kvm_cpuid2 *cpuid, unsigned id, unsigned ncpus)
 			e->eax &= ~(0xfffu << 14); /* threads sharing cache */
 			break;
 		}
+		case 0x80000008: {
+			/* AMD: cores per package - 1, and the APIC id bits
+			 * that number them; otherwise Linux puts each vCPU in
+			 * a package of its own. */
+			unsigned shift = 0;
+
+			while ((1u << shift) < ncpus)
+				shift++;
+			e->ecx = (shift << 12) |
+				 ((ncpus ? ncpus - 1 : 0) & 0xff);
+			break;
+		}
+		case 0x8000001e:
+			/* AMD extended APIC id; one thread per core, one node.
+			 */
+			e->eax = id;
+			e->ebx = id & 0xff;
+			e->ecx = 0;
+			break;
 		default:
 			break;
 		}
