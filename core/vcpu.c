@@ -148,7 +148,7 @@ static int setup_lapic(struct vcpu *v)
 
 static struct kvm_cpuid2 *get_supported_cpuid(int kvm_fd)
 {
-	for (unsigned n = 64; n <= 4096; n *= 2) {
+	for (unsigned n = 256; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(
 			1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 

@@ -205,6 +205,8 @@ bool kit_virtio_irq_enable(struct kit_vdev *d);
 void kit_virtio_irq_disable(struct kit_vdev *d);
 /* The InterruptStatus bits collected since the last call. */
 uint32_t kit_virtio_take_isr(struct kit_vdev *d);
+/* Lets a pending interrupt in (or waits for the next LAPIC tick). */
+void kit_virtio_irq_window(void);
 /* Waits until done(arg) holds or timeout_us passes. With irq, sleeps in
  * hlt between interrupts (device or a 10 ms LAPIC tick); without, spins. */
 bool kit_virtio_wait(bool (*done)(void *), void *arg, uint64_t timeout_us,

@@ -179,6 +179,23 @@ uint32_t kit_virtio_take_isr(struct kit_vdev *d)
 	return v;
 }
 
+/*
+ * Interrupts are let in only here. sti's shadow covers the hlt, so no
+ * wake-up is lost. The port write after hlt is for the emulating KVM of our
+ * CI machines: when an interrupt is already pending at the hlt, the hlt
+ * returns at once and the emulator would run on into the cli without
+ * delivering it; the write is a VM exit, and KVM injects the pending
+ * interrupt on the way back in, while IF is still set. Port 0x80 is the PC's
+ * POST/delay port, harmless on any VMM. Without a pending interrupt, the
+ * LAPIC tick ends the hlt within ~10 ms.
+ */
+#define IRQ_WINDOW "sti; hlt; xor %%eax, %%eax; outb %%al, $0x80; cli"
+
+void kit_virtio_irq_window(void)
+{
+	__asm__ volatile(IRQ_WINDOW ::: "rax", "memory");
+}
+
 bool kit_virtio_wait(bool (*done)(void *), void *arg, uint64_t timeout_us,
 		     bool irq)
 {
@@ -188,8 +205,8 @@ bool kit_virtio_wait(bool (*done)(void *), void *arg, uint64_t timeout_us,
 			return true;
 		if (rdtsc() > deadline)
 			return false;
-		if (irq) /* sti's shadow covers hlt: no wakeup is lost */
-			__asm__ volatile("sti; hlt; cli" ::: "memory");
+		if (irq)
+			__asm__ volatile(IRQ_WINDOW ::: "rax", "memory");
 		else
 			__asm__ volatile("pause" ::: "memory");
 	}
