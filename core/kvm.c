@@ -115,6 +115,36 @@ int kvm_vm_map_ram(struct vm *vm, char *why, size_t whylen)
 	return 0;
 }
 
+static void *map_ram_thread(void *arg)
+{
+	struct vm *vm = arg;
+
+	vm->map_ram_result =
+		kvm_vm_map_ram(vm, vm->map_ram_why, sizeof(vm->map_ram_why));
+	return NULL;
+}
+
+int kvm_vm_map_ram_start(struct vm *vm)
+{
+	int r = pthread_create(&vm->map_ram_thread, NULL, map_ram_thread, vm);
+
+	if (r)
+		return -r;
+	vm->map_ram_pending = true;
+	return 0;
+}
+
+int kvm_vm_map_ram_wait(struct vm *vm, char *why, size_t whylen)
+{
+	if (vm->map_ram_pending) {
+		pthread_join(vm->map_ram_thread, NULL);
+		vm->map_ram_pending = false;
+	}
+	if (vm->map_ram_result < 0 && why)
+		snprintf(why, whylen, "%s", vm->map_ram_why);
+	return vm->map_ram_result;
+}
+
 int kvm_max_vcpus(const struct vm *vm)
 {
 	int n = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);

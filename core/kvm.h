@@ -12,6 +12,14 @@
 int kvm_vm_create(struct vm *vm, char *why, size_t whylen);
 /* Registers every guest RAM region as a KVM memory slot. */
 int kvm_vm_map_ram(struct vm *vm, char *why, size_t whylen);
+/*
+ * The same on a helper thread: on the nested KVM of our CI machines the
+ * first memory slot of a VM costs 6-10 ms whatever its size, so the core
+ * loads the kernel, creates devices and vCPUs meanwhile. Wait before the
+ * first KVM_RUN (and on every exit path); wait returns the result.
+ */
+int kvm_vm_map_ram_start(struct vm *vm);
+int kvm_vm_map_ram_wait(struct vm *vm, char *why, size_t whylen);
 /* KVM's recommended and maximum vCPU counts. */
 int kvm_max_vcpus(const struct vm *vm);
 void kvm_vm_close(struct vm *vm);

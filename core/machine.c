@@ -152,6 +152,7 @@ static void teardown(struct run_state *st)
 {
 	struct vm *vm = &st->vm;
 
+	kvm_vm_map_ram_wait(vm, NULL, 0);
 	vcpus_kick_all(vm);
 	vcpus_destroy(vm);
 	if (vm->loop)
@@ -231,9 +232,9 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	r = ram_discard_init(&vm->discard, &vm->ram);
 	if (r < 0)
 		return vmm_error("memory: %s", strerror(-r));
-	r = kvm_vm_map_ram(vm, why, sizeof(why));
+	r = kvm_vm_map_ram_start(vm);
 	if (r < 0)
-		return vmm_error("%s", why);
+		return vmm_error("cannot start a thread: %s", strerror(-r));
 	r = boot_load(&vm->ram, bi, cfg->initramfs, cfg->cmdline, &boot, &err);
 	if (r < 0)
 		return user_error("%s", err.msg);
@@ -320,6 +321,11 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 
 	char why[300] = "";
 	if (vcpus_create(&st.vm, why, sizeof(why)) < 0) {
+		status = vmm_error("%s", why);
+		goto out;
+	}
+	/* The memory slot was being registered while all of the above ran. */
+	if (kvm_vm_map_ram_wait(&st.vm, why, sizeof(why)) < 0) {
 		status = vmm_error("%s", why);
 		goto out;
 	}

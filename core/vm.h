@@ -41,6 +41,11 @@ struct vm {
 	int run_size; /* mmap size of struct kvm_run */
 	unsigned ncpus;
 	struct guest_ram ram;
+	/* kvm_vm_map_ram_start's thread and its result. */
+	pthread_t map_ram_thread;
+	bool map_ram_pending;
+	int map_ram_result;
+	char map_ram_why[200];
 	struct ram_discard discard;
 	struct bus pio;
 	struct bus mmio;
