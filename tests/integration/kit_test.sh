@@ -32,6 +32,13 @@ smp_6g)
 	expect_rc 0
 	expect_kit_pass
 	;;
+memmap_16g)
+	# The largest size the issue names: 3 GiB below the hole, 13 above.
+	kit_machine 16G 2 "test=memmap expect_mem=16G"
+	run_vmm --machine "$WORK/m.yaml"
+	expect_rc 0
+	expect_kit_pass
+	;;
 acpi)
 	kit_machine 128M 2 "test=acpi"
 	run_vmm --machine "$WORK/m.yaml"
