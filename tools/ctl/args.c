@@ -81,11 +81,42 @@ static bool add_named(json_t *args, const char *word)
 	return true;
 }
 
+/* Cloud Hypervisor's `ch-remote resize --balloon SIZE`, for muscle
+ * memory: the same as `balloon set SIZE`. */
+static json_t *resize_request(int argc, char **argv)
+{
+	const char *size = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--balloon=", 10))
+			size = argv[i] + 10;
+		else if (!strcmp(argv[i], "--balloon") && i + 1 < argc)
+			size = argv[++i];
+		else {
+			ctl_fail(CTL_USAGE,
+				 "resize %s: modvmm resizes only the balloon "
+				 "(resize --balloon SIZE)",
+				 argv[i]);
+			return NULL;
+		}
+	}
+	if (!size) {
+		ctl_fail(CTL_USAGE, "resize: give --balloon SIZE");
+		return NULL;
+	}
+	return json_pack("{s:s,s:{s:o}}", "execute", "balloon.set", "arguments",
+			 "value", ctl_word_value(size));
+}
+
 json_t *ctl_request_from_words(int argc, char **argv)
 {
 	char name[256];
-	json_t *args = json_object();
+	json_t *args;
 	int i = 1;
+
+	if (!strcmp(argv[0], "resize"))
+		return resize_request(argc, argv);
+	args = json_object();
 
 	if (argc >= 2 && is_command_word(argv[1]) && !strchr(argv[0], '.') &&
 	    !strchr(argv[1], '.')) {
