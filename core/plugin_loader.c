@@ -126,9 +126,12 @@ int plugin_open(const char *name, const struct machine_cfg *cfg,
 				 strerror(errno));
 			return -ENOENT;
 		}
-		*path = strdup(name);
-		return *path ? open_path(name, handle, desc, why, whylen)
-			     : -ENOMEM;
+		int r = open_path(name, handle, desc, why, whylen);
+
+		/* *path is set only on success, as for a searched name. */
+		if (r == 0 && !(*path = strdup(name)))
+			r = -ENOMEM;
+		return r;
 	}
 	n = plugin_search_dirs(cfg, exe_dir, dirs, PLUGIN_MAX_DIRS, storage,
 			       sizeof(storage));
