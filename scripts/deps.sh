@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages modvmm needs to build and test, if missing.
-# Usage: scripts/deps.sh [--bench]   (--bench adds hyperfine and gnuplot)
+# Usage: scripts/deps.sh [--bench]   (--bench adds hyperfine, gnuplot and strace)
 set -euo pipefail
 
 pkgs=(cmake make gcc pkg-config binutils python3 libyaml-dev libfdt-dev
 	qemu-system-x86
 	libcmocka-dev libjansson-dev acpica-tools device-tree-compiler busybox-static lz4
-	clang libclang-rt-14-dev clang-format cpio)
-[ "${1:-}" = "--bench" ] && pkgs+=(hyperfine gnuplot-nox)
+	clang libclang-rt-14-dev clang-format cpio libc6-dev)
+[ "${1:-}" = "--bench" ] && pkgs+=(hyperfine gnuplot-nox strace)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,6 +5,7 @@
 #   OUT/vmlinux           the same kernel, uncompressed ELF with the PVH note
 #   OUT/initramfs.cpio    busybox-static + virtio modules + /init (uncompressed:
 #                         an emulating KVM pays per instruction for gunzip)
+#                         + /bin/memhog (memhog.c, gcc -static)
 #   OUT/kernel-version    e.g. 6.1.0-56-cloud-amd64
 #   OUT/stamp             what the files were built from (see below)
 #
@@ -12,11 +13,12 @@
 # pinned version: its Depends names the real linux-image-6.1.0-NN-cloud-amd64.
 # The result is cached in OUT and rebuilt only when an input changes: the
 # kernel package version the archive offers now, busybox-static's version,
-# and the hash of this script and of init.sh. Concurrent callers (parallel
-# ctest runs) serialise on OUT/.lock, so only one downloads.
+# and the hash of this script, init.sh and memhog.c. Concurrent callers
+# (parallel ctest runs) serialise on OUT/.lock, so only one downloads.
 #
 # Usage: tests/linux/build-guest.sh [OUT]      (default: build/linux-guest)
-# Needs: apt-get, dpkg, lz4, busybox-static, readelf; cpio or busybox cpio.
+# Needs: apt-get, dpkg, lz4, busybox-static, readelf, gcc + libc6-dev (static
+# libc); cpio or busybox cpio.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +34,7 @@ die() {
 	exit 1
 }
 
-for tool in apt-get apt-cache dpkg dpkg-deb lz4 readelf sha256sum flock; do
+for tool in apt-get apt-cache dpkg dpkg-deb lz4 readelf sha256sum flock gcc; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (scripts/deps.sh installs it)"
 done
 busybox=/bin/busybox
@@ -50,7 +52,7 @@ meta_ver=$(apt-cache policy "$meta" 2>/dev/null | awk '/Candidate:/ {print $2}')
 [ -n "$meta_ver" ] && [ "$meta_ver" != "(none)" ] ||
 	die "apt-cache knows no '$meta' (is a Debian bookworm source in sources.list? try apt-get update)"
 bb_ver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
-script_hash=$(cat "$0" "$here/init.sh" | sha256sum | cut -c1-16)
+script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" | sha256sum | cut -c1-16)
 want="meta=$meta_ver busybox=$bb_ver script=$script_hash"
 
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$want" ] &&
@@ -154,6 +156,11 @@ cp "$mods"/modules.{alias,symbols,builtin,order} "$dest/" 2>/dev/null || true
 say "modules: ${order[*]}"
 
 install -m 0755 "$here/init.sh" "$root/init"
+# The memory helper of the balloon tests: static, so it needs nothing from
+# the initramfs (no libc there, only busybox).
+gcc -static -O2 -Wall -o "$root/bin/memhog" "$here/memhog.c" ||
+	die "gcc -static memhog.c failed (is libc6-dev installed?)"
+readelf -l "$root/bin/memhog" | grep -q INTERP && die "memhog is not static"
 echo "$kver" >"$root/etc/kernel-version"
 
 if command -v cpio >/dev/null; then

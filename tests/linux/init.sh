@@ -9,6 +9,21 @@
 #   shell    report, then an interactive shell on the console; power off
 #            when it exits (`exit`, Ctrl-D) or on `poweroff -f`
 #   modules  only load the modules and list the virtio devices
+#   rng      report, then check that virtio_rng is the current hwrng and
+#            that /dev/hwrng returns 64 KiB of non-constant bytes
+#   cmd      report, then read commands from the console, one a line, and
+#            answer each with "modvmm-guest: cmd#N ok NAME rc=R" (N counts
+#            the non-empty lines read, from 1); the host drives the test
+#            step by step (tests/linux/balloon_test.sh). Commands:
+#              mem              "modvmm-guest: mem MemTotal=KB MemFree=KB
+#                               MemAvailable=KB" from /proc/meminfo
+#              hog MIB [HOLD]   /bin/memhog: touch MIB MiB, hold HOLD s, free
+#              hogfree MARGIN   the same for all of MemFree but MARGIN MiB
+#              rng              the rng check above
+#              log [N]          the last N (40) kernel log lines
+#              quit             leave the loop: done, power off
+#            Kernel messages are kept off the console (dmesg -n 1) so they
+#            cannot split the answers; `log` shows them.
 #
 # Every line meant for a test starts with "modvmm-guest: ". The last one is
 # "modvmm-guest: done rc=N" (N = failures), then `poweroff -f`, which ends
@@ -47,6 +62,25 @@ report() {
 	done
 }
 
+meminfo() {
+	awk '/^MemTotal:/ { t = $2 } /^MemFree:/ { f = $2 } /^MemAvailable:/ { a = $2 }
+		END { printf "MemTotal=%d MemFree=%d MemAvailable=%d\n", t, f, a }' /proc/meminfo
+}
+
+# rng_check: 0 if virtio_rng is the current hwrng and gives non-constant bytes
+rng_check() {
+	local hw=/sys/class/misc/hw_random cur bytes distinct
+	cur=$(cat $hw/rng_current 2>/dev/null)
+	say "rng current=$cur available=$(cat $hw/rng_available 2>/dev/null)"
+	timeout 30 head -c 65536 /dev/hwrng >/tmp/rng 2>/tmp/err ||
+		say "rng read FAILED: $(cat /tmp/err)"
+	bytes=$(wc -c </tmp/rng)
+	distinct=$(od -An -v -tx1 /tmp/rng | tr -s ' ' '\n' | grep -v '^$' | sort -u | wc -l)
+	say "rng read bytes=$bytes distinct=$distinct"
+	case $cur in virtio_rng*) ;; *) return 1 ;; esac
+	[ "$bytes" -eq 65536 ] && [ "$distinct" -ge 200 ]
+}
+
 case $test in
 boot)
 	report
@@ -54,6 +88,36 @@ boot)
 modules)
 	for d in /sys/bus/virtio/devices/*; do
 		[ -e "$d/device" ] && say "virtio ${d##*/} device=$(cat "$d/device")"
+	done
+	;;
+rng)
+	report
+	if rng_check; then say "rng ok"; else say "rng FAILED"; fails=$((fails + 1)); fi
+	;;
+cmd)
+	report
+	dmesg -n 1
+	n=0
+	say "cmd ready"
+	while read -r c a1 a2; do
+		c=$(echo "$c" | tr -d '\r')
+		[ -n "$c" ] || continue
+		n=$((n + 1))
+		rc=0
+		case $c in
+		mem) say "mem $(meminfo)" ;;
+		hog) memhog "$a1" ${a2:+"$a2"} || rc=$? ;;
+		hogfree)
+			free=$(awk '/^MemFree:/ { print int($2 / 1024) }' /proc/meminfo)
+			say "hogfree $((free - ${a1:-128})) MiB of MemFree $free MiB"
+			memhog $((free - ${a1:-128})) || rc=$?
+			;;
+		rng) rng_check || rc=1 ;;
+		log) dmesg | tail -n "${a1:-40}" | sed 's/^/modvmm-guest: log /' ;;
+		quit) say "cmd#$n ok quit rc=0"; break ;;
+		*) say "unknown command '$c'"; rc=127 ;;
+		esac
+		say "cmd#$n ok $c rc=$rc"
 	done
 	;;
 shell)

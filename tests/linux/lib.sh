@@ -52,10 +52,14 @@ need_guest() {
 
 # start_vmm ARGS...: modvmm in the background; console to $WORK/console,
 # stderr to $WORK/err, stdin from $WORK/in (a fifo, so a test can type).
-start_vmm() {
+start_vmm() { start_cmd "$MODVMM" "$@"; }
+
+# start_cmd COMMAND ARGS...: the same for any VMM command (balloon_test.sh
+# runs QEMU this way for its dry run).
+start_cmd() {
 	rm -f "$WORK/in"
 	mkfifo "$WORK/in"
-	"$MODVMM" "$@" >"$WORK/console" 2>"$WORK/err" <"$WORK/in" &
+	"$@" >"$WORK/console" 2>"$WORK/err" <"$WORK/in" &
 	VMM_PID=$!
 	# Hold the fifo's write end open for the whole run: stdin never sees EOF.
 	exec 8>"$WORK/in"

@@ -11,6 +11,9 @@
 #   bzimage                 the same through the bzImage and boot protocol
 #   console                 interactive console: type a command on stdin,
 #                           see its answer, type poweroff -> exit 0
+#   rng                     --device rng: virtio_rng binds to it, is the
+#                           current hwrng, /dev/hwrng gives 64 KiB of
+#                           non-constant bytes (issue 4)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 case_name=$1
@@ -20,12 +23,15 @@ BOUND=${MODVMM_LINUX_BOUND:-120}
 need_guest
 probe_native
 
-# boot KERNEL CPUS TEST: start the guest, wait for init
+# boot KERNEL CPUS TEST [DEVICE...]: start the guest, wait for init
 boot() {
 	local cmdline="console=ttyS0 modvmm.test=$3 ${MODVMM_LINUX_CMDLINE_EXTRA:-}"
-	log "booting $1 with $2 vCPU(s), $MEM: $cmdline"
-	start_vmm --kernel "$1" --initramfs "$GUEST/initramfs.cpio" --memory $MEM \
-		--cpus "$2" --cmdline "$cmdline" --device uart16550
+	local kernel=$1 cpus=$2 d devs=()
+	shift 3
+	for d in "$@"; do devs+=(--device "$d"); done
+	log "booting $kernel with $cpus vCPU(s), $MEM, devices uart16550 $*: $cmdline"
+	start_vmm --kernel "$kernel" --initramfs "$GUEST/initramfs.cpio" --memory $MEM \
+		--cpus "$cpus" --cmdline "$cmdline" --device uart16550 "${devs[@]}"
 	wait_console 'modvmm-guest: init reached' "$BOUND" ||
 		{ stop_vmm; fail "no 'init reached' within ${BOUND}s"; }
 	log "init reached after $(elapsed)s"
@@ -84,6 +90,20 @@ console)
 	wait_console '^answer-42' 20 || { stop_vmm; fail "no answer to a typed command"; }
 	log "console is interactive (typed a command, read answer-42)"
 	echo 'poweroff -f' >&8
+	expect_poweroff
+	;;
+rng)
+	boot "$GUEST/vmlinux" 1 rng rng
+	wait_console 'modvmm-guest: done rc=' 60 || { stop_vmm; fail "the guest never reported"; }
+	grep -qE '^modvmm-guest: virtio virtio[0-9]+ device=0x0004 driver=virtio_rng' "$WORK/console" ||
+		fail "no virtio device 4 bound to virtio_rng"
+	grep -q '^modvmm-guest: module virtio-rng loaded' "$WORK/console" || fail "module virtio-rng did not load"
+	grep -qE '^modvmm-guest: rng current=virtio_rng' "$WORK/console" ||
+		fail "virtio_rng is not the current hwrng"
+	grep '^modvmm-guest: rng ' "$WORK/console" | tr -d '\r' | sed 's/^/  /'
+	grep -q '^modvmm-guest: rng read bytes=65536 ' "$WORK/console" || fail "/dev/hwrng did not give 64 KiB"
+	grep -q '^modvmm-guest: rng ok' "$WORK/console" || fail "the guest's rng check failed"
+	grep -q '^modvmm-guest: done rc=0' "$WORK/console" || fail "the guest reported failures"
 	expect_poweroff
 	;;
 *) fail "unknown case '$case_name'" ;;
