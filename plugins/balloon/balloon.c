@@ -122,9 +122,13 @@ static void reset(void *opaque)
 {
 	struct balloon *b = opaque;
 
+	uint32_t old = b->actual;
+
 	/* Inflated pages stay given back: the guest's next driver starts
 	 * from an empty balloon and reads zeros there. */
 	b->actual = 0;
+	if (old)
+		balloon_actual_changed(b, old); /* QMP clients follow actual */
 	balloon_stats_reset(b);
 }
 

@@ -87,7 +87,12 @@ static void stats_tick(void *opaque)
 
 	if (!b->stats_held || !(f & (1ULL << BALLOON_F_STATS_VQ)))
 		return;
-	q = b->vio->queue(b->vdev, 2); /* stats is always index 2 */
+	/* The stats queue directly follows deflate whenever it exists: free
+	 * page hinting, the only queue that could sit before it, is never
+	 * offered (balloon_queue_kind). */
+	if (balloon_queue_kind(2, f) != BQ_STATS)
+		return;
+	q = b->vio->queue(b->vdev, 2);
 	if (!q)
 		return;
 	b->stats_held = false;
