@@ -188,6 +188,8 @@ static void balloon_destroy(void *state)
 		return;
 	if (b->stats_timer >= 0)
 		b->host->cancel_timer(b->dev, b->stats_timer);
+	if (b->change_timer >= 0)
+		b->host->cancel_timer(b->dev, b->change_timer);
 	b->vio->destroy(b->vdev);
 	free(b);
 }
@@ -214,6 +216,7 @@ static int balloon_create(mvm_dev *dev, const struct mvm_host *host,
 	b->dev = dev;
 	b->host = host;
 	b->stats_timer = -1;
+	b->change_timer = -1;
 	r = needs_host(b);
 	if (r == 0)
 		r = host->parse_options(dev, balloon_options, options, &b->opt);

@@ -93,6 +93,12 @@ struct balloon {
 	unsigned nstats;
 	uint64_t stats_ns; /* when they arrived, 0 = never */
 
+	/* QEMU sends BALLOON_CHANGE at most once a second (the guest writes
+	 * `actual` after every 256-page buffer): the same here, the last
+	 * value always delivered. */
+	uint64_t change_sent_ns;
+	int change_timer; /* -1: none armed */
+
 	struct balloon_counters count;
 	uint32_t pfns[BALLOON_MAX_PFNS]; /* scratch for one buffer */
 };

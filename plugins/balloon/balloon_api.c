@@ -34,17 +34,48 @@ void balloon_set_target(struct balloon *b, uint64_t bytes)
 	b->vio->config_changed(b->vdev);
 }
 
+#define CHANGE_INTERVAL_NS 1000000000ULL
+
+/* QEMU's event: the logical VM size the guest has now. */
+static void send_change(struct balloon *b)
+{
+	char data[64];
+
+	snprintf(data, sizeof(data), "{\"actual\": %" PRIu64 "}",
+		 b->ram_size - actual_bytes(b));
+	b->api->emit_event(b->dev, "BALLOON_CHANGE", data);
+	b->change_sent_ns = balloon_now_ns();
+}
+
+static void change_timer_fired(void *opaque)
+{
+	struct balloon *b = opaque;
+
+	b->change_timer = -1;
+	send_change(b);
+}
+
 void balloon_actual_changed(struct balloon *b, uint32_t old_actual)
 {
+	uint64_t now = balloon_now_ns();
 	char data[128];
 
 	(void)old_actual;
 	if (!b->api)
 		return;
-	/* QEMU's event: the logical VM size the guest now has. */
-	snprintf(data, sizeof(data), "{\"actual\": %" PRIu64 "}",
-		 b->ram_size - actual_bytes(b));
-	b->api->emit_event(b->dev, "BALLOON_CHANGE", data);
+	if (now - b->change_sent_ns >= CHANGE_INTERVAL_NS) {
+		send_change(b);
+	} else if (b->change_timer < 0) {
+		/* The timer sends whatever `actual` is when it fires. */
+		int id = b->host->add_timer(
+			b->dev, b->change_sent_ns + CHANGE_INTERVAL_NS - now, 0,
+			change_timer_fired, b);
+
+		if (id >= 0)
+			b->change_timer = id;
+		else
+			send_change(b);
+	}
 	if (b->actual == b->num_pages) {
 		snprintf(data, sizeof(data),
 			 "{\"target\": %" PRIu64 ", \"actual\": %" PRIu64
