@@ -42,69 +42,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <modvmm/plugin.h>
-
-/* Register offsets. */
-#define REG_RBR_THR 0 /* DLL with DLAB */
-#define REG_IER 1     /* DLM with DLAB */
-#define REG_IIR_FCR 2
-#define REG_LCR 3
-#define REG_MCR 4
-#define REG_LSR 5
-#define REG_MSR 6
-#define REG_SCR 7
-#define UART_NPORTS 8
-
-#define IER_RDI 0x01
-#define IER_THRI 0x02
-#define IER_RLSI 0x04
-#define IER_MSI 0x08
-
-#define IIR_NO_INT 0x01
-#define IIR_MSI 0x00
-#define IIR_THRI 0x02
-#define IIR_RDI 0x04
-#define IIR_RLSI 0x06
-#define IIR_CTI 0x0c
-#define IIR_FIFO_ON 0xc0
-
-#define FCR_FE 0x01
-#define FCR_CLEAR_RX 0x02
-#define FCR_CLEAR_TX 0x04
-#define FCR_STORED 0xc9 /* FE, DMA mode, trigger level */
-
-#define LCR_DLAB 0x80
-
-#define MCR_DTR 0x01
-#define MCR_RTS 0x02
-#define MCR_OUT1 0x04
-#define MCR_OUT2 0x08
-#define MCR_LOOP 0x10
-
-#define LSR_DR 0x01
-#define LSR_OE 0x02
-#define LSR_ERRORS 0x1e /* OE, PE, FE, BI: cleared by reading LSR */
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-
-#define MSR_DCTS 0x01
-#define MSR_DDSR 0x02
-#define MSR_TERI 0x04
-#define MSR_DDCD 0x08
-#define MSR_CTS 0x10
-#define MSR_DSR 0x20
-#define MSR_RI 0x40
-#define MSR_DCD 0x80
-
-#define RX_FIFO_SIZE 16
-#define CTRL_A 0x01
-
-struct uart_opts {
-	uint64_t port;
-	uint64_t irq;
-	const char *file;
-	bool input;
-};
+#include "uart16550.h"
 
 static const struct mvm_option uart_options[] = {
 	{.key = "port",
@@ -129,112 +67,9 @@ static const struct mvm_option uart_options[] = {
 	MVM_OPTION_END,
 };
 
-struct uart {
-	mvm_dev *dev;
-	const struct mvm_host *host;
-	struct uart_opts opts;
-	int gsi;
-	int out_fd;
-	bool own_out_fd;
-	bool out_error_logged;
-
-	uint8_t ier, lcr, mcr, fcr, scr;
-	uint8_t lsr_errors; /* LSR_ERRORS bits latched until LSR is read */
-	uint8_t msr_deltas; /* MSR low nibble, cleared by reading MSR */
-	uint16_t divisor;
-	bool thr_ipending;
-	uint8_t rbr; /* last byte received, returned again on an empty read */
-	uint8_t rx[RX_FIFO_SIZE];
-	unsigned rx_head, rx_count;
-	bool irq_level;
-
-	bool in_enabled;  /* input=on and stdin usable */
-	bool in_watching; /* stdin registered with the event loop */
-	bool in_eof;      /* stdin ended or failed: never watch again */
-	bool in_escape;   /* the previous input byte was Ctrl-A */
-};
-
-/* ---- terminal ---- */
-
-static struct termios saved_termios;
-static bool termios_saved;
-static bool atexit_registered;
-
-static void restore_terminal(void)
-{
-	if (termios_saved) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
-		termios_saved = false;
-	}
-}
-
-/* Raw mode as QEMU's stdio chardev sets it with signal=off: bytes go to the
- * guest unmodified and Ctrl-C is the guest's, but output post-processing
- * stays on so host-side messages still start at column 0. */
-static void make_terminal_raw(struct uart *s)
-{
-	struct termios t;
-
-	if (termios_saved || tcgetattr(STDIN_FILENO, &t))
-		return;
-	saved_termios = t;
-	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR |
-				 IGNCR | ICRNL | IXON);
-	t.c_oflag |= OPOST;
-	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN | ISIG);
-	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
-	t.c_cflag |= CS8;
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	if (!atexit_registered && atexit(restore_terminal) == 0)
-		atexit_registered = true;
-	if (tcsetattr(STDIN_FILENO, TCSANOW, &t)) {
-		s->host->log(s->dev, MVM_LOG_WARN,
-			     "cannot put the terminal in raw mode: %s",
-			     strerror(errno));
-		return;
-	}
-	termios_saved = true;
-}
-
-/* ---- output ---- */
-
-static void out_write(struct uart *s, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(s->out_fd, p, len);
-
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* Someone made our stdout non-blocking: wait, as a
-			 * blocking write would. */
-			struct pollfd pfd = {.fd = s->out_fd,
-					     .events = POLLOUT};
-
-			poll(&pfd, 1, -1);
-			continue;
-		}
-		if (!s->out_error_logged) {
-			s->host->log(s->dev, MVM_LOG_WARN,
-				     "console output lost: %s",
-				     n < 0 ? strerror(errno) : "short write");
-			s->out_error_logged = true;
-		}
-		return;
-	}
-}
-
 /* ---- interrupt state ---- */
 
-static unsigned rx_capacity(const struct uart *s)
+unsigned uart_rx_capacity(const struct uart *s)
 {
 	/* Without FIFOs the 16550 is a 16450 with a one-byte RBR. */
 	return (s->fcr & FCR_FE) ? RX_FIFO_SIZE : 1;
@@ -264,7 +99,7 @@ static uint8_t pending_id(const struct uart *s)
 	return IIR_NO_INT;
 }
 
-static void update_irq(struct uart *s)
+void uart_update_irq(struct uart *s)
 {
 	bool level = pending_id(s) != IIR_NO_INT;
 	int rc;
@@ -278,41 +113,9 @@ static void update_irq(struct uart *s)
 	s->irq_level = level;
 }
 
-/* ---- input ---- */
-
-static void stdin_ready(void *opaque, int fd, uint32_t events);
-
-/* Watch stdin exactly when the guest can take more bytes: a full FIFO
- * leaves them in the host pipe or tty, which is the back-pressure a real
- * line gives with flow control, instead of dropping them. */
-static void update_input_watch(struct uart *s)
+void uart_rx_push(struct uart *s, uint8_t c)
 {
-	bool want = s->in_enabled && !s->in_eof && !(s->mcr & MCR_LOOP) &&
-		    s->rx_count < rx_capacity(s);
-	int rc;
-
-	if (want == s->in_watching)
-		return;
-	if (want) {
-		rc = s->host->add_fd(s->dev, STDIN_FILENO, EPOLLIN, stdin_ready,
-				     s);
-		if (rc) {
-			s->host->log(s->dev, MVM_LOG_WARN,
-				     "cannot watch stdin, console input "
-				     "stops: %s",
-				     strerror(-rc));
-			s->in_eof = true;
-			return;
-		}
-	} else {
-		s->host->remove_fd(s->dev, STDIN_FILENO);
-	}
-	s->in_watching = want;
-}
-
-static void rx_push(struct uart *s, uint8_t c)
-{
-	if (s->rx_count == rx_capacity(s)) {
+	if (s->rx_count == uart_rx_capacity(s)) {
 		s->lsr_errors |= LSR_OE;
 		/* A 16450 overwrites RBR; a 16550 FIFO keeps its contents
 		 * and loses the new character. */
@@ -328,69 +131,6 @@ static void rx_clear(struct uart *s)
 {
 	s->rx_head = 0;
 	s->rx_count = 0;
-}
-
-static void print_keys_help(void)
-{
-	fprintf(stderr, "\nC-a x    exit the VM\n"
-			"C-a C-a  send C-a\n"
-			"C-a h    this help\n");
-}
-
-/* Returns false once the bytes after this one must not be delivered. */
-static bool input_byte(struct uart *s, uint8_t c)
-{
-	if (!s->in_escape) {
-		if (c == CTRL_A)
-			s->in_escape = true;
-		else
-			rx_push(s, c);
-		return true;
-	}
-	s->in_escape = false;
-	switch (c) {
-	case CTRL_A:
-		rx_push(s, c);
-		break;
-	case 'x':
-	case 'X':
-		s->host->request_exit(s->dev, 0);
-		s->in_eof = true;
-		return false;
-	case 'h':
-	case 'H':
-	case '?':
-		print_keys_help();
-		break;
-	}
-	return true;
-}
-
-static void stdin_ready(void *opaque, int fd, uint32_t events)
-{
-	struct uart *s = opaque;
-	uint8_t buf[RX_FIFO_SIZE];
-	size_t room = rx_capacity(s) - s->rx_count;
-	ssize_t n;
-
-	(void)events;
-	if (room) {
-		n = read(fd, buf, room);
-		if (n > 0) {
-			for (ssize_t i = 0; i < n; i++)
-				if (!input_byte(s, buf[i]))
-					break;
-		} else if (n == 0) {
-			s->in_eof = true;
-		} else if (errno != EINTR && errno != EAGAIN) {
-			s->host->log(s->dev, MVM_LOG_WARN,
-				     "reading stdin: %s; console input stops",
-				     strerror(errno));
-			s->in_eof = true;
-		}
-	}
-	update_irq(s);
-	update_input_watch(s);
 }
 
 /* ---- registers ---- */
@@ -450,11 +190,11 @@ static void write_fcr(struct uart *s, uint8_t v)
 static void write_thr(struct uart *s, uint8_t c)
 {
 	s->thr_ipending = false;
-	update_irq(s);
+	uart_update_irq(s);
 	if (s->mcr & MCR_LOOP)
-		rx_push(s, c);
+		uart_rx_push(s, c);
 	else
-		out_write(s, &c, 1);
+		uart_out_write(s, &c, 1);
 	/* Sent at once: THR is empty again. */
 	s->thr_ipending = true;
 }
@@ -565,8 +305,8 @@ static uint64_t uart_read(void *opaque, uint64_t offset, unsigned len)
 
 	for (unsigned i = 0; i < len && offset + i < UART_NPORTS; i++)
 		v |= (uint64_t)reg_read(s, (unsigned)(offset + i)) << (8 * i);
-	update_irq(s);
-	update_input_watch(s);
+	uart_update_irq(s);
+	uart_update_input_watch(s);
 	return v;
 }
 
@@ -578,8 +318,8 @@ static void uart_write(void *opaque, uint64_t offset, unsigned len,
 	for (unsigned i = 0; i < len && offset + i < UART_NPORTS; i++)
 		reg_write(s, (unsigned)(offset + i),
 			  (uint8_t)(value >> (8 * i)));
-	update_irq(s);
-	update_input_watch(s);
+	uart_update_irq(s);
+	uart_update_input_watch(s);
 }
 
 static const struct mvm_io_ops uart_io_ops = {
@@ -596,48 +336,6 @@ static void uart_free(struct uart *s)
 	if (s->own_out_fd)
 		close(s->out_fd);
 	free(s);
-}
-
-/* Input only when stdin is open for reading; a VMM started with stdin
- * closed or write-only simply has no console input. */
-static bool stdin_readable(void)
-{
-	int fl = fcntl(STDIN_FILENO, F_GETFL);
-
-	return fl >= 0 && (fl & O_ACCMODE) != O_WRONLY;
-}
-
-static int uart_setup_input(struct uart *s)
-{
-	int rc;
-
-	if (!s->opts.input)
-		return 0;
-	if (!stdin_readable()) {
-		s->host->log(s->dev, MVM_LOG_INFO,
-			     "stdin is not readable: no console input");
-		return 0;
-	}
-	s->in_enabled = true;
-	rc = s->host->add_fd(s->dev, STDIN_FILENO, EPOLLIN, stdin_ready, s);
-	if (rc == -EPERM) {
-		/* epoll refuses regular files and /dev/null: a VMM run as
-		 * `modvmm ... </dev/null` is normal in scripts and CI. */
-		s->host->log(s->dev, MVM_LOG_INFO,
-			     "stdin cannot be polled (a regular file or "
-			     "/dev/null): no console input");
-		s->in_enabled = false;
-		return 0;
-	}
-	if (rc) {
-		s->host->fail(s->dev,
-			      "input=on: cannot watch stdin: %s (is another "
-			      "console reading it? use input=off)",
-			      strerror(-rc));
-		return rc;
-	}
-	s->in_watching = true;
-	return 0;
 }
 
 static int uart_create(mvm_dev *dev, const struct mvm_host *host,
@@ -736,7 +434,7 @@ static int uart_start(void *state)
 	struct uart *s = state;
 
 	if (s->in_enabled && isatty(STDIN_FILENO))
-		make_terminal_raw(s);
+		uart_terminal_raw(s);
 	return 0;
 }
 
@@ -745,7 +443,7 @@ static void uart_destroy(void *state)
 	struct uart *s = state;
 
 	if (s->in_enabled)
-		restore_terminal();
+		uart_terminal_restore();
 	uart_free(s);
 }
 

@@ -63,7 +63,8 @@ int main(int argc, char **argv)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
-		printf("modvmm-guest: memhog mmap failed: %s\n", strerror(errno));
+		printf("modvmm-guest: memhog mmap failed: %s\n",
+		       strerror(errno));
 		return 2;
 	}
 	for (size_t off = 0; off < len; off += page) {
