@@ -143,7 +143,10 @@ unsigned mvm_harness_irq_edges(struct mvm_harness *h, int gsi);
 /** true if a LOG record since the last clear contains `needle`. */
 bool mvm_harness_logged(struct mvm_harness *h, const char *needle);
 /** Make the fake host->discard return `rc` (0 = do it for real: the RAM is
- *  madvise(MADV_DONTNEED)ed and reads as zeros). */
+ *  madvise(MADV_DONTNEED)ed and reads as zeros). Like the VMM, the fake
+ *  host always refuses ranges touching the e820-reserved low memory
+ *  [0x9fc00, 0x100000) with -EFAULT, and misaligned or non-RAM ranges with
+ *  -EINVAL. */
 void mvm_harness_set_discard_result(struct mvm_harness *h, int rc);
 
 /* ---- what the plugin set up ---- */

@@ -312,6 +312,11 @@ static const char *f_dev_name(mvm_dev *dev)
 	return h->desc ? h->desc->name : "device";
 }
 
+/* The VMM's e820 marks [0x9fc00, 0x100000) reserved (ACPI tables live
+ * there) and never discards it; the fake host refuses it the same way. */
+#define HARNESS_LOW_RESERVED_START 0x9fc00ULL
+#define HARNESS_LOW_RESERVED_END 0x100000ULL
+
 static int f_discard(mvm_dev *dev, uint64_t gpa, uint64_t len)
 {
 	struct mvm_harness *h = H(dev);
@@ -321,6 +326,9 @@ static int f_discard(mvm_dev *dev, uint64_t gpa, uint64_t len)
 	if (len == 0 || (gpa & 0xfff) || (len & 0xfff) ||
 	    !(p = mvm_harness_gpa(h, gpa, len)))
 		rc = -EINVAL;
+	else if (gpa < HARNESS_LOW_RESERVED_END &&
+		 gpa + len > HARNESS_LOW_RESERVED_START)
+		rc = -EFAULT; /* as the VMM: e820-reserved low memory */
 	else if (h->discard_rc)
 		rc = h->discard_rc;
 	else if (madvise(p, len, MADV_DONTNEED) < 0)

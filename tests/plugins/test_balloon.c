@@ -283,6 +283,39 @@ static void test_inflate_ignores_pfns_outside_ram(void **s)
 	done(&c);
 }
 
+static void test_inflate_never_discards_reserved_low_memory(void **s)
+{
+	struct ctx c;
+	/* The ACPI tables' page, the page straddling the EBDA boundary, and a
+	 * valid neighbour run around them. */
+	uint32_t pfns[] = {0xe0, 0x9f, 0x2000, 0x2001};
+	size_t refused = 0, done_ok = 0;
+
+	(void)s;
+	ready(&c, "size=0", 0);
+	post_pfns(&c, &c.inflate, pfns, 4, false);
+	expect_buffer_returned(&c, &c.inflate);
+	for (size_t i = 0; i < mvm_harness_nrecords(c.h); i++) {
+		const struct mvm_harness_record *r = mvm_harness_record(c.h, i);
+
+		if (r->kind != MVM_HREC_DISCARD)
+			continue;
+		if ((int64_t)r->value == 0) {
+			/* Only the valid run went back to the host. */
+			assert_int_equal(r->addr, 0x2000ULL * PAGE);
+			assert_int_equal(r->len, 2 * PAGE);
+			done_ok++;
+		} else {
+			assert_true(r->addr < 0x100000);
+			refused++;
+		}
+	}
+	assert_int_equal(done_ok, 1);
+	assert_true(refused >= 2);
+	assert_true(mvm_harness_logged(c.h, "cannot be discarded"));
+	done(&c);
+}
+
 static void test_inflate_device_writable_buffer_is_returned_untouched(void **s)
 {
 	struct ctx c;
@@ -526,6 +559,8 @@ int main(void)
 		cmocka_unit_test(
 			test_inflate_sorts_dedups_and_merges_unsorted_pfns),
 		cmocka_unit_test(test_inflate_ignores_pfns_outside_ram),
+		cmocka_unit_test(
+			test_inflate_never_discards_reserved_low_memory),
 		cmocka_unit_test(
 			test_inflate_device_writable_buffer_is_returned_untouched),
 		cmocka_unit_test(
