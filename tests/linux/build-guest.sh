@@ -48,7 +48,14 @@ flock 9
 # --- what would we build now? ---------------------------------------------
 # The meta-package's candidate version tells which kernel the archive offers
 # today; asking apt-cache needs no download.
-meta_ver=$(apt-cache policy "$meta" 2>/dev/null | awk '/Candidate:/ {print $2}')
+candidate() { apt-cache policy "$meta" 2>/dev/null | awk '/Candidate:/ {print $2}'; }
+meta_ver=$(candidate)
+# A machine whose packages were installed from an image may have no package
+# lists yet: fetch them once (as root, as the README's commands run).
+if { [ -z "$meta_ver" ] || [ "$meta_ver" = "(none)" ]; } && [ "$(id -u)" -eq 0 ]; then
+	apt-get update -qq >&2 || true
+	meta_ver=$(candidate)
+fi
 [ -n "$meta_ver" ] && [ "$meta_ver" != "(none)" ] ||
 	die "apt-cache knows no '$meta' (is a Debian bookworm source in sources.list? try apt-get update)"
 bb_ver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
