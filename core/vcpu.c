@@ -18,7 +18,8 @@
 #define KICK_SIGNAL SIGUSR1
 
 /* Flat GDT shared by both boot paths: 0x08 64-bit code, 0x10 32-bit code,
- * 0x18 data, 0x20 TSS (placeholder; KVM only needs TR to look valid). */
+ * 0x18 data, 0x20 a TSS descriptor (no TSS behind it: KVM only needs TR to
+ * look valid). */
 #define GDT_CODE64 0x08
 #define GDT_CODE32 0x10
 #define GDT_DATA 0x18
