@@ -65,6 +65,7 @@ struct mem_opts {
 	uint64_t size;
 	bool shared;
 	bool hugepages;
+	bool thp;
 };
 
 static const struct mvm_option mem_spec[] = {
@@ -77,6 +78,8 @@ static const struct mvm_option mem_spec[] = {
 		   "memfd-backed, shareable RAM"),
 	MVM_OPTION("hugepages", MVM_OPT_BOOL, struct mem_opts, hugepages, NULL,
 		   false, "back RAM with huge pages"),
+	MVM_OPTION("thp", MVM_OPT_BOOL, struct mem_opts, thp, NULL, false,
+		   "ask for transparent huge pages (default on)"),
 	MVM_OPTION_END,
 };
 
@@ -196,8 +199,8 @@ static int parse_flag_opts(const char *flag, const char *key,
 static int set_memory(struct machine_cfg *cfg, const char *val,
 		      struct cfg_error *err)
 {
-	struct mem_opts o = {cfg->mem_size, cfg->mem_shared,
-			     cfg->mem_hugepages};
+	struct mem_opts o = {cfg->mem_size, cfg->mem_shared, cfg->mem_hugepages,
+			     cfg->mem_thp};
 	int rc = parse_flag_opts("memory", "size", mem_spec, val, &o, err);
 
 	if (rc)
@@ -205,6 +208,7 @@ static int set_memory(struct machine_cfg *cfg, const char *val,
 	cfg->mem_size = o.size;
 	cfg->mem_shared = o.shared;
 	cfg->mem_hugepages = o.hugepages;
+	cfg->mem_thp = o.thp;
 	return 0;
 }
 
@@ -447,7 +451,7 @@ void cli_print_usage(FILE *f)
 	      "  --kernel PATH         bzImage, or an ELF with a PVH note\n"
 	      "  --initramfs PATH      initial ramdisk\n"
 	      "  --cmdline STR         kernel command line\n"
-	      "  --memory size=SIZE[,shared=on][,hugepages=on]\n"
+	      "  --memory size=SIZE[,shared=on][,hugepages=on][,thp=off]\n"
 	      "                        guest RAM (default 512M; --memory 2G "
 	      "also works)\n"
 	      "  --cpus boot=N         vCPUs, 1..255 (default 1; --cpus 2 "

@@ -15,6 +15,7 @@ void machine_cfg_init(struct machine_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = MVM_LOG_WARN;
+	cfg->mem_thp = true;
 }
 
 void machine_cfg_free(struct machine_cfg *cfg)

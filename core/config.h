@@ -25,6 +25,7 @@ struct machine_cfg {
 	uint64_t mem_size; /* bytes; 0 = default (512 MiB) */
 	bool mem_shared;   /* memfd-backed RAM (for later discard tests) */
 	bool mem_hugepages;
+	bool mem_thp;  /* MADV_HUGEPAGE on private RAM; default on */
 	unsigned cpus; /* 0 = default (1) */
 	char **plugin_dirs;
 	size_t n_plugin_dirs;

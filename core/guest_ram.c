@@ -81,6 +81,13 @@ int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 	return 0;
 }
 
+void guest_ram_advise_thp(struct guest_ram *ram)
+{
+	/* Best effort: with THP "never" on the host this simply fails. */
+	if (ram->base && !ram->shared && !ram->hugepages)
+		madvise(ram->base, ram->size, MADV_HUGEPAGE);
+}
+
 void guest_ram_free(struct guest_ram *ram)
 {
 	if (ram->base)

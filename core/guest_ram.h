@@ -30,10 +30,14 @@ struct guest_ram {
 };
 
 /* Map `size` bytes of guest RAM. shared: backed by a memfd (MAP_SHARED);
- * hugepages: 2 MiB pages (size must be a multiple of 2 MiB). Returns 0 or
- * -errno; `why` gets a short reason on failure. */
+ * hugepages: 2 MiB hugetlb pages (size must be a multiple of 2 MiB).
+ * Returns 0 or -errno; `why` gets a short reason on failure. */
 int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 		    bool hugepages, const char **why);
+/* Ask for transparent huge pages on private anonymous RAM (as QEMU does):
+ * fewer guest page-table walks and faults, and a reported 2 MiB chunk goes
+ * back as one huge page. A no-op for shared or hugetlb RAM. */
+void guest_ram_advise_thp(struct guest_ram *ram);
 void guest_ram_free(struct guest_ram *ram);
 
 /* Host pointer for guest-physical [gpa, gpa+len), or NULL unless the whole

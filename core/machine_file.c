@@ -275,8 +275,9 @@ static int parse_cpus_node(struct mf *m, const yaml_node_t *n, const char *key,
 
 static int load_memory(struct mf *m, const yaml_node_t *n)
 {
-	static const char *const names[] = {"size", "shared", "hugepages"};
-	struct keyset ks = {names, 3, " in 'memory'", {0}, {{0}}};
+	static const char *const names[] = {"size", "shared", "hugepages",
+					    "thp"};
+	struct keyset ks = {names, 4, " in 'memory'", {0}, {{0}}};
 	struct machine_cfg *cfg = m->cfg;
 
 	if (n->type == YAML_SCALAR_NODE)
@@ -284,7 +285,7 @@ static int load_memory(struct mf *m, const yaml_node_t *n)
 	if (n->type != YAML_MAPPING_NODE)
 		return wrong_type(m, n, "memory",
 				  "a size or a mapping {size, shared, "
-				  "hugepages}");
+				  "hugepages, thp}");
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(m, p->key), *v = node(m, p->value);
@@ -300,9 +301,11 @@ static int load_memory(struct mf *m, const yaml_node_t *n)
 		else if (i == 1)
 			rc = parse_bool_node(m, v, "memory.shared",
 					     &cfg->mem_shared);
-		else
+		else if (i == 2)
 			rc = parse_bool_node(m, v, "memory.hugepages",
 					     &cfg->mem_hugepages);
+		else
+			rc = parse_bool_node(m, v, "memory.thp", &cfg->mem_thp);
 		if (rc)
 			return rc;
 	}

@@ -119,6 +119,23 @@ static void test_memory_key_value_form(void **state)
 	machine_cfg_free(&cfg);
 }
 
+static void test_memory_thp_is_on_unless_turned_off(void **state)
+{
+	struct machine_cfg cfg;
+	struct cfg_error err;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--memory", "1G"),
+			 CLI_RUN);
+	assert_true(cfg.mem_thp);
+	machine_cfg_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--memory",
+			       "size=1G,thp=off"),
+			 CLI_RUN);
+	assert_false(cfg.mem_thp);
+	machine_cfg_free(&cfg);
+}
+
 static void test_memory_bare_size_form(void **state)
 {
 	struct machine_cfg cfg;
@@ -148,7 +165,7 @@ static void test_memory_unknown_option(void **state)
 {
 	(void)state;
 	EXPECT_ERROR("--memory: unknown option 'sise' (known: size, shared, "
-		     "hugepages)",
+		     "hugepages, thp)",
 		     "--kernel", "k", "--memory", "sise=1G");
 }
 
@@ -501,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_memory_key_value_form),
 		cmocka_unit_test(test_memory_bare_size_form),
 		cmocka_unit_test(test_memory_bad_size_names_flag_and_value),
+		cmocka_unit_test(test_memory_thp_is_on_unless_turned_off),
 		cmocka_unit_test(test_memory_unknown_option),
 		cmocka_unit_test(test_memory_zero_is_rejected),
 		cmocka_unit_test(test_cpus_boot_and_bare_forms),

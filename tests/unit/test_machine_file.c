@@ -290,7 +290,7 @@ static void test_unknown_key_in_memory_mapping(void **state)
 	(void)state;
 	expect_error("memory:\n  sise: 1G\n",
 		     "2:3: unknown key 'sise' in 'memory' (known: size, "
-		     "shared, hugepages)");
+		     "shared, hugepages, thp)");
 }
 
 static void test_cpus_as_list_is_wrong_type(void **state)
