@@ -31,16 +31,19 @@ void api_cmds_free(struct api_cmds *cmds)
 	memset(cmds, 0, sizeof(*cmds));
 }
 
-bool api_cmd_name_valid(const char *name)
+bool api_name_valid(const char *name, size_t max, const char *allowed)
 {
 	size_t n = name ? strlen(name) : 0;
 
-	if (n == 0 || n > 95)
+	if (n == 0 || n > max)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_.-", name[i]))
-			return false;
-	return true;
+	return strspn(name, allowed) == n;
+}
+
+bool api_cmd_name_valid(const char *name)
+{
+	return api_name_valid(name, 95,
+			      "abcdefghijklmnopqrstuvwxyz0123456789_.-");
 }
 
 static struct api_cmd *find_locked(struct api_cmds *cmds, const char *name)

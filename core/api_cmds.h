@@ -57,6 +57,8 @@ void api_cmds_free(struct api_cmds *cmds);
  * -ENOMEM. */
 int api_cmds_add(struct api_cmds *cmds, const struct api_cmd *cmd);
 /* True if `name` is [a-z0-9_.-]+ of at most 95 bytes. */
+/* name is 1..max characters, all from `allowed`. */
+bool api_name_valid(const char *name, size_t max, const char *allowed);
 bool api_cmd_name_valid(const char *name);
 
 /* Handles one framed message; returns the reply text (malloc'd, CRLF

@@ -179,14 +179,8 @@ static void api_error(mvm_api_call *call, const char *cls, const char *fmt, ...)
 
 bool api_event_name_valid(const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", name[i]))
-			return false;
-	return true;
+	return api_name_valid(name, 64,
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 }
 
 static int api_emit_event(mvm_dev *dev, const char *name, const char *data_json)
