@@ -7,7 +7,7 @@ set -u
 qemu=$1 elf=$2 mem=$3 smp=$4 args=$5
 shift 5
 if [ ! -w /dev/kvm ]; then
-  echo "SKIP: /dev/kvm not usable"
+  echo "SKIPPED: /dev/kvm not usable; this test did NOT run (tools/nested-kvm/nested-kvm -- ctest -R guestkit.qemu runs it under a real KVM)"
   exit 77
 fi
 out=$(timeout 90 "$qemu" -M microvm,acpi=on -enable-kvm -m "$mem" -smp "$smp" \
