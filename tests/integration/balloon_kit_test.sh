@@ -215,14 +215,20 @@ stats)
 	total=$(awk '$1 == "total-memory:" { print $2 }' "$WORK/stats1")
 	[ -n "$total" ] && [ "$total" -gt $((2040 * 1048576)) ] ||
 		{ cat "$WORK/stats1" >&2; fail "balloon stats: total-memory '$total'"; }
+	# With a 1 s interval the values are at most a few intervals old; the
+	# bound allows for a guest on a slow (TCG-backed) CPU answering late.
 	age=$(awk '$1 == "age_ms:" { print $2 }' "$WORK/stats1")
-	[ -n "$age" ] && [ "$age" -le 2500 ] || fail "balloon stats: age_ms '$age' with a 1 s interval"
+	[ -n "$age" ] && [ "$age" -le 10000 ] || fail "balloon stats: age_ms '$age' with a 1 s interval"
 	m1=$(awk '$1 == "minor-faults:" { print $2 }' "$WORK/stats1")
-	sleep 2.2
-	ctl balloon stats
-	m2=$(awk '$1 == "minor-faults:" { print $2 }' "$WORK/ctl.out")
+	# Refreshed: the kit's counter moves on; wait for it while the guest runs.
+	for _ in $(seq 60); do
+		sleep 0.5
+		ctl balloon stats
+		m2=$(awk '$1 == "minor-faults:" { print $2 }' "$WORK/ctl.out")
+		[ -n "$m1" ] && [ -n "$m2" ] && [ "$m2" -gt "$m1" ] && break
+	done
 	[ -n "$m1" ] && [ -n "$m2" ] && [ "$m2" -gt "$m1" ] ||
-		fail "balloon stats not refreshed: minor-faults '$m1' then '$m2'"
+		fail "balloon stats not refreshed in 30 s: minor-faults '$m1' then '$m2'"
 	stop_vm
 	;;
 cycles)

@@ -63,19 +63,19 @@ sigterm)
 	set +e
 	"$MODVMM" --machine "$WORK/m.yaml" >"$WORK/out" 2>"$WORK/err" </dev/null &
 	pid=$!
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		grep -q 'kit: idle' "$WORK/out" 2>/dev/null && break
 		sleep 0.1
 	done
 	grep -q 'kit: idle' "$WORK/out" || { kill -9 $pid; fail "guest never went idle"; }
 	kill -TERM $pid
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.05
 	done
 	if kill -0 $pid 2>/dev/null; then
 		kill -9 $pid
-		fail "modvmm still running 5 s after SIGTERM"
+		fail "modvmm still running 20 s after SIGTERM"
 	fi
 	wait $pid
 	rc=$?

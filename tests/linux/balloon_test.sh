@@ -331,11 +331,19 @@ reporting)
 	peak=$RSS_TOUCHED
 	[ $(((peak - rss0) / 1024)) -ge 900 ] ||
 		fail "VmRSS grew by only $(((peak - rss0) / 1024)) MiB while the guest touched 1 GiB"
+	# Linux reports in ~2 s batches; on a slow (TCG-backed) CPU they come
+	# later. Bounded by progress: fail once nothing has come back for 30 s.
+	best=0
+	t_best=$t0
 	while :; do
 		back=$(((peak - $(rss_kb)) / 1024))
 		[ "$back" -ge $((1024 * 80 / 100)) ] && break
-		[ $(($(date +%s) - t0)) -lt 20 ] ||
-			fail "20 s after the guest freed 1 GiB only $back MiB are back (need >= 80 %)"
+		if [ "$back" -gt "$best" ]; then
+			best=$back
+			t_best=$(date +%s)
+		fi
+		[ $(($(date +%s) - t_best)) -lt 30 ] ||
+			fail "$(($(date +%s) - t0)) s after the guest freed 1 GiB only $back MiB are back (need >= 80 %), none more in the last 30 s"
 		sleep 0.5
 	done
 	log "free page reporting: $back MiB of the freed GiB back after $(($(date +%s) - t0)) s"
@@ -350,23 +358,25 @@ reporting)
 stats)
 	start_guest 0 off off 1
 	guest_mem
-	end=$(($(date +%s) + 15))
+	end=$(($(date +%s) + 60))
 	while :; do
 		read -r age free total ntags _ < <(bal_stats)
 		[ "$age" -ge 0 ] && [ "$free" -gt 0 ] && break
-		[ "$(date +%s)" -lt "$end" ] || fail "no statistics 15 s after the guest started"
+		[ "$(date +%s)" -lt "$end" ] || fail "no statistics 60 s after the guest started"
 		sleep 0.5
 	done
 	log "stats: $ntags tags, free-memory $(mib "$free") MiB, total-memory $(mib "$total") MiB, age ${age} ms"
 	[ "$ntags" -ge 10 ] || fail "only $ntags statistics (Linux 6.1 sends 10)"
 	[ "$total" = $((MEMTOTAL * 1024)) ] ||
 		fail "total-memory $total is not the guest's MemTotal ($((MEMTOTAL * 1024)) bytes)"
+	# With stats=1 the values are at most a few intervals old; the bound
+	# allows for a guest on a slow (TCG-backed) CPU answering late.
 	sleep 2.5
 	read -r age _ < <(bal_stats)
-	[ "$age" -le 3000 ] || fail "statistics are $age ms old with stats=1: not refreshed"
+	[ "$age" -le 10000 ] || fail "statistics are $age ms old with stats=1: not refreshed"
 	free0=$free
 	hog hog 512 15
-	end=$(($(date +%s) + 8))
+	end=$(($(date +%s) + 60))
 	while :; do
 		read -r age free _ < <(bal_stats)
 		[ $(((free0 - free) / MIB)) -ge 400 ] && break
@@ -377,7 +387,7 @@ stats)
 	log "stats move: free-memory $(mib "$free0") -> $(mib "$free") MiB while the guest holds 512 MiB (age ${age} ms)"
 	low=$free
 	answer 60
-	end=$(($(date +%s) + 8))
+	end=$(($(date +%s) + 60))
 	while :; do
 		read -r age free _ < <(bal_stats)
 		[ $(((free - low) / MIB)) -ge 400 ] && break
