@@ -51,7 +51,7 @@ else
 	run_ctest host -- -LE 'kvm|linux' || rc=$?
 	stamp
 	echo "== tests that need KVM, $kvm_where"
-	run_ctest nested tools/nested-kvm/nested-kvm -- -- -L 'kvm|linux' || rc=$?
+	run_ctest nested tools/nested-kvm/nested-kvm -- -- -L 'kvm|linux' </dev/null || rc=$?
 fi
 stamp
 

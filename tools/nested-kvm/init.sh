@@ -6,6 +6,7 @@
 #                    at the same paths
 #   PATH/heartbeat   written here every few seconds (the runner's watchdog)
 #   PATH/rc          the command's exit status, written when it ends
+#   PATH/interactive present when the caller's terminal is on ttyS1
 # The host's / is shared read-only and gets a tmpfs overlay, so the command
 # sees every host file and tool at its own path and its writes stay inside,
 # except under the read-write folders.
@@ -69,9 +70,15 @@ ip link set lo up
 done) &
 
 out=$r/dev/ttyS1
-stty -F $out raw -echo 2>/dev/null
 echo "up in $(cut -d' ' -f1 $r/proc/uptime) s: kernel $(uname -r), $(grep -c ^processor $r/proc/cpuinfo) vCPUs, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' $r/proc/meminfo), /dev/kvm from kvm_amd" >"$r$xch/host-info"
-chroot $r /bin/bash "$xch/cmd.sh" <$r/dev/null >$out 2>&1
+if [ -f "$r$xch/interactive" ]; then
+	# The caller's terminal is on ttyS1: make it the command's controlling
+	# terminal, so that Ctrl-C reaches the command.
+	setsid -c chroot $r /bin/bash "$xch/cmd.sh" <$out >$out 2>&1
+else
+	stty -F $out raw -echo 2>/dev/null
+	chroot $r /bin/bash "$xch/cmd.sh" <$r/dev/null >$out 2>&1
+fi
 echo $? >"$r$xch/rc"
 sync
 echo o >$r/proc/sysrq-trigger
