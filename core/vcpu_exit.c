@@ -56,24 +56,48 @@ static void handle_mmio(struct vcpu *v)
 			  (unsigned long long)run->mmio.phys_addr);
 }
 
-/* Reads up to 16 instruction bytes at RIP through the guest's own page
- * tables. Returns how many bytes were read. */
-static int read_insn_bytes(struct vcpu *v, uint64_t rip, uint8_t *buf)
-{
-	struct kvm_translation tr = {.linear_address = rip};
-	void *p;
+/* Where the instruction at RIP is, and its first bytes. */
+struct insn_at_rip {
+	bool mapped;  /* the guest's page tables translate RIP */
+	uint64_t gpa; /* RIP's guest-physical address, if mapped */
+	int n;        /* bytes read from guest RAM into buf */
+	uint8_t buf[16];
+};
 
-	if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
-		return 0;
-	for (int n = 16; n > 0; n--) {
-		p = guest_ram_ptr(&v->vm->ram, tr.physical_address,
-				  (uint64_t)n);
-		if (p) {
-			memcpy(buf, p, (size_t)n);
-			return n;
+/* Reads up to 16 bytes at RIP through the guest's own page tables, one page
+ * at a time (the next virtual page need not be the next physical one), and
+ * stops at the first byte that is unmapped or not in RAM. */
+static void read_insn_bytes(struct vcpu *v, uint64_t rip,
+			    struct insn_at_rip *in)
+{
+	*in = (struct insn_at_rip){0};
+	while (in->n < (int)sizeof(in->buf)) {
+		struct kvm_translation tr = {.linear_address = rip + in->n};
+		uint64_t want, k;
+		void *p = NULL;
+
+		if (ioctl(v->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid)
+			return;
+		if (in->n == 0) {
+			in->mapped = true;
+			in->gpa = tr.physical_address;
 		}
+		want = 4096 - (tr.physical_address & 4095);
+		if (want > sizeof(in->buf) - (uint64_t)in->n)
+			want = sizeof(in->buf) - (uint64_t)in->n;
+		/* RAM may end inside the range: take what is there. */
+		for (k = want; k > 0; k--) {
+			p = guest_ram_ptr(&v->vm->ram, tr.physical_address, k);
+			if (p)
+				break;
+		}
+		if (!p)
+			return;
+		memcpy(in->buf + in->n, p, (size_t)k);
+		in->n += (int)k;
+		if (k < want)
+			return;
 	}
-	return 0;
 }
 
 /* An int3 at CPL0 that the emulating KVM returns to us: step over it and
@@ -97,32 +121,64 @@ static bool reinject_int3(struct vcpu *v, struct kvm_regs *regs,
 	return ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
 }
 
+static const char *suberror_name(uint32_t suberror)
+{
+	switch (suberror) {
+	case KVM_INTERNAL_ERROR_EMULATION:
+		return "emulation failed";
+	case KVM_INTERNAL_ERROR_SIMUL_EX:
+		return "simultaneous exceptions";
+	case KVM_INTERNAL_ERROR_DELIVERY_EV:
+		return "exit during event delivery";
+	case KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON:
+		return "unexpected exit reason";
+	default:
+		return "unknown";
+	}
+}
+
+/* One line naming RIP and, when RIP's instruction is in guest RAM, its
+ * bytes; otherwise why there are none (a guest that jumped into MMIO or
+ * unmapped memory is the usual cause). */
 static void handle_internal_error(struct vcpu *v)
 {
+	const uint32_t sub = v->run->internal.suberror;
 	struct kvm_regs regs;
-	uint8_t insn[16];
-	char hex[16 * 3 + 1] = "";
-	int n = 0;
+	struct insn_at_rip in;
+	char where[160];
 
 	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0) {
 		vm_request_exit(v->vm, VM_EXIT_VMM_ERROR,
-				"vCPU %u: KVM internal error (suberror %u), "
-				"registers unreadable",
-				v->id, v->run->internal.suberror);
+				"vCPU %u: KVM internal error (suberror %u: "
+				"%s), registers unreadable",
+				v->id, sub, suberror_name(sub));
 		return;
 	}
-	n = read_insn_bytes(v, regs.rip, insn);
-	if (reinject_int3(v, &regs, insn, n))
+	read_insn_bytes(v, regs.rip, &in);
+	if (reinject_int3(v, &regs, in.buf, in.n))
 		return;
-	for (int i = 0; i < n; i++)
-		snprintf(hex + 3 * i, 4, "%02x ", insn[i]);
-	if (n)
-		hex[3 * n - 1] = '\0';
+	if (in.n) {
+		int len = snprintf(where, sizeof(where), "instruction bytes:");
+
+		for (int i = 0; i < in.n; i++)
+			len += snprintf(where + len,
+					sizeof(where) - (size_t)len, " %02x",
+					in.buf[i]);
+	} else if (!in.mapped) {
+		snprintf(where, sizeof(where),
+			 "which the guest's page tables do not map: no "
+			 "instruction bytes");
+	} else {
+		snprintf(where, sizeof(where),
+			 "which is not in guest RAM (guest physical 0x%llx): "
+			 "no instruction bytes",
+			 (unsigned long long)in.gpa);
+	}
 	vm_request_exit(v->vm, VM_EXIT_VMM_ERROR,
-			"vCPU %u: KVM internal error (suberror %u) at RIP "
-			"0x%llx, instruction bytes: %s",
-			v->id, v->run->internal.suberror,
-			(unsigned long long)regs.rip, n ? hex : "(unreadable)");
+			"vCPU %u: KVM internal error (suberror %u: %s) at RIP "
+			"0x%llx, %s",
+			v->id, sub, suberror_name(sub),
+			(unsigned long long)regs.rip, where);
 }
 
 void vcpu_handle_exit(struct vcpu *v)

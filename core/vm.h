@@ -81,7 +81,7 @@ struct vm {
 	pthread_cond_t exit_cond;
 	bool exit_requested;
 	int exit_status;
-	char exit_reason[160];
+	char exit_reason[256];
 	/* QMP SHUTDOWN "reason" when not the guest's own ("host-signal",
 	 * "host-qmp-quit"); NULL: derived from exit_status. */
 	const char *exit_cause;

@@ -140,7 +140,7 @@ struct kit_program {
 };
 extern const struct kit_program kit_prog_hello, kit_prog_memmap, kit_prog_cpus,
 	kit_prog_acpi, kit_prog_devices, kit_prog_console, kit_prog_poweroff,
-	kit_prog_idle, kit_prog_int3, kit_prog_badinsn;
+	kit_prog_idle, kit_prog_int3, kit_prog_badinsn, kit_prog_badfetch;
 extern const struct kit_program kit_prog_ticker; /* control-API tests */
 extern const struct kit_program kit_prog_virtio_rng, kit_prog_virtio_rng_notify,
 	kit_prog_virtio_hostile, kit_prog_balloon;

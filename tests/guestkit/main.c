@@ -5,6 +5,7 @@
  */
 #include "acpi.h"
 
+/* clang-format off */
 static const struct kit_program *const programs[] = {
 	&kit_prog_hello,
 	&kit_prog_memmap,
@@ -16,6 +17,7 @@ static const struct kit_program *const programs[] = {
 	&kit_prog_idle,
 	&kit_prog_int3,
 	&kit_prog_badinsn,
+	&kit_prog_badfetch,
 	&kit_prog_ticker,
 	&kit_prog_virtio_rng,
 	&kit_prog_virtio_rng_notify,
@@ -23,6 +25,7 @@ static const struct kit_program *const programs[] = {
 	&kit_prog_balloon,
 	&kit_prog_debug_exit,
 };
+/* clang-format on */
 
 /* Programs of an out-of-tree kit image (kit.mk, docs/plugins.md): a
  * NULL-terminated table the author defines; weak, so absent here. */
