@@ -24,12 +24,13 @@ stamp
 logs=build/Testing/runs
 rm -rf "$logs"
 mkdir -p "$logs"
-# run_ctest NAME [RUNNER...] -- CTEST-ARGS...: ctest, its output kept in
-# $logs/NAME.out and its per-test log in $logs/NAME.log.
+# run_ctest NAME [RUNNER...] :: CTEST-ARGS...: ctest (under RUNNER if
+# given), its output kept in $logs/NAME.out, its per-test log in
+# $logs/NAME.log.
 run_ctest() {
 	local name=$1 runner=() rc
 	shift
-	while [ "$1" != -- ]; do runner+=("$1"); shift; done
+	while [ "$1" != :: ]; do runner+=("$1"); shift; done
 	shift
 	set +e
 	"${runner[@]}" ctest --test-dir build --output-on-failure -j2 "$@" |
@@ -44,14 +45,14 @@ rc=0
 if kvm_why=$(scripts/kvm-probe.sh build); then
 	kvm_where="directly on this host: $kvm_why"
 	echo "== tests (KVM: $kvm_where)"
-	run_ctest all -- || rc=$?
+	run_ctest all :: || rc=$?
 else
 	kvm_where="inside the nested KVM host (tools/nested-kvm), because $kvm_why"
 	echo "== tests that need no KVM"
-	run_ctest host -- -LE 'kvm|linux' || rc=$?
+	run_ctest host :: -LE 'kvm|linux' || rc=$?
 	stamp
 	echo "== tests that need KVM, $kvm_where"
-	run_ctest nested tools/nested-kvm/nested-kvm -- -- -L 'kvm|linux' </dev/null || rc=$?
+	run_ctest nested tools/nested-kvm/nested-kvm -- :: -L 'kvm|linux' </dev/null || rc=$?
 fi
 stamp
 
@@ -77,7 +78,10 @@ if [ -n "$skipped" ]; then
 		fi
 	done
 fi
-[ "$rc" -eq 0 ] || exit "$rc"
+if [ "$rc" -ne 0 ]; then
+	echo "== FAILED (status $rc): see the output above and build/Testing/runs/"
+	exit "$rc"
+fi
 
 echo "== unit and plugin tests under ASan + UBSan"
 BUILD_DIR=build-asan scripts/build.sh -DMODVMM_SANITIZE=ON >/dev/null
