@@ -14,6 +14,44 @@
 #define MAP_HUGE_2MB (21 << 26)
 #endif
 
+uintptr_t guest_ram_place(uintptr_t reserved, uint64_t align)
+{
+	return (reserved + (uintptr_t)align - 1) & ~((uintptr_t)align - 1);
+}
+
+/*
+ * mmap(NULL, size) is page-aligned only: Linux before 6.7 places a large
+ * anonymous mapping wherever it fits (a 2 GiB one came back 1,952 KiB past
+ * a 2 MiB boundary on Debian 12's kernel). Reserve `align` more, place the
+ * RAM on an aligned address inside with MAP_FIXED, and give back the rest.
+ */
+static void *map_aligned(uint64_t size, uint64_t align, int flags, int fd)
+{
+	uint64_t span = size + align;
+	uint8_t *reserved, *start;
+	void *p;
+
+	reserved = mmap(NULL, span, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (reserved == MAP_FAILED)
+		return MAP_FAILED;
+	start = (uint8_t *)guest_ram_place((uintptr_t)reserved, align);
+	p = mmap(start, size, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(reserved, span);
+		errno = e;
+		return MAP_FAILED;
+	}
+	if (start > reserved)
+		munmap(reserved, (size_t)(start - reserved));
+	if (start + size < reserved + span)
+		munmap(start + size,
+		       (size_t)(reserved + span - (start + size)));
+	return p;
+}
+
 int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 		    bool hugepages, const char **why)
 {
@@ -52,7 +90,7 @@ int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 		if (hugepages)
 			flags |= MAP_HUGETLB | MAP_HUGE_2MB;
 	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, ram->memfd, 0);
+	p = map_aligned(size, GUEST_RAM_ALIGN, flags, ram->memfd);
 	if (p == MAP_FAILED) {
 		int e = -errno;
 

@@ -29,9 +29,23 @@ struct guest_ram {
 	bool hugepages;
 };
 
-/* Map `size` bytes of guest RAM. shared: backed by a memfd (MAP_SHARED);
- * hugepages: 2 MiB hugetlb pages (size must be a multiple of 2 MiB).
- * Returns 0 or -errno; `why` gets a short reason on failure. */
+/*
+ * Where guest RAM starts in the VMM's address space. KVM maps a guest page
+ * with a 2 MiB second-level (EPT/NPT) entry only when the host backs it with
+ * a 2 MiB page (THP or hugetlbfs) and the guest-physical and host-virtual
+ * addresses agree modulo 2 MiB. The regions of core/layout.h start at 0,
+ * 3 GiB and 4 GiB, all multiples of 2 MiB, and lie back to back in one
+ * mapping, so a 2 MiB-aligned mapping aligns every memslot.
+ */
+#define GUEST_RAM_ALIGN (2ULL << 20)
+
+/* The first `align`-aligned address at or after `reserved` (a power of two):
+ * where guest RAM goes inside a reservation `align` bytes larger than it. */
+uintptr_t guest_ram_place(uintptr_t reserved, uint64_t align);
+
+/* Map `size` bytes of guest RAM, GUEST_RAM_ALIGN-aligned. shared: backed by a
+ * memfd (MAP_SHARED); hugepages: 2 MiB hugetlb pages (size must be a multiple
+ * of 2 MiB). Returns 0 or -errno; `why` gets a short reason on failure. */
 int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 		    bool hugepages, const char **why);
 /* Ask for transparent huge pages on private anonymous RAM (as QEMU does):

@@ -16,6 +16,9 @@
 #   shared         resize with --memory size=2G,shared=on
 #   hugepages      resize with hugepages=on (skipped without 1024 free
 #                  2 MiB hugepages)
+#   ram_aligned    a 6 GiB guest's RAM mapping starts on a 2 MiB boundary
+#   huge_pages     KVM maps most of 512 MiB the kit touched with 2 MiB pages
+#                  (its debugfs counter pages_2m; needs root)
 # A missing piece (plugin, control socket, modvmm-ctl) is a failure, not a skip.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -255,6 +258,49 @@ cycles)
 	def=$(info_field deflated_pages)
 	[ "$inf" = $((n * pages)) ] && [ "$def" = $((n * pages)) ] ||
 		fail "balloon info counters: inflated_pages $inf, deflated_pages $def, expected $((n * pages)) each"
+	stop_vm
+	;;
+ram_aligned)
+	# Guest RAM must sit 2 MiB-aligned in the VMM (core/guest_ram.h), on
+	# both sides of the 3 GiB hole: the memslots start at guest 0 and 4 GiB
+	# and host base and base + 3 GiB, so the mapping's start decides.
+	start_vm 6G size=0 "touch=64M wait=on"
+	wait_line '^kit: touched 64 MiB'
+	start=
+	while read -r range _; do
+		lo=${range%-*}
+		hi=${range#*-}
+		[ $((0x$hi - 0x$lo)) = $((6 << 30)) ] && { start=$lo; break; }
+	done <"/proc/$pid/maps"
+	[ -n "$start" ] || fail "no 6 GiB mapping in /proc/$pid/maps"
+	[ $((0x$start % (2 << 20))) = 0 ] ||
+		fail "guest RAM at 0x$start is $(((0x$start % (2 << 20)) / 1024)) KiB past a 2 MiB boundary"
+	echo "guest RAM at 0x$start: 2 MiB-aligned"
+	stop_vm
+	;;
+huge_pages)
+	# What the alignment is for: KVM maps the guest with 2 MiB pages. Its
+	# per-VM counter pages_2m is in debugfs (root: mounted if need be).
+	dbg=/sys/kernel/debug/kvm
+	[ -d $dbg ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+	if [ ! -r $dbg ]; then
+		echo "SKIPPED: KVM's debugfs ($dbg) is not readable by $(id -un);" \
+			"this test needs root and did NOT run" >&2
+		exit 77
+	fi
+	thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled)
+	case $thp in *"[never]"*) fail "THP is disabled on this host ($thp)" ;; esac
+	start_vm 2G size=0 "touch=512M wait=on"
+	wait_line '^kit: touched 512 MiB'
+	vmdir=$(ls -d $dbg/"$pid"-* 2>/dev/null | head -n 1)
+	[ -n "$vmdir" ] || fail "no $dbg/$pid-* for the VM"
+	p2m=$(cat "$vmdir/pages_2m")
+	p4k=$(cat "$vmdir/pages_4k")
+	echo "KVM maps the guest with $p2m 2 MiB pages and $p4k 4 KiB pages"
+	# 512 MiB touched = 256 huge pages if all were mapped large; THP may
+	# not back every one, but most must be.
+	[ "$p2m" -ge 192 ] ||
+		fail "only $p2m 2 MiB pages in KVM's map of 512 MiB touched ($p4k 4 KiB pages): is guest RAM misaligned?"
 	stop_vm
 	;;
 *)

@@ -121,7 +121,8 @@ install -m 0755 "$here/init.sh" "$root/init"
 	"$busybox" cpio -o -H newc 2>/dev/null) >"$work/initramfs.cpio"
 [ -s "$work/initramfs.cpio" ] || die "cpio wrote nothing"
 
-cp "$work/pkg/boot/vmlinuz-$kver" "$out/vmlinuz"
+# New files, renamed into place: a nested host already running keeps its own.
+mv "$work/pkg/boot/vmlinuz-$kver" "$out/vmlinuz"
 mv "$work/initramfs.cpio" "$out/initramfs.cpio"
 echo "$kver" >"$out/kernel-version"
 echo "$want" >"$out/stamp"

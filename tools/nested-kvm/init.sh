@@ -42,7 +42,6 @@ mount -t overlay overlay \
 	-o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /newroot ||
 	die "cannot mount the overlay"
 r=/newroot
-mount -t tmpfs -o mode=1777 tmpfs $r/tmp
 mkdir -p "$r$xch"
 mount -t 9p -o "$opts" xch "$r$xch" || die "cannot mount the exchange folder"
 while read -r tag dir; do

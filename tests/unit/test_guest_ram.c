@@ -1,0 +1,119 @@
+/*
+ * Where guest RAM lands in the VMM: every memslot's host address must agree
+ * with its guest-physical address modulo 2 MiB, or KVM cannot map the guest
+ * with 2 MiB second-level pages (core/guest_ram.h). Checked for the
+ * placement math on a deliberately misaligned reservation, and for real
+ * mappings of each backing and size, on both sides of the 3 GiB hole.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <cmocka.h>
+
+#include "guest_ram.h"
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+static void test_place_rounds_a_misaligned_reservation_up_to_2mib(void **s)
+{
+	(void)s;
+	/* 1,952 KiB past a boundary: what Debian 12's kernel handed out. */
+	assert_true(guest_ram_place(0x7f3a00000000 + 1952 * 1024, 2 * MiB) ==
+		    0x7f3a00200000);
+	assert_true(guest_ram_place(0x7f3a00001000, 2 * MiB) == 0x7f3a00200000);
+	assert_true(guest_ram_place(0x7f3a001ff000, 2 * MiB) == 0x7f3a00200000);
+}
+
+static void test_place_keeps_an_aligned_reservation(void **s)
+{
+	(void)s;
+	assert_true(guest_ram_place(0x7f3a00200000, 2 * MiB) == 0x7f3a00200000);
+	assert_true(guest_ram_place(0x7f0040000000, GiB) == 0x7f0040000000);
+}
+
+static void expect_aligned_regions(uint64_t size, bool shared)
+{
+	struct guest_ram ram;
+	const char *why;
+	uint64_t total = 0;
+
+	assert_int_equal(guest_ram_alloc(&ram, size, shared, false, &why), 0);
+	assert_true((uintptr_t)ram.base % GUEST_RAM_ALIGN == 0);
+	for (int i = 0; i < ram.nregions; i++) {
+		const struct ram_region *r = &ram.regions[i];
+
+		/* Host and guest agree modulo 2 MiB... */
+		assert_true(((uintptr_t)r->host - r->gpa) % GUEST_RAM_ALIGN ==
+			    0);
+		/* ...and a region that another follows ends on a boundary. */
+		if (i + 1 < ram.nregions)
+			assert_true((r->gpa + r->size) % GUEST_RAM_ALIGN == 0);
+		total += r->size;
+	}
+	assert_true(total == size);
+	/* The whole mapping is usable: first and last byte. */
+	ram.base[0] = 1;
+	ram.base[size - 1] = 1;
+	guest_ram_free(&ram);
+}
+
+static void test_private_ram_below_the_hole_is_2mib_aligned(void **s)
+{
+	(void)s;
+	expect_aligned_regions(128 * MiB, false);
+	expect_aligned_regions(2 * GiB + 4096, false);
+}
+
+static void test_private_ram_across_the_hole_is_2mib_aligned(void **s)
+{
+	(void)s;
+	expect_aligned_regions(3 * GiB + 2 * MiB, false);
+	expect_aligned_regions(6 * GiB, false);
+}
+
+static void test_shared_ram_is_2mib_aligned(void **s)
+{
+	(void)s;
+	expect_aligned_regions(256 * MiB, true);
+	expect_aligned_regions(6 * GiB, true);
+}
+
+static void test_many_mappings_in_a_row_are_all_aligned(void **s)
+{
+	/* Each allocation reserves and trims: the address space it leaves
+	 * behind must not push the next one off the boundary. */
+	struct guest_ram ram[8];
+	const char *why;
+
+	(void)s;
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(guest_ram_alloc(&ram[i], 130 * MiB + 4096,
+						 false, false, &why),
+				 0);
+		assert_true((uintptr_t)ram[i].base % GUEST_RAM_ALIGN == 0);
+	}
+	for (int i = 0; i < 8; i++)
+		guest_ram_free(&ram[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_place_rounds_a_misaligned_reservation_up_to_2mib),
+		cmocka_unit_test(test_place_keeps_an_aligned_reservation),
+		cmocka_unit_test(
+			test_private_ram_below_the_hole_is_2mib_aligned),
+		cmocka_unit_test(
+			test_private_ram_across_the_hole_is_2mib_aligned),
+		cmocka_unit_test(test_shared_ram_is_2mib_aligned),
+		cmocka_unit_test(test_many_mappings_in_a_row_are_all_aligned),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
