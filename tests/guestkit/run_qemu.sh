@@ -10,7 +10,7 @@ if [ ! -w /dev/kvm ]; then
   echo "SKIPPED: /dev/kvm not usable; this test did NOT run (tools/nested-kvm/nested-kvm -- ctest -R guestkit.qemu runs it under a real KVM)"
   exit 77
 fi
-out=$(timeout 90 "$qemu" -M microvm,acpi=on -enable-kvm -m "$mem" -smp "$smp" \
+out=$(timeout 500 "$qemu" -M microvm,acpi=on -enable-kvm -m "$mem" -smp "$smp" \
   -nodefaults -no-user-config -display none -serial stdio -no-reboot \
   -kernel "$elf" -append "$args" "$@" </dev/null 2>&1)
 rc=$?
