@@ -299,10 +299,13 @@ int vcpus_start(struct vm *vm)
 	return 0;
 }
 
+/* Called with pause_lock held (which keeps vcpus_destroy out). */
 static unsigned started_count(struct vm *vm)
 {
 	unsigned n = 0;
 
+	if (vm->vcpus_reaping)
+		return 0;
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		n += vm->vcpus[i].started;
 	return n;
@@ -350,13 +353,19 @@ bool vcpus_paused(struct vm *vm)
 
 void vcpus_kick_all(struct vm *vm)
 {
-	if (!vm->vcpus)
+	/* Under pause_lock throughout: vcpus_destroy may be joining and
+	 * freeing the threads on the main thread while another thread (the
+	 * event loop answering "shutdown", a vCPU powering off) is still
+	 * kicking after its vm_request_exit woke main. Once reaping has begun,
+	 * every thread has been kicked already and may be gone. */
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!vm->vcpus || vm->vcpus_reaping) {
+		pthread_mutex_unlock(&vm->pause_lock);
 		return;
+	}
 	/* Parked vCPUs wait on the condition, not in KVM_RUN: wake them so
 	 * they see an exit request. */
-	pthread_mutex_lock(&vm->pause_lock);
 	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -369,12 +378,18 @@ void vcpus_kick_all(struct vm *vm)
 					 __ATOMIC_SEQ_CST);
 		pthread_kill(v->thread, KICK_SIGNAL);
 	}
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 void vcpus_destroy(struct vm *vm)
 {
 	if (!vm->vcpus)
 		return;
+	/* From here no kicker touches the threads or the array (see
+	 * vcpus_kick_all); the caller has kicked them all already. */
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->vcpus_reaping = true;
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 

@@ -71,11 +71,14 @@ struct vm {
 	uint64_t start_ns; /* log_now_ns() when the vCPUs started */
 
 	/* Pause/resume (vcpus_pause): vCPU threads wait on pause_cond while
-	 * pause_requested; vcpus_parked counts those waiting. */
+	 * pause_requested; vcpus_parked counts those waiting. pause_lock also
+	 * orders kicks against teardown: vcpus_reaping is set once
+	 * vcpus_destroy starts joining, and no kick touches a vCPU after. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool pause_requested;
 	unsigned vcpus_parked;
+	bool vcpus_reaping;
 
 	pthread_mutex_t exit_lock;
 	pthread_cond_t exit_cond;
