@@ -28,18 +28,25 @@ probe=$build/tests/linux/probe.elf
 	echo "cannot probe /dev/kvm: $build/modvmm or $probe is not built"
 	exit 1
 }
-out=$(timeout -k 2 60 "$build/modvmm" --kernel "$probe" --memory 128M \
-	--device uart16550,input=off </dev/null 2>&1) || {
-	echo "/dev/kvm is there but the probe guest failed on it: $(echo "$out" | tail -n 1)"
-	exit 1
-}
-loops=$(echo "$out" | sed -n 's/.*loops=\([0-9a-f]*\).*/\1/p')
-tsc=$(echo "$out" | sed -n 's/.*tsc=\([0-9a-f]*\).*/\1/p')
-[ -n "$loops" ] && [ -n "$tsc" ] || {
-	echo "/dev/kvm is there but the probe guest printed no timing: $out"
-	exit 1
-}
-per=$((0x$tsc / 0x$loops))
+# The best of three runs: a vCPU thread preempted mid-loop (a busy host, a
+# TCG-backed one above all) only ever makes an iteration look slower.
+per=
+for _ in 1 2 3; do
+	out=$(timeout -k 2 120 "$build/modvmm" --kernel "$probe" --memory 128M \
+		--device uart16550,input=off </dev/null 2>&1) || {
+		echo "/dev/kvm is there but the probe guest failed on it: $(echo "$out" | tail -n 1)"
+		exit 1
+	}
+	loops=$(echo "$out" | sed -n 's/.*loops=\([0-9a-f]*\).*/\1/p')
+	tsc=$(echo "$out" | sed -n 's/.*tsc=\([0-9a-f]*\).*/\1/p')
+	[ -n "$loops" ] && [ -n "$tsc" ] || {
+		echo "/dev/kvm is there but the probe guest printed no timing: $out"
+		exit 1
+	}
+	this=$((0x$tsc / 0x$loops))
+	[ -z "$per" ] || [ "$this" -lt "$per" ] && per=$this
+	[ "$per" -le 50 ] && break
+done
 if [ "$per" -gt 50 ]; then
 	echo "/dev/kvm emulates guest instructions ($per TSC ticks per loop iteration, native is ~1)"
 	exit 1

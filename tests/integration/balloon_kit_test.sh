@@ -53,16 +53,25 @@ start_vm() {
 }
 
 # wait_line REGEX [COUNT] [SECONDS]: the console has COUNT lines matching.
+# Fails once neither the console nor the VMM's RSS has changed for SECONDS
+# (the kit prints as it goes, and inflating or touching moves RSS): bounded
+# by progress, since a TCG-backed KVM on a busy machine may be very slow.
 wait_line() {
-	local n=${2:-1} t=${3:-60} i
-	for ((i = 0; i < t * 10; i++)); do
+	local n=${2:-1} t=${3:-60} i=0 seen="" now
+	while [ $i -lt $((t * 10)) ]; do
 		[ "$(grep -cE -- "$1" "$WORK/out" 2>/dev/null || true)" -ge "$n" ] &&
 			return 0
 		grep -q '^FAIL' "$WORK/out" && fail "the kit reported a failure"
 		kill -0 "$pid" 2>/dev/null || fail "modvmm exited early waiting for '$1'"
+		now="$(stat -c %s "$WORK/out") $(rss)"
+		if [ "$now" != "$seen" ]; then
+			seen=$now
+			i=0
+		fi
 		sleep 0.1
+		i=$((i + 1))
 	done
-	fail "no '$1' (x$n) on the console within ${t}s"
+	fail "no '$1' (x$n) on the console, and no progress for ${t}s"
 }
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }

@@ -106,7 +106,7 @@ start_guest() {
 		[ "$4" = 0 ] || qmp '{"execute": "qom-set", "arguments": {"path": "/machine/peripheral/bal", "property": "guest-stats-polling-interval", "value": '"$4"'}}' >/dev/null
 	fi
 	wait_console '^modvmm-guest: cmd ready' "$BOUND" ||
-		{ stop_vmm; fail "the guest did not reach its command loop within ${BOUND}s"; }
+		{ stop_vmm; fail "the guest did not reach its command loop (no console output for ${BOUND}s)"; }
 	grep -q '^modvmm-guest: virtio virtio[0-9]* device=0x0005 driver=virtio_balloon' "$WORK/console" ||
 		fail "virtio_balloon did not bind to the balloon"
 	log "guest ready after $(elapsed)s; VmRSS $(rss_mib) MiB"
@@ -169,14 +169,19 @@ rss_mib() { echo $(($(rss_kb) / 1024)); }
 mib() { echo $(($1 / MIB)); }
 
 # wait_actual BYTES SECONDS: until the guest's `actual` is BYTES
+# (bounded by progress: fails once `actual` has not moved for SECONDS)
 wait_actual() {
-	local end=$(($(date +%s) + $2)) a
+	local end=$(($(date +%s) + $2)) a last=
 	while :; do
 		a=$(bal_actual)
 		[ "$a" = "$1" ] && { log "actual $(mib "$a") MiB after $(elapsed)s"; return 0; }
 		vmm_running || fail "the VMM exited while waiting for actual = $1"
+		if [ "$a" != "$last" ]; then
+			last=$a
+			end=$(($(date +%s) + $2))
+		fi
 		[ "$(date +%s)" -lt "$end" ] ||
-			fail "actual $a, not $1, ${2}s after asking (target/actual: $(bal_get))"
+			fail "actual $a, not $1, and unchanged for ${2}s (target/actual: $(bal_get))"
 		sleep 0.5
 	done
 }
@@ -189,12 +194,14 @@ send() {
 	CMDN=$((CMDN + 1))
 	echo "$*" >&8
 }
-# wait_nth REGEX N SECONDS: until the console has N lines matching REGEX
+# wait_nth REGEX N SECONDS: until the console has N lines matching REGEX;
+# fails once the console has printed nothing new for SECONDS.
 wait_nth() {
 	local end=$(($(date +%s) + $3))
 	while [ "$(grep -cE -- "$1" "$WORK/console" || true)" -lt "$2" ]; do
 		vmm_running || fail "the VMM exited while waiting for '$1' (#$2)"
-		[ "$(date +%s)" -lt "$end" ] || fail "no '$1' (#$2) within ${3}s"
+		end=$(console_progress_deadline "$end" "$3")
+		[ "$(date +%s)" -lt "$end" ] || fail "no '$1' (#$2), and no console output for ${3}s"
 		sleep 0.2
 	done
 }

@@ -53,7 +53,7 @@ for m in 'Command line: ' 'BIOS-e820: ' 'ACPI: RSDP ' 'ACPI: APIC ' \
 	set -e
 	case $w in
 	0) log "+$(elapsed)s: $(grep -m1 -E -- "$m" "$WORK/console" | cut -c1-110)" ;;
-	1) stop_vmm; fail "no '$m' within ${bound}s" ;;
+	1) stop_vmm; fail "no '$m' (no console output for ${bound}s)" ;;
 	2)
 		wait_vmm 1
 		grep -q 'internal error\|KVM_EXIT_INTERNAL' "$WORK/err" &&

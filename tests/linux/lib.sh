@@ -68,13 +68,31 @@ start_cmd() {
 
 vmm_running() { kill -0 "$VMM_PID" 2>/dev/null; }
 
+# console_progress_deadline END SECONDS: END, or SECONDS from now if the
+# console grew since the last call (the guest is making progress, however
+# slowly its CPU runs). Keeps its last size in CONSOLE_SEEN.
+CONSOLE_SEEN=0
+console_progress_deadline() {
+	local size
+	size=$(stat -c %s "$WORK/console" 2>/dev/null || echo 0)
+	if [ "$size" != "$CONSOLE_SEEN" ]; then
+		CONSOLE_SEEN=$size
+		echo $(($(date +%s) + $2))
+	else
+		echo "$1"
+	fi
+}
+
 # wait_console REGEX SECONDS: 0 once the console log matches (grep -E);
-# 1 on timeout; 2 if the VMM exited first.
+# 1 once the console has printed nothing new for SECONDS (bounded by the
+# guest's progress, not by a clock: a TCG-backed KVM on a busy machine may
+# take minutes to boot); 2 if the VMM exited first.
 wait_console() {
 	local end=$(($(date +%s) + $2))
 	while :; do
 		grep -qE -- "$1" "$WORK/console" 2>/dev/null && return 0
 		vmm_running || { grep -qE -- "$1" "$WORK/console" 2>/dev/null && return 0; return 2; }
+		end=$(console_progress_deadline "$end" "$2")
 		[ "$(date +%s)" -lt "$end" ] || return 1
 		sleep 0.2
 	done

@@ -33,7 +33,7 @@ boot() {
 	start_vmm --kernel "$kernel" --initramfs "$GUEST/initramfs.cpio" --memory $MEM \
 		--cpus "$cpus" --cmdline "$cmdline" --device uart16550 "${devs[@]}"
 	wait_console 'modvmm-guest: init reached' "$BOUND" ||
-		{ stop_vmm; fail "no 'init reached' within ${BOUND}s"; }
+		{ stop_vmm; fail "no 'init reached' (no console output for ${BOUND}s)"; }
 	log "init reached after $(elapsed)s"
 }
 
