@@ -107,9 +107,9 @@ class Stage:
     def note(self):
         if not self.enabled:
             return ""
-        return (f"staged: modvmm, its plugins and the guest images copied from "
-                f"{self.build} ({fs_type(self.build)}) to STAGE = {self.dir} "
-                f"({fs_type(self.dir)}); both VMMs read the copies")
+        return (f"staged: modvmm, its plugins and the guest images copied "
+                f"from {self.build} ({fs_type(self.build)}) to STAGE = "
+                f"{self.dir} ({fs_type(self.dir)}); both VMMs read the copies")
 
     def cleanup(self):
         if self.dir:
