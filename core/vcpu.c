@@ -292,7 +292,11 @@ int vcpus_start(struct vm *vm)
 					strerror(r));
 			return -r;
 		}
+		/* Under pause_lock, as vcpus_kick_all reads it: a vCPU that
+		 * fails at once kicks the others while later ones start. */
+		pthread_mutex_lock(&vm->pause_lock);
 		v->started = true;
+		pthread_mutex_unlock(&vm->pause_lock);
 		snprintf(name, sizeof(name), "modvmm-vcpu%u", i & 0xfff);
 		pthread_setname_np(v->thread, name);
 	}
