@@ -52,7 +52,7 @@ else
 	run_ctest host :: -LE 'kvm|linux' || rc=$?
 	stamp
 	echo "== tests that need KVM, $kvm_where"
-	run_ctest nested tools/nested-kvm/nested-kvm -- :: -L 'kvm|linux' </dev/null || rc=$?
+	run_ctest nested tools/nested-kvm/nested-kvm --log "$logs/nested-kernel.log" -- :: -L 'kvm|linux' </dev/null || rc=$?
 fi
 stamp
 
