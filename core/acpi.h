@@ -14,8 +14,9 @@
 #include <stdint.h>
 
 /* Local APIC ids and ACPI processor UIDs are 8-bit in the MADT entries we
- * emit; 0xff means "all processors". */
-#define ACPI_MAX_CPUS 254
+ * emit (ACPI 6.5, 5.2.12.2), and xAPIC id 0xff is the broadcast address:
+ * ids 0..254, so 255 CPUs. */
+#define ACPI_MAX_CPUS 255
 
 struct acpi_input {
 	unsigned ncpus;        /* local APIC ids 0..ncpus-1, all enabled */

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "machine_file.h"
+#include "layout.h"
 #include "opts.h"
 
 #define DEFAULT_MEM_SIZE (512ULL << 20)
@@ -73,7 +74,8 @@ static const struct mvm_option mem_spec[] = {
 	 .type = MVM_OPT_SIZE,
 	 .offset = offsetof(struct mem_opts, size),
 	 .help = "guest RAM",
-	 .min = 1},
+	 .min = LAYOUT_MIN_MEM,
+	 .max = LAYOUT_MAX_MEM},
 	MVM_OPTION("shared", MVM_OPT_BOOL, struct mem_opts, shared, NULL, false,
 		   "memfd-backed, shareable RAM"),
 	MVM_OPTION("hugepages", MVM_OPT_BOOL, struct mem_opts, hugepages, NULL,
@@ -356,7 +358,8 @@ static int apply(int c, const char *v, struct machine_cfg *cfg,
 				    "--plugin-dir: needs a non-empty path");
 		/* Command-line dirs come before the machine file's, in the
 		 * order given. */
-		if (machine_cfg_insert_plugin_dir(cfg, (*cli_dirs)++, v))
+		if (machine_cfg_insert_plugin_dir(cfg, (*cli_dirs)++, v,
+						  "--plugin-dir"))
 			return fail(err, -ENOMEM, "out of memory");
 		return 0;
 	case OPT_API_SOCKET:

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <stdio.h>
 
 #include <modvmm/plugin.h>
 
@@ -26,9 +28,12 @@ void machine_cfg_free(struct machine_cfg *cfg)
 	free(cfg->kernel);
 	free(cfg->initramfs);
 	free(cfg->cmdline);
-	for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
+	for (size_t i = 0; i < cfg->n_plugin_dirs; i++) {
 		free(cfg->plugin_dirs[i]);
+		free(cfg->plugin_dir_origins[i]);
+	}
 	free(cfg->plugin_dirs);
+	free(cfg->plugin_dir_origins);
 	free(cfg->api_socket);
 	for (size_t i = 0; i < cfg->n_devices; i++) {
 		free(cfg->devices[i].plugin);
@@ -80,26 +85,64 @@ nomem:
 	return -ENOMEM;
 }
 
-int machine_cfg_insert_plugin_dir(struct machine_cfg *cfg, size_t index,
-				  const char *dir)
+/* Inserts `item` at `index` of a string array of n entries. */
+static int insert_str(char ***arr, size_t n, size_t index, char *item)
 {
-	char *copy;
-	char **v;
+	char **v = realloc(*arr, (n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	memmove(v + index + 1, v + index, (n - index) * sizeof(*v));
+	v[index] = item;
+	*arr = v;
+	return 0;
+}
+
+int machine_cfg_insert_plugin_dir(struct machine_cfg *cfg, size_t index,
+				  const char *dir, const char *origin)
+{
+	char *copy, *where;
 
 	if (index > cfg->n_plugin_dirs)
 		return -EINVAL;
 	copy = strdup(dir);
-	if (!copy)
-		return -ENOMEM;
-	v = realloc(cfg->plugin_dirs, (cfg->n_plugin_dirs + 1) * sizeof(*v));
-	if (!v) {
+	where = strdup(origin ? origin : "--plugin-dir");
+	if (!copy || !where ||
+	    insert_str(&cfg->plugin_dirs, cfg->n_plugin_dirs, index, copy)) {
 		free(copy);
+		free(where);
 		return -ENOMEM;
 	}
-	memmove(v + index + 1, v + index,
-		(cfg->n_plugin_dirs - index) * sizeof(*v));
-	v[index] = copy;
-	cfg->plugin_dirs = v;
+	if (insert_str(&cfg->plugin_dir_origins, cfg->n_plugin_dirs, index,
+		       where)) {
+		/* Undo the first insert, so both arrays stay in step. */
+		memmove(cfg->plugin_dirs + index, cfg->plugin_dirs + index + 1,
+			(cfg->n_plugin_dirs - index) * sizeof(char *));
+		free(copy);
+		free(where);
+		return -ENOMEM;
+	}
 	cfg->n_plugin_dirs++;
+	return 0;
+}
+
+int machine_cfg_check_plugin_dirs(const struct machine_cfg *cfg,
+				  struct cfg_error *err)
+{
+	for (size_t i = 0; i < cfg->n_plugin_dirs; i++) {
+		const char *d = cfg->plugin_dirs[i];
+		struct stat st;
+		const char *why = NULL;
+
+		if (stat(d, &st) < 0)
+			why = strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			why = "not a folder";
+		if (why) {
+			snprintf(err->msg, sizeof(err->msg), "%s %s: %s",
+				 cfg->plugin_dir_origins[i], d, why);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }

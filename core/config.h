@@ -28,6 +28,9 @@ struct machine_cfg {
 	bool mem_thp;  /* MADV_HUGEPAGE on private RAM; default on */
 	unsigned cpus; /* 0 = default (1) */
 	char **plugin_dirs;
+	/* Where each was named, for errors: "--plugin-dir" or
+	 * "file.yaml:3:14: plugin-path". */
+	char **plugin_dir_origins;
 	size_t n_plugin_dirs;
 	char *api_socket;
 	struct device_cfg *devices;
@@ -54,8 +57,14 @@ int machine_cfg_set_str(char **dst, const char *src);
 int machine_cfg_add_device(struct machine_cfg *cfg, const char *plugin,
 			   const char *options, const char *origin);
 /* Insert a plugin directory at `index` (n_plugin_dirs appends): command-line
- * dirs go before the machine file's. 0, -ENOMEM or -EINVAL. */
+ * dirs go before the machine file's. `origin` says where it was named.
+ * 0, -ENOMEM or -EINVAL. */
 int machine_cfg_insert_plugin_dir(struct machine_cfg *cfg, size_t index,
-				  const char *dir);
+				  const char *dir, const char *origin);
+/* Every plugin folder the user named exists and is a folder (a missing one
+ * is a typo, better named now than as "plugin not found" later). 0, or
+ * -EINVAL with err naming the folder and where it was given. */
+int machine_cfg_check_plugin_dirs(const struct machine_cfg *cfg,
+				  struct cfg_error *err);
 
 #endif

@@ -3,6 +3,7 @@
 #include "device.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,15 @@ static void name_instance(struct vm *vm, struct mvm_dev *dev)
 	for (size_t i = 0; i < vm->ndevs; i++)
 		if (vm->devs[i]->plugin == dev->plugin)
 			same++;
-	if (same)
-		snprintf(dev->name, sizeof(dev->name), "%s%d",
-			 dev->plugin->name, same);
-	else
+	if (same) {
+		size_t len = strlen(dev->plugin->name);
+		bool digit = len && dev->plugin->name[len - 1] >= '0' &&
+			     dev->plugin->name[len - 1] <= '9';
+
+		/* "balloon1", but "uart16550-1", not "uart165501". */
+		snprintf(dev->name, sizeof(dev->name), "%s%s%d",
+			 dev->plugin->name, digit ? "-" : "", same);
+	} else
 		snprintf(dev->name, sizeof(dev->name), "%s", dev->plugin->name);
 }
 

@@ -36,8 +36,6 @@ struct mvm_dev {
 
 /* The host table every plugin gets. */
 extern const struct mvm_host core_host;
-/* Its virtio sub-table (core/virtio_kvm.c). */
-extern const struct mvm_virtio_host core_virtio_host;
 
 /* Loads the plugin named by `cfg` and creates the device. User errors
  * (missing plugin, ABI mismatch, bad options, failing create) return

@@ -3,6 +3,7 @@
 #include "guest_ram.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -52,11 +53,32 @@ static void *map_aligned(uint64_t size, uint64_t align, int flags, int fd)
 	return p;
 }
 
+/* Free 2 MiB huge pages in the host's pool, or -1 if unknown. */
+static long free_hugepages_2m(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/"
+			"free_hugepages",
+			"re");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 		    bool hugepages, const char **why)
 {
+	static char hp_why[200];
 	struct mem_region regs[2];
-	int flags = MAP_NORESERVE;
+	/* Huge pages are reserved at mmap time, so a pool too small fails
+	 * here with ENOMEM rather than as SIGBUS on the first touch (the
+	 * kernel image's copy). Small pages are not: RAM the guest never
+	 * touches costs nothing. */
+	int flags = hugepages ? 0 : MAP_NORESERVE;
 	void *p;
 
 	memset(ram, 0, sizeof(*ram));
@@ -94,12 +116,24 @@ int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 	if (p == MAP_FAILED) {
 		int e = -errno;
 
-		*why = hugepages ? "cannot map hugepage RAM (are 2M hugepages "
-				   "reserved in /proc/sys/vm/nr_hugepages?)"
-				 : "cannot map guest RAM";
 		if (ram->memfd >= 0)
 			close(ram->memfd);
 		ram->memfd = -1;
+		if (hugepages && e == -ENOMEM) {
+			long have = free_hugepages_2m();
+
+			/* The host lacks what the user asked for: their call
+			 * (reserve more, or drop hugepages=on). */
+			snprintf(hp_why, sizeof(hp_why),
+				 "hugepages=on needs %llu free 2M huge pages, "
+				 "the host has %ld (reserve them in "
+				 "/proc/sys/vm/nr_hugepages)",
+				 (unsigned long long)(size >> 21), have);
+			*why = hp_why;
+			return -EINVAL;
+		}
+		*why = hugepages ? "cannot map hugepage RAM"
+				 : "cannot map guest RAM";
 		return e;
 	}
 	/* Guest RAM in a core dump is useless and huge. */

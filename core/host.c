@@ -18,6 +18,7 @@
 #include "device.h"
 #include "layout.h"
 #include "ram_discard.h"
+#include "virtio_kvm.h"
 
 static void host_log(mvm_dev *dev, enum mvm_log_level level, const char *fmt,
 		     ...)

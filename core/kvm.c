@@ -24,6 +24,8 @@ static const struct {
 	{KVM_CAP_PIT2, "KVM_CAP_PIT2"},
 	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
 	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+	{KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+	{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
 };
 
 int kvm_vm_create(struct vm *vm, char *why, size_t whylen)

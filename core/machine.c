@@ -23,6 +23,7 @@
 #include "plugin_loader.h"
 #include "sysdev.h"
 #include "vcpu.h"
+#include "virtio_kvm.h"
 #include "vm.h"
 
 #define DEFAULT_MEM (512ULL << 20)
@@ -173,6 +174,7 @@ static void teardown(struct run_state *st)
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	ram_discard_free(&vm->discard);
+	virtio_kvm_forget(vm);
 	guest_ram_free(&vm->ram);
 	kvm_vm_close(vm);
 	pthread_mutex_destroy(&vm->exit_lock);
@@ -181,8 +183,11 @@ static void teardown(struct run_state *st)
 	pthread_cond_destroy(&vm->pause_cond);
 }
 
-/* Everything up to the point where the guest could run. Returns 0, or an
- * exit status after printing the one error line. */
+/* Everything the user gave, checked and built, before KVM is touched:
+ * guest RAM, the kernel in it, the devices (plugins loaded, options
+ * parsed), the ACPI tables and the control socket. A user error here is
+ * exit 2 whether or not the host has KVM. Returns 0, or an exit status
+ * after printing the one error line. */
 static int build(struct run_state *st, const struct machine_cfg *cfg,
 		 const char *exe_dir, struct boot_image *bi,
 		 struct acpi_blob *blob)
@@ -209,20 +214,14 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	if (mem & 0xfff)
 		return user_error("memory size=%llu is not a multiple of 4K",
 				  (unsigned long long)mem);
+	if (vm->ncpus > 255)
+		return user_error("cpus boot=%u is more than 255", vm->ncpus);
 	if (!cfg->kernel)
 		return user_error("no kernel: give --kernel or 'kernel:' in "
 				  "the machine file");
 	if (boot_image_open(cfg->kernel, cfg->initramfs, bi, &err) < 0)
 		return user_error("%s", err.msg);
 
-	r = kvm_vm_create(vm, why, sizeof(why));
-	if (r < 0)
-		return vmm_error("%s", why);
-	int maxcpus = kvm_max_vcpus(vm);
-	if (vm->ncpus > (unsigned)maxcpus || vm->ncpus > 255)
-		return user_error("cpus boot=%u is more than this KVM allows "
-				  "(%d)",
-				  vm->ncpus, maxcpus < 255 ? maxcpus : 255);
 	r = guest_ram_alloc(&vm->ram, mem, cfg->mem_shared, cfg->mem_hugepages,
 			    &mwhy);
 	if (r < 0)
@@ -234,9 +233,6 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	r = ram_discard_init(&vm->discard, &vm->ram);
 	if (r < 0)
 		return vmm_error("memory: %s", strerror(-r));
-	r = kvm_vm_map_ram_start(vm);
-	if (r < 0)
-		return vmm_error("cannot start a thread: %s", strerror(-r));
 	r = boot_load(&vm->ram, bi, cfg->initramfs, cfg->cmdline, &boot, &err);
 	if (r < 0)
 		return user_error("%s", err.msg);
@@ -267,6 +263,44 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	r = build_acpi(vm, blob);
 	if (r < 0)
 		return vmm_error("ACPI tables: %s", strerror(-r));
+	/* Listening now only queues clients: the event loop greets them
+	 * once the VM runs. Dumping runs no VM and needs no socket. */
+	if (cfg->api_socket && !cfg->dump_acpi && !cfg->dump_dtb) {
+		r = api_listen(vm->api, cfg->api_socket, why, sizeof(why));
+		if (r < 0)
+			return (r == -ENOMEM || r == -EIO)
+				       ? vmm_error("%s", why)
+				       : user_error("%s", why);
+	}
+	return 0;
+}
+
+/* The KVM VM for what build() made: RAM slots registered on a helper
+ * thread while the vCPUs are created, and the devices' fds wired. */
+static int attach_kvm(struct run_state *st)
+{
+	struct vm *vm = &st->vm;
+	char why[300] = "";
+	int r;
+
+	r = kvm_vm_create(vm, why, sizeof(why));
+	if (r < 0)
+		return vmm_error("%s", why);
+	int maxcpus = kvm_max_vcpus(vm);
+	if (vm->ncpus > (unsigned)maxcpus)
+		return user_error("cpus boot=%u is more than this KVM allows "
+				  "(%d)",
+				  vm->ncpus, maxcpus);
+	r = kvm_vm_map_ram_start(vm);
+	if (r < 0)
+		return vmm_error("cannot start a thread: %s", strerror(-r));
+	if (virtio_kvm_connect(vm, why, sizeof(why)) < 0)
+		return vmm_error("%s", why);
+	if (vcpus_create(vm, why, sizeof(why)) < 0)
+		return vmm_error("%s", why);
+	/* The memory slot was being registered while the vCPUs were made. */
+	if (kvm_vm_map_ram_wait(vm, why, sizeof(why)) < 0)
+		return vmm_error("%s", why);
 	return 0;
 }
 
@@ -321,16 +355,9 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 		goto out;
 	}
 
-	char why[300] = "";
-	if (vcpus_create(&st.vm, why, sizeof(why)) < 0) {
-		status = vmm_error("%s", why);
+	status = attach_kvm(&st);
+	if (status)
 		goto out;
-	}
-	/* The memory slot was being registered while all of the above ran. */
-	if (kvm_vm_map_ram_wait(&st.vm, why, sizeof(why)) < 0) {
-		status = vmm_error("%s", why);
-		goto out;
-	}
 	bus_freeze(&st.vm.pio);
 	bus_freeze(&st.vm.mmio);
 	st.sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -345,17 +372,6 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	for (size_t i = 0; i < st.vm.ndevs; i++) {
 		if (device_start(st.vm.devs[i], &err) < 0) {
 			status = vmm_error("%s", err.msg);
-			goto out;
-		}
-	}
-	if (cfg->api_socket) {
-		int r = api_listen(st.vm.api, cfg->api_socket, why,
-				   sizeof(why));
-
-		if (r < 0) {
-			status = (r == -ENOMEM || r == -EIO)
-					 ? vmm_error("%s", why)
-					 : user_error("%s", why);
 			goto out;
 		}
 	}

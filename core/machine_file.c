@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "machine_file.h"
+#include "layout.h"
 #include "opts.h"
 
 #define MF_MAX_CPUS 255
@@ -273,6 +274,26 @@ static int parse_cpus_node(struct mf *m, const yaml_node_t *n, const char *key,
 	return 0;
 }
 
+/* Guest RAM size: a size, within what the memory map can hold. */
+static int parse_mem_size_node(struct mf *m, const yaml_node_t *n,
+			       const char *key, uint64_t *out)
+{
+	int rc = parse_size_node(m, n, key, out);
+	const char *s =
+		n->data.scalar.value ? (const char *)n->data.scalar.value : "";
+	char v[64];
+
+	if (rc)
+		return rc;
+	if (*out < LAYOUT_MIN_MEM)
+		return fail_at(m, n->start_mark, "%s=%s: must be at least 128M",
+			       key, shown(s, v, sizeof(v)));
+	if (*out > LAYOUT_MAX_MEM)
+		return fail_at(m, n->start_mark, "%s=%s: must be at most 1T",
+			       key, shown(s, v, sizeof(v)));
+	return 0;
+}
+
 static int load_memory(struct mf *m, const yaml_node_t *n)
 {
 	static const char *const names[] = {"size", "shared", "hugepages",
@@ -281,7 +302,7 @@ static int load_memory(struct mf *m, const yaml_node_t *n)
 	struct machine_cfg *cfg = m->cfg;
 
 	if (n->type == YAML_SCALAR_NODE)
-		return parse_size_node(m, n, "memory", &cfg->mem_size);
+		return parse_mem_size_node(m, n, "memory", &cfg->mem_size);
 	if (n->type != YAML_MAPPING_NODE)
 		return wrong_type(m, n, "memory",
 				  "a size or a mapping {size, shared, "
@@ -296,8 +317,8 @@ static int load_memory(struct mf *m, const yaml_node_t *n)
 		if (is_null(v))
 			continue;
 		if (i == 0)
-			rc = parse_size_node(m, v, "memory.size",
-					     &cfg->mem_size);
+			rc = parse_mem_size_node(m, v, "memory.size",
+						 &cfg->mem_size);
 		else if (i == 1)
 			rc = parse_bool_node(m, v, "memory.shared",
 					     &cfg->mem_shared);
@@ -343,9 +364,14 @@ static int add_plugin_dir(struct mf *m, const yaml_node_t *n)
 	char *p;
 	int rc = get_path(m, n, "plugin-path", &v);
 
+	char origin[512];
+
 	if (rc || (rc = resolve(m, v, &p)))
 		return rc;
-	rc = machine_cfg_insert_plugin_dir(m->cfg, m->cfg->n_plugin_dirs, p);
+	snprintf(origin, sizeof(origin), "%s:%zu:%zu: plugin-path", m->name,
+		 n->start_mark.line + 1, n->start_mark.column + 1);
+	rc = machine_cfg_insert_plugin_dir(m->cfg, m->cfg->n_plugin_dirs, p,
+					   origin);
 	free(p);
 	return rc ? fail_nomem(m) : 0;
 }

@@ -44,6 +44,12 @@ int main(int argc, char **argv)
 		return VM_EXIT_USER_ERROR;
 	}
 	log_set_level((enum mvm_log_level)cfg.log_level);
+	if (action != CLI_HELP && action != CLI_VERSION &&
+	    machine_cfg_check_plugin_dirs(&cfg, &err) < 0) {
+		fprintf(stderr, "modvmm: %s\n", err.msg);
+		machine_cfg_free(&cfg);
+		return VM_EXIT_USER_ERROR;
+	}
 	switch (action) {
 	case CLI_HELP:
 		cli_print_usage(stdout);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The smallest descriptor an ABI 1.x plugin can have: everything up to and
@@ -15,30 +17,53 @@
 #define PLUGIN_DESC_MIN_SIZE                                                   \
 	(offsetof(struct mvm_plugin, destroy) + sizeof(void (*)(void *)))
 
+/* Whether `d` names a folder already in dirs[0..n): the same string, or
+ * the same folder by device and inode (build/plugins given again with
+ * --plugin-dir, say). */
+static bool listed(const char **dirs, size_t n, const char *d)
+{
+	struct stat a, b;
+	bool have_a = stat(d, &a) == 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(dirs[i], d) == 0)
+			return true;
+		if (have_a && stat(dirs[i], &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return true;
+	}
+	return false;
+}
+
+static void add_dir(const char **dirs, size_t *n, size_t max, const char *d)
+{
+	if (*n < max && !listed(dirs, *n, d))
+		dirs[(*n)++] = d;
+}
+
 size_t plugin_search_dirs(const struct machine_cfg *cfg, const char *exe_dir,
 			  const char **dirs, size_t max, char *storage,
 			  size_t storage_len)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; cfg && i < cfg->n_plugin_dirs && n < max; i++)
-		dirs[n++] = cfg->plugin_dirs[i];
-	if (exe_dir && n + 2 <= max) {
+	for (size_t i = 0; cfg && i < cfg->n_plugin_dirs; i++)
+		add_dir(dirs, &n, max, cfg->plugin_dirs[i]);
+	if (exe_dir) {
 		int a = snprintf(storage, storage_len, "%s/plugins", exe_dir);
 
 		if (a > 0 && (size_t)a < storage_len) {
-			dirs[n++] = storage;
+			add_dir(dirs, &n, max, storage);
 			char *second = storage + a + 1;
 			size_t left = storage_len - (size_t)a - 1;
 			int b = snprintf(second, left,
 					 "%s/../lib/modvmm/plugins", exe_dir);
 
 			if (b > 0 && (size_t)b < left)
-				dirs[n++] = second;
+				add_dir(dirs, &n, max, second);
 		}
 	}
-	if (n < max)
-		dirs[n++] = MODVMM_PLUGIN_INSTALL_DIR;
+	add_dir(dirs, &n, max, MODVMM_PLUGIN_INSTALL_DIR);
 	return n;
 }
 

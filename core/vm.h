@@ -24,6 +24,7 @@
 #define VM_EXIT_GUEST_RESET 3 /* reboot request or triple fault */
 
 struct vcpu;
+struct virtio_kvm_pending;
 struct mvm_dev;
 struct api;
 
@@ -60,6 +61,8 @@ struct vm {
 	size_t raw_aml_len;
 	uint64_t mmio_next; /* device MMIO allocator */
 	uint32_t gsi_used;  /* bit n: GSI n claimed */
+	/* ioeventfds/irqfds asked for before vm_fd existed (virtio_kvm.h). */
+	struct virtio_kvm_pending *virtio_pending;
 
 	/* Boot CPU entry, filled by the kernel loader. */
 	uint64_t entry;

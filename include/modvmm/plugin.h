@@ -184,7 +184,9 @@ struct mvm_host {
 
 	/** Ask the VMM to stop the VM and exit with `status` (0..255). */
 	void (*request_exit)(mvm_dev *dev, int status);
-	/** The device's instance name (e.g. "uart16550" or "balloon1"). */
+	/** The device's instance name: the plugin's name, then 1, 2, ... for
+	 * later instances, after a "-" if the name ends in a digit ("balloon",
+	 * "balloon1", "uart16550-1"). */
 	const char *(*dev_name)(mvm_dev *dev);
 
 	/** The virtio-mmio transport and virtqueues (modvmm/virtio.h), or

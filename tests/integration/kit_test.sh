@@ -140,30 +140,6 @@ internal_error)
 	grep -qE "$re_head 0xfebff000, which is not in guest RAM \(guest physical 0xfebff000\): no instruction bytes\$" \
 		"$WORK/err" || fail "the report does not say RIP 0xfebff000 is not in guest RAM"
 	;;
-dump_acpi)
-	# The tables we give the guest decode cleanly with iasl -d.
-	command -v iasl >/dev/null || fail "iasl missing (acpica-tools)"
-	kit_machine 128M 4 "test=hello"
-	run_vmm --machine "$WORK/m.yaml" --dump-acpi "$WORK/acpi" --dump-dtb "$WORK/m.dtb"
-	expect_rc 0
-	[ ! -s "$WORK/out" ] || fail "--dump-acpi ran the guest"
-	for t in dsdt facp apic xsdt; do
-		[ -s "$WORK/acpi/$t.dat" ] || fail "no $t.dat"
-		(cd "$WORK/acpi" && iasl -d "$t.dat" >"$t.log" 2>&1) ||
-			fail "iasl -d $t.dat failed: $(cat "$WORK/acpi/$t.log")"
-		if grep -qiE "^(Error|Warning)|[^a-z]error [0-9]" "$WORK/acpi/$t.dsl"; then
-			fail "iasl reports problems in $t.dsl"
-		fi
-	done
-	grep -q 'EisaId ("PNP0501")' "$WORK/acpi/dsdt.dsl" || fail "no 16550 in the DSDT"
-	[ "$(grep -c 'Processor Local APIC' "$WORK/acpi/apic.dsl")" -eq 4 ] ||
-		fail "MADT does not list 4 CPUs"
-	if command -v dtc >/dev/null; then
-		dtc -I dtb -O dts "$WORK/m.dtb" >"$WORK/m.dts" 2>"$WORK/dtc.err" ||
-			fail "dtc cannot decode the DTB"
-		grep -q 'ns16550a' "$WORK/m.dts" || fail "no serial node in the DTB"
-	fi
-	;;
 *)
 	fail "unknown case $case_name"
 	;;

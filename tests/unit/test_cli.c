@@ -172,8 +172,18 @@ static void test_memory_unknown_option(void **state)
 static void test_memory_zero_is_rejected(void **state)
 {
 	(void)state;
-	EXPECT_ERROR("--memory size=0: must be at least 1", "--kernel", "k",
+	EXPECT_ERROR("--memory size=0: must be at least 128M", "--kernel", "k",
 		     "--memory", "0");
+}
+
+/* The memory map's bounds, as the flag states them (layout.h). */
+static void test_memory_bounds_named(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("--memory size=127M: must be at least 128M", "--kernel",
+		     "k", "--memory", "127M");
+	EXPECT_ERROR("--memory size=2T: must be at most 1T", "--kernel", "k",
+		     "--memory", "2T");
 }
 
 static void test_cpus_boot_and_bare_forms(void **state)
@@ -521,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_memory_thp_is_on_unless_turned_off),
 		cmocka_unit_test(test_memory_unknown_option),
 		cmocka_unit_test(test_memory_zero_is_rejected),
+		cmocka_unit_test(test_memory_bounds_named),
 		cmocka_unit_test(test_cpus_boot_and_bare_forms),
 		cmocka_unit_test(test_cpus_out_of_range),
 		cmocka_unit_test(test_device_splits_at_first_comma),

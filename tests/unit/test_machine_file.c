@@ -293,6 +293,17 @@ static void test_unknown_key_in_memory_mapping(void **state)
 		     "shared, hugepages, thp)");
 }
 
+/* RAM outside the memory map's bounds is named where it is written, in
+ * the user's units, not in bytes after the fact. */
+static void test_memory_bounds_are_named_in_place(void **state)
+{
+	(void)state;
+	expect_error("kernel: k\nmemory: 64M\n",
+		     "2:9: memory=64M: must be at least 128M");
+	expect_error("kernel: k\nmemory:\n  size: 2T\n",
+		     "3:9: memory.size=2T: must be at most 1T");
+}
+
 static void test_cpus_as_list_is_wrong_type(void **state)
 {
 	(void)state;
@@ -504,6 +515,7 @@ int main(void)
 			test_invalid_utf8_is_placed_by_line_and_column),
 		cmocka_unit_test(test_unknown_key_lists_known_keys),
 		cmocka_unit_test(test_unknown_key_in_memory_mapping),
+		cmocka_unit_test(test_memory_bounds_are_named_in_place),
 		cmocka_unit_test(test_cpus_as_list_is_wrong_type),
 		cmocka_unit_test(test_kernel_as_mapping_is_wrong_type),
 		cmocka_unit_test(test_top_level_list_is_wrong_type),
