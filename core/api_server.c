@@ -31,6 +31,9 @@ struct client {
 	int fd;
 	uint32_t watched; /* epoll events registered on the loop */
 	bool closing;     /* close once the output is sent */
+	/* log_now_ns() of the connect, and of the first byte of the request
+	 * now pending (0: none): the idle check's clocks. */
+	uint64_t connected_ns, partial_ns;
 	struct api_session sess;
 	struct outq out;
 	struct api_framer fr;
@@ -50,6 +53,7 @@ struct api {
 	int wake_fd; /* api_emit from any thread wakes the loop */
 	struct client *clients;
 	unsigned nclients;
+	int idle_timer; /* evloop timer id, or -1 */
 	pthread_mutex_t ev_lock;
 	struct event_msg *ev_head, **ev_tail;
 };
@@ -62,7 +66,7 @@ int api_create(struct vm *vm, struct api **out)
 	if (!api)
 		return -ENOMEM;
 	api->vm = vm;
-	api->lfd = api->wake_fd = -1;
+	api->lfd = api->wake_fd = api->idle_timer = -1;
 	api_cmds_init(&api->cmds);
 	pthread_mutex_init(&api->ev_lock, NULL);
 	api->ev_tail = &api->ev_head;
@@ -226,6 +230,8 @@ static void read_input(struct client *c)
 		c->closing = true;
 		return;
 	}
+	if (!api_framer_pending(&c->fr))
+		c->partial_ns = log_now_ns();
 	if (api_framer_feed(&c->fr, buf, (size_t)n, on_message, c) ==
 	    -EMSGSIZE) {
 		struct api_error err;
@@ -292,6 +298,7 @@ static void on_listen(void *opaque, int lfd, uint32_t events)
 		}
 		c->api = api;
 		c->fd = fd;
+		c->connected_ns = log_now_ns();
 		api_framer_init(&c->fr);
 		c->next = api->clients;
 		api->clients = c;
@@ -342,6 +349,45 @@ static void on_wake(void *opaque, int fd, uint32_t events)
 	}
 }
 
+/* Why `c` should be dropped for idling, or NULL. */
+static const char *idle_reason(const struct client *c, uint64_t now)
+{
+	const uint64_t limit = API_IDLE_TIMEOUT_MS * 1000000ULL;
+
+	if (c->closing)
+		return NULL;
+	if (!c->sess.negotiated && now - c->connected_ns >= limit)
+		return "no qmp_capabilities within the idle timeout";
+	if (api_framer_pending(&c->fr) && now - c->partial_ns >= limit)
+		return "a request left unfinished past the idle timeout";
+	return NULL;
+}
+
+/* Every second: turn away clients that idle half-open (docs/api.md). */
+static void on_idle_check(void *opaque)
+{
+	struct api *api = opaque;
+	uint64_t now = log_now_ns();
+
+	for (struct client *c = api->clients, *next; c; c = next) {
+		const char *why = idle_reason(c, now);
+		struct api_error err;
+		char *reply;
+
+		next = c->next;
+		if (!why)
+			continue;
+		api_error_set(&err, NULL, "%s (%d s); closing the connection",
+			      why, API_IDLE_TIMEOUT_MS / 1000);
+		reply = api_build_error(&err, NULL);
+		queue_text(c, reply);
+		free(reply);
+		c->closing = true;
+		log_info("api", "client timed out: %s", why);
+		settle(c);
+	}
+}
+
 int api_listen(struct api *api, const char *path, char *why, size_t whylen)
 {
 	struct evloop *loop = api->vm->loop;
@@ -362,9 +408,19 @@ int api_listen(struct api *api, const char *path, char *why, size_t whylen)
 		return r;
 	api->lfd = r;
 	r = evloop_add_fd(loop, api->lfd, EPOLLIN, on_listen, api, NULL);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(why, whylen, "api-socket: %s", strerror(-r));
-	return r;
+		return r;
+	}
+	r = evloop_add_timer(loop, 1000000000ULL, 1000000000ULL, on_idle_check,
+			     api, NULL);
+	if (r < 0) {
+		snprintf(why, whylen, "api-socket: idle timer: %s",
+			 strerror(-r));
+		return -EIO;
+	}
+	api->idle_timer = r;
+	return 0;
 }
 
 void api_emit(struct api *api, const char *name, json_t *data)
@@ -468,6 +524,8 @@ void api_destroy(struct api *api)
 		close(api->lfd);
 		api_socket_unlink(api->path, &api->id);
 	}
+	if (api->idle_timer >= 0)
+		evloop_cancel_timer(api->vm->loop, api->idle_timer);
 	if (api->wake_fd >= 0)
 		close(api->wake_fd);
 	deliver_events(api); /* frees anything emitted since */

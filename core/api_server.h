@@ -19,6 +19,11 @@
 /* Replies and events queued for a client that does not read them; past
  * this the client is dropped rather than the VMM's memory growing. */
 #define API_MAX_OUTPUT (1024 * 1024)
+/* A client that has not finished qmp_capabilities this long after it
+ * connected, or has sat on part of a request this long, is dropped: idle
+ * half-open clients must not fill the API_MAX_CLIENTS slots. A negotiated
+ * client with nothing pending may stay forever (it waits for events). */
+#define API_IDLE_TIMEOUT_MS 10000
 
 struct api;
 

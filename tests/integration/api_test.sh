@@ -161,6 +161,14 @@ bad_clients)
 	ctl shutdown
 	wait_vm 0
 	;;
+idle_clients)
+	start_vm
+	python3 "$SRC/tests/integration/api_idle_clients.py" "$SOCK" "$CTL" ||
+		fail "idle or excess clients were not handled as documented"
+	kill -0 $pid || fail "modvmm died"
+	ctl shutdown
+	wait_vm 0
+	;;
 stale_socket)
 	# A socket file nobody listens on (a VMM that was SIGKILLed).
 	python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$SOCK"

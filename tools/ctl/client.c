@@ -127,6 +127,20 @@ int ctl_connect(struct ctl_conn *c, const char *path, int timeout_ms)
 		return ctl_fail(CTL_USAGE, "cannot connect to %s: %s", path,
 				strerror(errno));
 	m = ctl_recv(c, &eof);
+	if (m && !json_object_get(m, "QMP")) {
+		/* A server that turns us away says why instead of greeting
+		 * (too many clients connected, say): show its words. */
+		const char *desc = json_string_value(
+			json_object_get(json_object_get(m, "error"), "desc"));
+
+		if (desc) {
+			ctl_fail(CTL_USAGE,
+				 "%s: the VMM refused the connection: %s", path,
+				 desc);
+			json_decref(m);
+			return CTL_USAGE;
+		}
+	}
 	if (!m || !json_object_get(m, "QMP")) {
 		json_decref(m);
 		return ctl_fail(CTL_USAGE, "%s: %s", path,

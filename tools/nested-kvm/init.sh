@@ -28,8 +28,15 @@ for word in $(cat /proc/cmdline); do
 done
 [ -n "$xch" ] || die "no nested.xch= on the kernel command line"
 
+# kvm_amd without virtual GIF: QEMU 7.2's TCG emulation of it let the
+# host take interrupts while GIF was clear, in the window where KVM still
+# has the guest's GS base loaded after VMRUN (seen as "TASK stack guard
+# page was hit" in exc_page_fault on a vCPU thread, a kernel panic, and as
+# a silent hang of the whole host; docs/testing.md).
 while read -r ko; do
-	insmod "$ko" || die "insmod $ko failed"
+	params=
+	case ${ko##*/} in kvm-amd.ko* | kvm_amd.ko*) params="vgif=0" ;; esac
+	insmod "$ko" $params || die "insmod $ko failed"
 done </etc/modules.load
 [ -c /dev/kvm ] || die "kvm_amd loaded but there is no /dev/kvm (does the CPU model offer SVM?)"
 

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Idle and excess clients of a running modvmm's control socket.
+
+Usage: api_idle_clients.py SOCKET MODVMM-CTL. Checks, in order:
+  - with API_MAX_CLIENTS (128) connected, one more is refused with the
+    server's reason, and modvmm-ctl shows that reason;
+  - clients that never finish qmp_capabilities, and one that stops in the
+    middle of a request, are told why and closed (API_IDLE_TIMEOUT_MS);
+  - a negotiated client that sits idle longer than that is kept: it is
+    served after the others were dropped;
+  - the freed slots take new clients.
+Waits are bounded by what the server does (each drop is awaited with a
+generous hang guard), not by the timeout's length. Exit 0 if all held,
+1 with one line per failure.
+"""
+import json
+import socket
+import subprocess
+import sys
+
+PATH, CTL = sys.argv[1], sys.argv[2]
+MAX_CLIENTS = 128
+HANG_GUARD_S = 300
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL: " + msg, file=sys.stderr)
+
+
+class Client:
+    def __init__(self, negotiate=True):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(HANG_GUARD_S)
+        self.s.connect(PATH)
+        self.buf = b""
+        self.greeting = self.recv()
+        if negotiate:
+            r = self.cmd({"execute": "qmp_capabilities"})
+            assert "return" in r, r
+
+    def send(self, data):
+        self.s.sendall(data.encode())
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise EOFError("connection closed")
+            self.buf += d
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def reply(self):
+        while True:
+            m = self.recv()
+            if "return" in m or "error" in m:
+                return m
+
+    def cmd(self, obj):
+        self.send(json.dumps(obj) + "\n")
+        return self.reply()
+
+    def closed_with(self, desc_part):
+        """Waits for the server's parting error, then EOF."""
+        try:
+            r = self.reply()
+        except (EOFError, ConnectionResetError):
+            return "closed without a reason"
+        except socket.timeout:
+            return f"still open after {HANG_GUARD_S} s"
+        desc = r.get("error", {}).get("desc", "")
+        if desc_part not in desc:
+            return f"unexpected reply {r}"
+        try:
+            extra = self.recv()
+            return f"not closed after the reason (then got {extra})"
+        except (EOFError, ConnectionResetError):
+            return None
+        except socket.timeout:
+            return f"not closed {HANG_GUARD_S} s after the reason"
+
+
+def served(c):
+    r = c.cmd({"execute": "query-status"})
+    return r.get("return", {}).get("status") == "running"
+
+
+keeper = Client()
+# One negotiated client stops half-way through a request.
+half = Client()
+half.send('{"execute": "query-st')
+# The rest of the slots: clients that never negotiate.
+silent = [Client(negotiate=False) for _ in range(MAX_CLIENTS - 2)]
+
+# Full: one more is turned away with the server's reason, not a greeting.
+extra = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+extra.settimeout(HANG_GUARD_S)
+extra.connect(PATH)
+data = b""
+while b"\n" not in data:
+    d = extra.recv(4096)
+    if not d:
+        break
+    data += d
+extra.close()
+try:
+    m = json.loads(data.split(b"\n")[0])
+except ValueError:
+    m = {}
+if "too many clients" not in m.get("error", {}).get("desc", ""):
+    fail(f"129th client: expected 'too many clients', got {data!r}")
+p = subprocess.run([CTL, "--api-socket", PATH, "info"], capture_output=True,
+                   text=True, timeout=HANG_GUARD_S)
+if p.returncode != 2 or "refused the connection: too many clients connected" not in p.stderr:
+    fail(f"modvmm-ctl at the cap: status {p.returncode}, said {p.stderr.strip()!r}")
+
+# The idle ones are told why and closed.
+for i, c in enumerate(silent):
+    why = c.closed_with("no qmp_capabilities within the idle timeout")
+    if why:
+        fail(f"never-negotiating client {i}: {why}")
+        break
+why = half.closed_with("a request left unfinished past the idle timeout")
+if why:
+    fail(f"half-request client: {why}")
+
+# The negotiated, idle keeper was idle as long as the others: still served.
+try:
+    if not served(keeper):
+        fail("idle negotiated client: VM not running")
+except (EOFError, OSError) as e:
+    fail(f"idle negotiated client was dropped ({e})")
+
+# The slots are free again.
+p = subprocess.run([CTL, "--api-socket", PATH, "info"], capture_output=True,
+                   text=True, timeout=HANG_GUARD_S)
+if p.returncode != 0:
+    fail(f"modvmm-ctl after the drops: status {p.returncode}, {p.stderr.strip()!r}")
+sys.exit(1 if failures else 0)
