@@ -134,8 +134,11 @@ bal_set() {
 # bal_get: "TARGET ACTUAL" in bytes (balloon sizes, as `balloon info`)
 bal_get() {
 	if [ "$BACKEND" = modvmm ]; then
-		"$CTL" --api-socket "$SOCK" --json balloon info |
-			pyj 'r = d["return"]; print(r["target"], r["actual"])'
+		# awk on modvmm-ctl's "key: value" lines, not python: this runs
+		# every 0.5 s, and a python start costs seconds on the nested
+		# host's emulated CPU.
+		"$CTL" --api-socket "$SOCK" balloon info |
+			awk '/^target:/ { t = $2 } /^actual:/ { a = $2 } END { print t, a }'
 	else
 		qmp '{"execute": "query-balloon"}' |
 			pyj 'print('"$QEMU_TARGET"', '"$RAM"' - d["return"]["actual"])'
@@ -157,10 +160,18 @@ bal_info() {
 # UPDATES "-" with QEMU)
 bal_stats() {
 	if [ "$BACKEND" = modvmm ]; then
-		"$CTL" --api-socket "$SOCK" --json balloon stats | pyj '
-r = d["return"]; s = r["stats"]
-age = -1 if r["age_ms"] is None else r["age_ms"]
-print(age, s.get("free-memory", -1), s.get("total-memory", -1), len(s), "-")'
+		# modvmm-ctl's lines: "age_ms: N" ("-" before the first
+		# statistics), then "stats:" and one "  tag: value" line a tag.
+		"$CTL" --api-socket "$SOCK" balloon stats | awk '
+			/^age_ms:/ { age = ($2 == "-") ? -1 : $2 }
+			/^stats:/ { in_stats = 1; next }
+			/^[^ ]/ { in_stats = 0 }
+			in_stats && /^  [^ ]/ { n++; v[substr($1, 1, length($1) - 1)] = $2 }
+			END {
+				f = ("free-memory" in v) ? v["free-memory"] : -1
+				t = ("total-memory" in v) ? v["total-memory"] : -1
+				print (age == "" ? -1 : age), f, t, n + 0, "-"
+			}'
 	else
 		qmp '{"execute": "qom-get", "arguments": {"path": "/machine/peripheral/bal", "property": "guest-stats"}}' |
 			pyj '
