@@ -143,7 +143,7 @@ extern const struct kit_program kit_prog_hello, kit_prog_memmap, kit_prog_cpus,
 	kit_prog_idle, kit_prog_int3, kit_prog_badinsn, kit_prog_badfetch;
 extern const struct kit_program kit_prog_ticker; /* control-API tests */
 extern const struct kit_program kit_prog_virtio_rng, kit_prog_virtio_rng_notify,
-	kit_prog_virtio_hostile, kit_prog_balloon;
+	kit_prog_virtio_hostile, kit_prog_balloon, kit_prog_balloon_hostile;
 extern const struct kit_program kit_prog_debug_exit; /* examples/debug-exit */
 
 /* Set by a program before a deliberate int3; exception.c counts it and

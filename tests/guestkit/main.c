@@ -23,6 +23,7 @@ static const struct kit_program *const programs[] = {
 	&kit_prog_virtio_rng_notify,
 	&kit_prog_virtio_hostile,
 	&kit_prog_balloon,
+	&kit_prog_balloon_hostile,
 	&kit_prog_debug_exit,
 };
 /* clang-format on */
