@@ -18,6 +18,7 @@
 struct entry {
 	bool used;
 	bool is_timer;
+	bool oneshot; /* a timer with no period: removed once it fired */
 	int fd;
 	uint32_t gen; /* bumped on removal so stale epoll events are dropped */
 	evloop_fd_cb fd_cb;
@@ -172,6 +173,7 @@ int evloop_add_timer(struct evloop *loop, uint64_t first_ns, uint64_t period_ns,
 {
 	struct itimerspec its = {0};
 	struct entry e = {.is_timer = true,
+			  .oneshot = period_ns == 0,
 			  .timer_cb = cb,
 			  .opaque = opaque,
 			  .lock = lock};
@@ -233,6 +235,26 @@ static void dispatch(struct evloop *loop, uint64_t token, uint32_t events)
 	}
 	if (e.lock)
 		pthread_mutex_lock(e.lock);
+	if (e.oneshot) {
+		/* Fired: the timer is gone (the SDK's contract, as the
+		 * harness keeps it), its fd closed and its id free for the
+		 * callback to reuse. Removed under the owner's lock, so an
+		 * owner cancelling it meanwhile (gen moved) wins and the
+		 * callback does not run. */
+		bool mine;
+
+		pthread_mutex_lock(&loop->table_lock);
+		mine = loop->entries[slot].used &&
+		       loop->entries[slot].gen == gen;
+		if (mine)
+			remove_slot_locked(loop, slot);
+		pthread_mutex_unlock(&loop->table_lock);
+		if (!mine) {
+			if (e.lock)
+				pthread_mutex_unlock(e.lock);
+			return;
+		}
+	}
 	if (e.is_timer)
 		e.timer_cb(e.opaque);
 	else

@@ -25,7 +25,8 @@ int evloop_add_fd(struct evloop *loop, int fd, uint32_t events, evloop_fd_cb cb,
 		  void *opaque, pthread_mutex_t *lock);
 int evloop_remove_fd(struct evloop *loop, int fd);
 
-/* Returns a timer id >= 0 or -errno. period_ns 0: fires once. */
+/* Returns a timer id >= 0 or -errno. period_ns 0: fires once, and is then
+ * removed (fd closed, id free again): do not cancel it after it fired. */
 int evloop_add_timer(struct evloop *loop, uint64_t first_ns, uint64_t period_ns,
 		     evloop_timer_cb cb, void *opaque, pthread_mutex_t *lock);
 int evloop_cancel_timer(struct evloop *loop, int id);

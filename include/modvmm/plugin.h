@@ -176,7 +176,9 @@ struct mvm_host {
 	/** Stop watching `fd`. */
 	int (*remove_fd)(mvm_dev *dev, int fd);
 	/** Start a timer firing after `first_ns`, then every `period_ns`
-	 *  (0 = once). Returns a timer id >= 0 or a negative errno. */
+	 *  (0 = once: the timer is gone once its callback runs, and its id
+	 *  may be handed out again, so do not cancel it after that). Returns
+	 *  a timer id >= 0 or a negative errno. */
 	int (*add_timer)(mvm_dev *dev, uint64_t first_ns, uint64_t period_ns,
 			 mvm_timer_cb cb, void *opaque);
 	/** Cancel a timer returned by add_timer. */
