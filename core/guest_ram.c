@@ -153,11 +153,14 @@ int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 	return 0;
 }
 
-void guest_ram_advise_thp(struct guest_ram *ram)
+void guest_ram_advise_thp(struct guest_ram *ram, bool on)
 {
-	/* Best effort: with THP "never" on the host this simply fails. */
+	/* Best effort: with THP "never" on the host this simply fails. Off
+	 * must be said too: with THP "always" (Debian's default) the kernel
+	 * backs any aligned anonymous range with huge pages unasked. */
 	if (ram->base && !ram->shared && !ram->hugepages)
-		madvise(ram->base, ram->size, MADV_HUGEPAGE);
+		madvise(ram->base, ram->size,
+			on ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 }
 
 void guest_ram_free(struct guest_ram *ram)

@@ -48,10 +48,11 @@ uintptr_t guest_ram_place(uintptr_t reserved, uint64_t align);
  * of 2 MiB). Returns 0 or -errno; `why` gets a short reason on failure. */
 int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 		    bool hugepages, const char **why);
-/* Ask for transparent huge pages on private anonymous RAM (as QEMU does):
- * fewer guest page-table walks and faults, and a reported 2 MiB chunk goes
- * back as one huge page. A no-op for shared or hugetlb RAM. */
-void guest_ram_advise_thp(struct guest_ram *ram);
+/* on: ask for transparent huge pages on private anonymous RAM (as QEMU
+ * does): fewer guest page-table walks and faults, and a reported 2 MiB
+ * chunk goes back as one huge page. off: refuse them, also where the
+ * host's THP mode is "always". A no-op for shared or hugetlb RAM. */
+void guest_ram_advise_thp(struct guest_ram *ram, bool on);
 void guest_ram_free(struct guest_ram *ram);
 
 /* Host pointer for guest-physical [gpa, gpa+len), or NULL unless the whole

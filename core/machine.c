@@ -228,8 +228,7 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		return (r == -EINVAL) ? user_error("memory: %s", mwhy)
 				      : vmm_error("memory: %s: %s", mwhy,
 						  strerror(-r));
-	if (cfg->mem_thp)
-		guest_ram_advise_thp(&vm->ram);
+	guest_ram_advise_thp(&vm->ram, cfg->mem_thp);
 	r = ram_discard_init(&vm->discard, &vm->ram);
 	if (r < 0)
 		return vmm_error("memory: %s", strerror(-r));
