@@ -6,9 +6,12 @@ dropped, while the VM keeps running and a well-behaved client opened at the
 start keeps being served. Exit 0 if all held, 1 with one line per failure.
 """
 import json
-import socket
+import os
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qmp_client  # noqa: E402
 
 PATH = sys.argv[1]
 failures = []
@@ -19,42 +22,8 @@ def fail(msg):
     print("FAIL: " + msg, file=sys.stderr)
 
 
-class Client:
-    def __init__(self, negotiate=True):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(10)
-        self.s.connect(PATH)
-        self.buf = b""
-        greeting = self.recv()
-        assert "QMP" in greeting, greeting
-        if negotiate:
-            r = self.cmd({"execute": "qmp_capabilities"})
-            assert "return" in r, r
-
-    def send(self, data):
-        self.s.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def recv(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError("connection closed")
-            self.buf += d
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def reply(self):
-        while True:
-            m = self.recv()
-            if "return" in m or "error" in m:
-                return m
-
-    def cmd(self, obj):
-        self.send(json.dumps(obj) + "\n")
-        return self.reply()
-
-    def close(self):
-        self.s.close()
+def Client(negotiate=True):
+    return qmp_client.Client(PATH, negotiate)
 
 
 def expect_error(case, raw, desc_part, cls="GenericError"):

@@ -14,9 +14,13 @@ generous hang guard), not by the timeout's length. Exit 0 if all held,
 1 with one line per failure.
 """
 import json
+import os
 import socket
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qmp_client  # noqa: E402
 
 PATH, CTL = sys.argv[1], sys.argv[2]
 MAX_CLIENTS = 128
@@ -29,38 +33,9 @@ def fail(msg):
     print("FAIL: " + msg, file=sys.stderr)
 
 
-class Client:
+class Client(qmp_client.Client):
     def __init__(self, negotiate=True):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(HANG_GUARD_S)
-        self.s.connect(PATH)
-        self.buf = b""
-        self.greeting = self.recv()
-        if negotiate:
-            r = self.cmd({"execute": "qmp_capabilities"})
-            assert "return" in r, r
-
-    def send(self, data):
-        self.s.sendall(data.encode())
-
-    def recv(self):
-        while b"\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError("connection closed")
-            self.buf += d
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def reply(self):
-        while True:
-            m = self.recv()
-            if "return" in m or "error" in m:
-                return m
-
-    def cmd(self, obj):
-        self.send(json.dumps(obj) + "\n")
-        return self.reply()
+        super().__init__(PATH, negotiate, timeout=HANG_GUARD_S)
 
     def closed_with(self, desc_part):
         """Waits for the server's parting error, then EOF."""

@@ -133,6 +133,18 @@ expect_fall() { # expect_fall FROM_KB TO_KB WHAT [AMOUNT_KB, default 1 GiB]
 	echo "$3: RSS $1 kB -> $2 kB"
 }
 
+# ram_mapping BYTES: the start address (hex, no 0x) of the VMM's mapping
+# of exactly BYTES, i.e. its guest RAM; fails the test if there is none.
+ram_mapping() {
+	local range lo hi
+	while read -r range _; do
+		lo=${range%-*}
+		hi=${range#*-}
+		[ $((0x$hi - 0x$lo)) = "$1" ] && { echo "$lo"; return 0; }
+	done <"/proc/$pid/maps"
+	fail "no mapping of $1 bytes in /proc/$pid/maps"
+}
+
 # resize MEMORY_OPTION: the kit touches 512 MiB of its 1 GiB, the balloon
 # takes it and gives it back, VmRSS follows. 512 MiB is 131,072 pages in
 # 512 PFN buffers: every path runs many times over, and the nested KVM
@@ -287,13 +299,7 @@ ram_aligned)
 	# and host base and base + 3 GiB, so the mapping's start decides.
 	start_vm 6G size=0 "touch=64M wait=on"
 	wait_line '^kit: touched 64 MiB'
-	start=
-	while read -r range _; do
-		lo=${range%-*}
-		hi=${range#*-}
-		[ $((0x$hi - 0x$lo)) = $((6 << 30)) ] && { start=$lo; break; }
-	done <"/proc/$pid/maps"
-	[ -n "$start" ] || fail "no 6 GiB mapping in /proc/$pid/maps"
+	start=$(ram_mapping $((6 << 30)))
 	[ $((0x$start % (2 << 20))) = 0 ] ||
 		fail "guest RAM at 0x$start is $(((0x$start % (2 << 20)) / 1024)) KiB past a 2 MiB boundary"
 	echo "guest RAM at 0x$start: 2 MiB-aligned"
@@ -331,13 +337,7 @@ thp_off)
 	# mapping shows no AnonHugePages.
 	start_vm size=1G,thp=off size=0 "touch=64M wait=on"
 	wait_line '^kit: touched 64 MiB'
-	start=
-	while read -r range _; do
-		lo=${range%-*}
-		hi=${range#*-}
-		[ $((0x$hi - 0x$lo)) = $((1 << 30)) ] && { start=$lo; break; }
-	done <"/proc/$pid/maps"
-	[ -n "$start" ] || fail "no 1 GiB mapping in /proc/$pid/maps"
+	start=$(ram_mapping $((1 << 30)))
 	huge=$(awk -v s="$start" '
 		/^[0-9a-f]+-[0-9a-f]+ / { on = index($1, s "-") == 1 }
 		on && /^AnonHugePages:/ { print $2; exit }' "/proc/$pid/smaps")
