@@ -116,15 +116,21 @@ for m in many:
     m.close()
 
 # A client that never reads its replies is dropped, the VMM not blocked.
+# Bounded by progress: the server keeps taking requests until the client's
+# unread replies pass 1 MiB; fail only if it stops taking them for 60 s
+# without dropping the client (a loaded machine is slow, not wrong).
 lazy = Client()
 lazy.s.setblocking(False)
 req = (json.dumps({"execute": "info"}) + "\n").encode() * 64
 sent = 0
-deadline = time.time() + 30
+last_progress = time.time()
 dropped = False
-while time.time() < deadline:
+while time.time() - last_progress < 60:
     try:
-        sent += lazy.s.send(req)
+        n = lazy.s.send(req)
+        if n:
+            sent += n
+            last_progress = time.time()
     except BlockingIOError:
         if not vm_running(keeper):
             fail("never-reading client blocked the others")
@@ -134,7 +140,7 @@ while time.time() < deadline:
         dropped = True
         break
 if not dropped:
-    fail(f"never-reading client not dropped after {sent} bytes")
+    fail(f"never-reading client not dropped after {sent} bytes (none taken for 60 s)")
 lazy.close()
 
 if not vm_running(keeper):

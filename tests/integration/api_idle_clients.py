@@ -2,8 +2,8 @@
 """Idle and excess clients of a running modvmm's control socket.
 
 Usage: api_idle_clients.py SOCKET MODVMM-CTL. Checks, in order:
-  - with API_MAX_CLIENTS (128) connected, one more is refused with the
-    server's reason, and modvmm-ctl shows that reason;
+  - with API_MAX_CLIENTS (128) negotiated clients connected, one more is
+    refused with the server's reason, and modvmm-ctl shows that reason;
   - clients that never finish qmp_capabilities, and one that stops in the
     middle of a request, are told why and closed (API_IDLE_TIMEOUT_MS);
   - a negotiated client that sits idle longer than that is kept: it is
@@ -63,13 +63,12 @@ def served(c):
 
 
 keeper = Client()
-# One negotiated client stops half-way through a request.
-half = Client()
-half.send('{"execute": "query-st')
-# The rest of the slots: clients that never negotiate.
-silent = [Client(negotiate=False) for _ in range(MAX_CLIENTS - 2)]
 
-# Full: one more is turned away with the server's reason, not a greeting.
+# The cap, with clients that are never dropped for idling (negotiated,
+# nothing half-sent), so how long it takes to open them does not matter:
+# with API_MAX_CLIENTS connected one more is turned away with the server's
+# reason, not a greeting, and modvmm-ctl shows that reason.
+full = [Client() for _ in range(MAX_CLIENTS - 1)]
 extra = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 extra.settimeout(HANG_GUARD_S)
 extra.connect(PATH)
@@ -85,13 +84,19 @@ try:
 except ValueError:
     m = {}
 if "too many clients" not in m.get("error", {}).get("desc", ""):
-    fail(f"129th client: expected 'too many clients', got {data!r}")
+    fail(f"client {MAX_CLIENTS + 1}: expected 'too many clients', got {data!r}")
 p = subprocess.run([CTL, "--api-socket", PATH, "info"], capture_output=True,
                    text=True, timeout=HANG_GUARD_S)
 if p.returncode != 2 or "refused the connection: too many clients connected" not in p.stderr:
     fail(f"modvmm-ctl at the cap: status {p.returncode}, said {p.stderr.strip()!r}")
+for c in full:
+    c.close()
 
-# The idle ones are told why and closed.
+# Idle half-open clients: some that never negotiate, one negotiated client
+# that stops half-way through a request. Each is told why and closed.
+silent = [Client(negotiate=False) for _ in range(16)]
+half = Client()
+half.send('{"execute": "query-st')
 for i, c in enumerate(silent):
     why = c.closed_with("no qmp_capabilities within the idle timeout")
     if why:
@@ -101,7 +106,7 @@ why = half.closed_with("a request left unfinished past the idle timeout")
 if why:
     fail(f"half-request client: {why}")
 
-# The negotiated, idle keeper was idle as long as the others: still served.
+# The negotiated keeper, idle longer than any of them: still served.
 try:
     if not served(keeper):
         fail("idle negotiated client: VM not running")

@@ -134,6 +134,14 @@ probe_native() {
 	need_kvm
 	[ -f "$PROBE" ] || fail "$PROBE not built"
 	local why
+	# Inside tools/nested-kvm the KVM is Linux's kvm_amd by construction;
+	# the timing probe there only measures how busy the machine is (a
+	# loaded 2-core host once read 242 ticks an iteration and skipped a
+	# test that would have passed).
+	if [ "${MODVMM_NESTED:-}" = 1 ] && grep -qw kvm_amd /proc/modules; then
+		log "probe: the nested KVM host of tools/nested-kvm (kvm_amd), not timed"
+		return 0
+	fi
 	if ! why=$("$SRC/scripts/kvm-probe.sh" "$BUILD"); then
 		skip "$why; Linux cannot reach init here and this test did NOT run." \
 			"Run it under a real KVM: tools/nested-kvm/nested-kvm -- ctest --test-dir $BUILD -L linux"
