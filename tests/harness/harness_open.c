@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "harness_int.h"
+#include "harness_linked.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,9 +39,12 @@ static void free_all(struct mvm_harness *h)
 	free(h);
 }
 
-int mvm_harness_open(const char *plugin, const char *options,
-		     const struct mvm_harness_config *cfg,
-		     struct mvm_harness **out, char *why, size_t whylen)
+/* Opens `plugin` by path or name, or, if `linked` is set, that descriptor
+ * as compiled into the calling program (harness_linked.h). */
+static int open_plugin(const char *plugin, const struct mvm_plugin *linked,
+		       const char *options,
+		       const struct mvm_harness_config *cfg,
+		       struct mvm_harness **out, char *why, size_t whylen)
 {
 	struct mvm_harness_config c =
 		cfg ? *cfg : (struct mvm_harness_config){0};
@@ -76,9 +80,15 @@ int mvm_harness_open(const char *plugin, const char *options,
 		free_all(h);
 		return r;
 	}
-	r = plugin_open(plugin, NULL, NULL, &h->dl, &h->desc, &path, why,
-			whylen);
-	free(path);
+	if (linked) {
+		/* The loader's own ABI checks, minus dlopen. */
+		r = plugin_check_abi(linked, why, whylen);
+		h->desc = linked;
+	} else {
+		r = plugin_open(plugin, NULL, NULL, &h->dl, &h->desc, &path,
+				why, whylen);
+		free(path);
+	}
 	if (r < 0) {
 		free_all(h);
 		return r;
@@ -106,6 +116,20 @@ int mvm_harness_open(const char *plugin, const char *options,
 	}
 	*out = h;
 	return 0;
+}
+
+int mvm_harness_open(const char *plugin, const char *options,
+		     const struct mvm_harness_config *cfg,
+		     struct mvm_harness **out, char *why, size_t whylen)
+{
+	return open_plugin(plugin, NULL, options, cfg, out, why, whylen);
+}
+
+int harness_open_linked(const struct mvm_plugin *desc, const char *options,
+			const struct mvm_harness_config *cfg,
+			struct mvm_harness **out, char *why, size_t whylen)
+{
+	return open_plugin(NULL, desc, options, cfg, out, why, whylen);
 }
 
 int mvm_harness_close(struct mvm_harness *h)
