@@ -35,6 +35,7 @@ enum {
 	OPT_DUMP_ACPI,
 	OPT_DUMP_DTB,
 	OPT_LOG_LEVEL,
+	OPT_SECCOMP,
 	OPT_LIST_PLUGINS,
 };
 
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
 	{"dump-acpi", required_argument, NULL, OPT_DUMP_ACPI},
 	{"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"list-plugins", no_argument, NULL, OPT_LIST_PLUGINS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -370,6 +372,11 @@ static int apply(int c, const char *v, struct machine_cfg *cfg,
 		return set_path(&cfg->dump_dtb, "dump-dtb", v, err);
 	case OPT_LOG_LEVEL:
 		return set_log_level(cfg, v, err);
+	case OPT_SECCOMP:
+		if (machine_cfg_parse_seccomp(v, &cfg->seccomp))
+			return fail(err, -EINVAL,
+				    "--seccomp %s: expected on, log or off", v);
+		return 0;
 	case OPT_LIST_PLUGINS:
 		cfg->list_plugins = true;
 		return 0;
@@ -471,6 +478,11 @@ void cli_print_usage(FILE *f)
 	      "DIR\n"
 	      "  --dump-dtb FILE       write the device tree to FILE\n"
 	      "  --log-level LEVEL     error, warn (default), info or debug\n"
+	      "  --seccomp on|log|off  a system call outside a thread's "
+	      "allow-list kills\n"
+	      "                        modvmm (on, default), is logged by "
+	      "the kernel (log),\n"
+	      "                        or no filter (off); docs/seccomp.md\n"
 	      "  --list-plugins        list the plugins found, then exit\n"
 	      "  -V, --version         print the version, then exit\n"
 	      "  -h, --help            print this help, then exit\n"

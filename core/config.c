@@ -20,6 +20,23 @@ void machine_cfg_init(struct machine_cfg *cfg)
 	cfg->mem_thp = true;
 }
 
+int machine_cfg_parse_seccomp(const char *s, enum cfg_seccomp *out)
+{
+	static const char *const names[] = {
+		[CFG_SECCOMP_ON] = "on",
+		[CFG_SECCOMP_LOG] = "log",
+		[CFG_SECCOMP_OFF] = "off",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*out = (enum cfg_seccomp)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 void machine_cfg_free(struct machine_cfg *cfg)
 {
 	if (!cfg)

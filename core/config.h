@@ -10,6 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* --seccomp / 'seccomp:': what a system call outside a thread's allow-list
+ * does (docs/seccomp.md). */
+enum cfg_seccomp {
+	CFG_SECCOMP_ON = 0, /* kill the process (SECCOMP_RET_KILL_PROCESS) */
+	CFG_SECCOMP_LOG,    /* allow it, and the kernel logs it */
+	CFG_SECCOMP_OFF,    /* no filter at all */
+};
+
 /* One device: a plugin name or path and its option string, untouched. */
 struct device_cfg {
 	char *plugin;  /* "uart16550", or a path to a .so */
@@ -35,9 +43,10 @@ struct machine_cfg {
 	char *api_socket;
 	struct device_cfg *devices;
 	size_t n_devices;
-	char *dump_acpi; /* directory, or NULL */
-	char *dump_dtb;  /* file, or NULL */
-	int log_level;   /* enum mvm_log_level; default MVM_LOG_WARN */
+	char *dump_acpi;          /* directory, or NULL */
+	char *dump_dtb;           /* file, or NULL */
+	int log_level;            /* enum mvm_log_level; default MVM_LOG_WARN */
+	enum cfg_seccomp seccomp; /* default CFG_SECCOMP_ON */
 	bool list_plugins;
 };
 
@@ -61,6 +70,8 @@ int machine_cfg_add_device(struct machine_cfg *cfg, const char *plugin,
  * 0, -ENOMEM or -EINVAL. */
 int machine_cfg_insert_plugin_dir(struct machine_cfg *cfg, size_t index,
 				  const char *dir, const char *origin);
+/* "on", "log" or "off" into *out. 0, or -EINVAL for anything else. */
+int machine_cfg_parse_seccomp(const char *s, enum cfg_seccomp *out);
 /* Every plugin folder the user named exists and is a folder (a missing one
  * is a typo, better named now than as "plugin not found" later). 0, or
  * -EINVAL with err naming the folder and where it was given. */

@@ -32,6 +32,8 @@ struct evloop {
 	int stopfd;
 	pthread_t thread;
 	bool running;
+	int (*init)(void *opaque);
+	void *init_opaque;
 	pthread_mutex_t table_lock;
 	struct entry entries[EVLOOP_MAX];
 };
@@ -268,6 +270,8 @@ static void *loop_thread(void *arg)
 	struct evloop *loop = arg;
 	struct epoll_event evs[32];
 
+	if (loop->init && loop->init(loop->init_opaque) < 0)
+		return NULL;
 	for (;;) {
 		int n = epoll_wait(loop->epfd, evs, 32, -1);
 
@@ -283,6 +287,13 @@ static void *loop_thread(void *arg)
 			dispatch(loop, evs[i].data.u64, evs[i].events);
 		}
 	}
+}
+
+void evloop_set_thread_init(struct evloop *loop, int (*init)(void *opaque),
+			    void *opaque)
+{
+	loop->init = init;
+	loop->init_opaque = opaque;
 }
 
 int evloop_start(struct evloop *loop)

@@ -31,6 +31,11 @@ int evloop_add_timer(struct evloop *loop, uint64_t first_ns, uint64_t period_ns,
 		     evloop_timer_cb cb, void *opaque, pthread_mutex_t *lock);
 int evloop_cancel_timer(struct evloop *loop, int id);
 
+/* `init`, if set, runs first on the loop's own thread (the VMM installs
+ * the thread's seccomp filter there); if it fails the thread ends at once,
+ * having run no callback, and `init` has said why. */
+void evloop_set_thread_init(struct evloop *loop, int (*init)(void *opaque),
+			    void *opaque);
 int evloop_start(struct evloop *loop);
 /* Wakes the thread, waits for it to finish its current callback, joins. */
 void evloop_stop(struct evloop *loop);

@@ -120,7 +120,16 @@ int kvm_vm_map_ram(struct vm *vm, char *why, size_t whylen)
 static void *map_ram_thread(void *arg)
 {
 	struct vm *vm = arg;
+	int r = seccomp_filter_apply(&vm->seccomp, SECCOMP_KIND_MAP_RAM);
 
+	if (r < 0) {
+		snprintf(vm->map_ram_why, sizeof(vm->map_ram_why),
+			 "RAM mapping thread: cannot install its seccomp "
+			 "filter: %s",
+			 strerror(-r));
+		vm->map_ram_result = r;
+		return NULL;
+	}
 	vm->map_ram_result =
 		kvm_vm_map_ram(vm, vm->map_ram_why, sizeof(vm->map_ram_why));
 	return NULL;

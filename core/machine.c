@@ -85,6 +85,42 @@ static void on_signal(void *opaque, int fd, uint32_t events)
 				: "a signal");
 }
 
+/* The event loop's first act on its own thread: devices are attached and
+ * the control socket listens, so only guest- and client-facing work is
+ * left. */
+static int evloop_sandbox(void *opaque)
+{
+	struct vm *vm = opaque;
+	int r = seccomp_filter_apply(&vm->seccomp, SECCOMP_KIND_EVLOOP);
+
+	if (r < 0)
+		vm_request_exit(vm, VM_EXIT_VMM_ERROR,
+				"event loop: cannot install its seccomp "
+				"filter: %s",
+				strerror(-r));
+	return r;
+}
+
+/* One filter program per thread kind, with the extra system calls every
+ * device's plugin declared (checked when it was loaded). Built before the
+ * first thread (the RAM mapping helper) starts. */
+static int build_seccomp(struct vm *vm)
+{
+	const char *const **extras = calloc(vm->ndevs + 1, sizeof(*extras));
+	char why[300] = "";
+	int r;
+
+	if (!extras)
+		return vmm_error("out of memory");
+	for (size_t i = 0; i < vm->ndevs; i++)
+		extras[i] = plugin_syscalls(vm->devs[i]->plugin);
+	r = seccomp_filters_build(&vm->seccomp, vm->cfg->seccomp,
+				  (const char *const *const *)extras, vm->ndevs,
+				  why, sizeof(why));
+	free(extras);
+	return r < 0 ? vmm_error("%s", why) : 0;
+}
+
 /* Collects every device's DSDT nodes into \_SB and writes the ACPI tables
  * into guest RAM (and, if asked, into files). */
 static int build_acpi(struct vm *vm, struct acpi_blob *blob)
@@ -177,6 +213,7 @@ static void teardown(struct run_state *st)
 	virtio_kvm_forget(vm);
 	guest_ram_free(&vm->ram);
 	kvm_vm_close(vm);
+	seccomp_filters_free(&vm->seccomp);
 	pthread_mutex_destroy(&vm->exit_lock);
 	pthread_cond_destroy(&vm->exit_cond);
 	pthread_mutex_destroy(&vm->pause_lock);
@@ -354,11 +391,15 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 		goto out;
 	}
 
+	status = build_seccomp(&st.vm);
+	if (status)
+		goto out;
 	status = attach_kvm(&st);
 	if (status)
 		goto out;
 	bus_freeze(&st.vm.pio);
 	bus_freeze(&st.vm.mmio);
+	evloop_set_thread_init(st.vm.loop, evloop_sandbox, &st.vm);
 	st.sigfd = signalfd(-1, &stop_sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (st.sigfd < 0 ||
 	    evloop_add_fd(st.vm.loop, st.sigfd, EPOLLIN, on_signal, &st.vm,
@@ -378,6 +419,16 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 		 st.vm.ncpus, (unsigned long long)(st.vm.ram.size >> 20));
 	st.vm.start_ns = log_now_ns();
 	if (vcpus_start(&st.vm) == 0 || st.vm.exit_requested) {
+		/* Every thread exists now and main only waits, then tears
+		 * down: its own filter last, so that no other thread
+		 * inherits it (seccomp(2)). */
+		int r = seccomp_filter_apply(&st.vm.seccomp, SECCOMP_KIND_MAIN);
+
+		if (r < 0)
+			vm_request_exit(&st.vm, VM_EXIT_VMM_ERROR,
+					"main thread: cannot install its "
+					"seccomp filter: %s",
+					strerror(-r));
 		status = vm_wait_exit(&st.vm);
 		api_vm_ended(st.vm.api);
 		if (status == VM_EXIT_POWEROFF || st.vm.exit_by_device)

@@ -19,7 +19,7 @@
 #include "opts.h"
 
 #define MF_MAX_CPUS 255
-#define MF_MAX_KEYS 8
+#define MF_MAX_KEYS 9
 
 #define SIZE_SYNTAX "a number with an optional K, M, G or T suffix"
 
@@ -475,14 +475,30 @@ enum {
 	K_PLUGIN_PATH,
 	K_API_SOCKET,
 	K_DEVICES,
+	K_SECCOMP,
 	K_COUNT
 };
+
+static int load_seccomp(struct mf *m, const yaml_node_t *n)
+{
+	char v[64];
+	const char *s = NULL;
+	int rc = get_str(m, n, "seccomp", "on, log or off", &s);
+
+	if (rc)
+		return rc;
+	if (machine_cfg_parse_seccomp(s, &m->cfg->seccomp))
+		return fail_at(m, n->start_mark,
+			       "seccomp=%s: expected on, log or off",
+			       shown(s, v, sizeof(v)));
+	return 0;
+}
 
 static int load_root(struct mf *m, const yaml_node_t *root)
 {
 	static const char *const names[K_COUNT] = {
-		"kernel", "initramfs",   "cmdline",    "memory",
-		"cpus",   "plugin-path", "api-socket", "devices",
+		"kernel",      "initramfs",  "cmdline", "memory",  "cpus",
+		"plugin-path", "api-socket", "devices", "seccomp",
 	};
 	struct keyset ks = {names, K_COUNT, "", {0}, {{0}}};
 	struct machine_cfg *cfg = m->cfg;
@@ -533,6 +549,9 @@ static int load_root(struct mf *m, const yaml_node_t *root)
 			break;
 		case K_DEVICES:
 			rc = load_devices(m, v);
+			break;
+		case K_SECCOMP:
+			rc = load_seccomp(m, v);
 			break;
 		}
 		if (rc)

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "seccomp_filter.h"
+
 /* The smallest descriptor an ABI 1.x plugin can have: everything up to and
  * including `destroy`. */
 #define PLUGIN_DESC_MIN_SIZE                                                   \
@@ -99,7 +101,21 @@ int plugin_check_abi(const struct mvm_plugin *desc, char *why, size_t whylen)
 			 "hook");
 		return -EPROTO;
 	}
-	return 0;
+	/* A typo in the list is the plugin's error, named now rather than
+	 * as the VMM dying by SIGSYS later. */
+	return seccomp_check_names(plugin_syscalls(desc), why, whylen);
+}
+
+const char *const *plugin_syscalls(const struct mvm_plugin *desc)
+{
+	/* Members past the plugin's size are "not provided" (docs/plugins.md,
+	 * ABI policy); a plugin claiming an older minor gets that minor's
+	 * behaviour even if its descriptor is longer. */
+	if (desc->abi_minor < 2 ||
+	    desc->size < offsetof(struct mvm_plugin, syscalls) +
+				 sizeof(desc->syscalls))
+		return NULL;
+	return desc->syscalls;
 }
 
 static int open_path(const char *path, void **handle,

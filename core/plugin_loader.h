@@ -29,8 +29,13 @@ int plugin_open(const char *name, const struct machine_cfg *cfg,
 		const struct mvm_plugin **desc, char **path, char *why,
 		size_t whylen);
 
-/* Checks a descriptor's ABI fields; exposed for unit tests. */
+/* Checks a descriptor's ABI fields and its `syscalls` names; exposed for
+ * unit tests and the harness. */
 int plugin_check_abi(const struct mvm_plugin *desc, char *why, size_t whylen);
+
+/* The descriptor's extra system calls (NULL-terminated), or NULL when it
+ * declares none or is older than ABI 1.2. */
+const char *const *plugin_syscalls(const struct mvm_plugin *desc);
 
 /* Prints every plugin found in the search path (for --list-plugins). */
 void plugin_list_all(const struct machine_cfg *cfg, const char *exe_dir);

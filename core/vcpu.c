@@ -258,6 +258,17 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	/* Set-up is done (vcpus_create, on the main thread): from here the
+	 * thread runs the guest and device callbacks, under its filter. */
+	int sr = seccomp_filter_apply(&v->vm->seccomp, SECCOMP_KIND_VCPU);
+	if (sr < 0) {
+		vm_request_exit(
+			v->vm, VM_EXIT_VMM_ERROR,
+			"vCPU %u: cannot install its seccomp filter: %s", v->id,
+			strerror(-sr));
+		return NULL;
+	}
+
 	while (!vm_exit_requested(v->vm)) {
 		park_if_paused(v);
 		if (vm_exit_requested(v->vm))

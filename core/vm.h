@@ -16,6 +16,7 @@
 #include "evloop.h"
 #include "guest_ram.h"
 #include "ram_discard.h"
+#include "seccomp_filter.h"
 
 /* Exit statuses of the modvmm process (documented in README/docs). */
 #define VM_EXIT_POWEROFF 0
@@ -52,6 +53,9 @@ struct vm {
 	struct bus mmio;
 	struct evloop *loop;
 	struct vcpu *vcpus;
+	/* One program per thread kind, built before the first thread starts;
+	 * each thread installs its own (seccomp_filter.h). */
+	struct seccomp_filters seccomp;
 
 	struct mvm_dev **devs;
 	size_t ndevs;

@@ -22,6 +22,11 @@
  * fd and timer callbacks on the event-loop thread). A plugin therefore never
  * sees two of its own callbacks at once and needs no lock of its own for
  * state touched only from callbacks.
+ *
+ * Sandboxing: once the VM runs, every thread is under a seccomp allow-list
+ * of its kind, and a system call outside it kills the VMM (docs/seccomp.md).
+ * A plugin whose callbacks make system calls of their own names them in
+ * the descriptor's `syscalls`.
  */
 #ifndef MODVMM_PLUGIN_H
 #define MODVMM_PLUGIN_H
@@ -43,8 +48,9 @@ extern "C" {
  *  1.0  struct mvm_host up to dev_name.
  *  1.1  struct mvm_host gains virtio, api, discard, discard_reuse and
  *       ram_size.
+ *  1.2  struct mvm_plugin gains syscalls.
  */
-#define MVM_ABI_MINOR 1
+#define MVM_ABI_MINOR 2
 
 /** Name of the one symbol every plugin exports. */
 #define MVM_PLUGIN_SYMBOL "mvm_plugin_descriptor"
@@ -253,6 +259,26 @@ struct mvm_plugin {
 	/** Optional: undo `start` and `create`. Called on every exit path,
 	 *  after the vCPUs and the event loop have stopped. Main thread. */
 	void (*destroy)(void *state);
+
+	/**
+	 * Optional (ABI 1.2): the system calls this plugin's own code makes
+	 * once the VM runs, beyond what the core's seccomp allow-lists give
+	 * every device (docs/seccomp.md lists them: locks, memory, time,
+	 * writing to fds, and everything the host table does for you).
+	 * A NULL-terminated array of names as in syscalls(2), e.g.
+	 * `(const char *const[]){"getrandom", NULL}`; NULL (the default) for
+	 * none. Each name is allowed with any arguments on every thread that
+	 * runs plugin code: the vCPU threads (port/MMIO callbacks), the
+	 * event-loop thread (fd, timer and control-socket callbacks) and the
+	 * main thread once the VM runs (`destroy`). `create` and `start` run
+	 * before any filter and need nothing here. The list is for every
+	 * device of every plugin in the VM: ask for as little as you can.
+	 * A name that is not a system call of the host's architecture makes
+	 * the plugin fail to load (exit 2, naming it). The core reads this
+	 * member only from a descriptor of ABI 1.2 or newer whose `size`
+	 * covers it; an older plugin gets no extras.
+	 */
+	const char *const *syscalls;
 };
 
 /** First members of every descriptor: ABI version and struct size. */

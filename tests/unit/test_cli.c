@@ -29,6 +29,7 @@ static int setup(void **state)
 				   "memory: {size: 1G, hugepages: on}\n"
 				   "cpus: 2\n"
 				   "plugin-path: /file/plugins\n"
+				   "seccomp: log\n"
 				   "devices:\n"
 				   "  - plugin: uart16550\n";
 	int fd;
@@ -482,6 +483,31 @@ static void test_log_level_names(void **state)
 		     "--kernel", "k", "--log-level", "loud");
 }
 
+static void test_seccomp_flag_overrides_the_file(void **state)
+{
+	struct machine_cfg cfg;
+	struct cfg_error err;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k"), CLI_RUN);
+	assert_int_equal(cfg.seccomp, CFG_SECCOMP_ON);
+	machine_cfg_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--seccomp", "log"),
+			 CLI_RUN);
+	assert_int_equal(cfg.seccomp, CFG_SECCOMP_LOG);
+	machine_cfg_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--machine", yaml_path), CLI_RUN);
+	assert_int_equal(cfg.seccomp, CFG_SECCOMP_LOG);
+	machine_cfg_free(&cfg);
+	assert_int_equal(
+		PARSE(&cfg, &err, "--seccomp=off", "--machine", yaml_path),
+		CLI_RUN);
+	assert_int_equal(cfg.seccomp, CFG_SECCOMP_OFF);
+	machine_cfg_free(&cfg);
+	EXPECT_ERROR("--seccomp yes: expected on, log or off", "--kernel", "k",
+		     "--seccomp", "yes");
+}
+
 static void test_path_flags_are_stored(void **state)
 {
 	struct machine_cfg cfg;
@@ -506,6 +532,7 @@ static void test_usage_mentions_every_flag(void **state)
 		"--memory",     "--cpus",         "--device",    "--balloon",
 		"--plugin-dir", "--api-socket",   "--dump-acpi", "--dump-dtb",
 		"--log-level",  "--list-plugins", "--version",   "--help",
+		"--seccomp",
 	};
 	char *text = NULL;
 	size_t len = 0;
@@ -558,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_value_on_flag_without_value_is_rejected),
 		cmocka_unit_test(test_positional_argument_is_rejected),
 		cmocka_unit_test(test_log_level_names),
+		cmocka_unit_test(test_seccomp_flag_overrides_the_file),
 		cmocka_unit_test(test_path_flags_are_stored),
 		cmocka_unit_test(test_usage_mentions_every_flag),
 	};

@@ -282,7 +282,38 @@ static void test_unknown_key_lists_known_keys(void **state)
 	expect_error("cpus: 1\nmemory: 1G\nkernal: k\n",
 		     "3:1: unknown key 'kernal' (known: kernel, initramfs, "
 		     "cmdline, memory, cpus, plugin-path, api-socket, "
-		     "devices)");
+		     "devices, seccomp)");
+}
+
+static void test_seccomp_modes(void **state)
+{
+	static const struct {
+		const char *text;
+		enum cfg_seccomp mode;
+	} cases[] = {
+		{"kernel: k\n", CFG_SECCOMP_ON}, /* the default */
+		{"kernel: k\nseccomp: on\n", CFG_SECCOMP_ON},
+		{"kernel: k\nseccomp: log\n", CFG_SECCOMP_LOG},
+		{"kernel: k\nseccomp: off\n", CFG_SECCOMP_OFF},
+	};
+	struct machine_cfg cfg;
+	struct cfg_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(load(cases[i].text, &cfg, &err), 0);
+		assert_int_equal(cfg.seccomp, cases[i].mode);
+		machine_cfg_free(&cfg);
+	}
+}
+
+static void test_seccomp_bad_value_is_placed(void **state)
+{
+	(void)state;
+	expect_error("kernel: k\nseccomp: kill\n",
+		     "2:10: seccomp=kill: expected on, log or off");
+	expect_error("kernel: k\nseccomp: [on]\n",
+		     "2:10: 'seccomp' must be on, log or off, not a list");
 }
 
 static void test_unknown_key_in_memory_mapping(void **state)
@@ -514,6 +545,8 @@ int main(void)
 		cmocka_unit_test(
 			test_invalid_utf8_is_placed_by_line_and_column),
 		cmocka_unit_test(test_unknown_key_lists_known_keys),
+		cmocka_unit_test(test_seccomp_modes),
+		cmocka_unit_test(test_seccomp_bad_value_is_placed),
 		cmocka_unit_test(test_unknown_key_in_memory_mapping),
 		cmocka_unit_test(test_memory_bounds_are_named_in_place),
 		cmocka_unit_test(test_cpus_as_list_is_wrong_type),

@@ -1,0 +1,223 @@
+/*
+ * The per-thread seccomp filters without KVM: every name in the core's
+ * lists is a system call here; a plugin's unknown name is refused with the
+ * name in the message; and a filter installed in a forked child kills it
+ * with SIGSYS on a forbidden call ("on"), lets it through with "log",
+ * allows what a plugin declared, and restricts ioctl requests and
+ * PROT_EXEC mappings by argument.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "seccomp_filter.h"
+
+#define SURVIVED 42
+
+typedef void (*child_fn)(void);
+
+/* Runs `fn` in a child under kind `k`'s filter built for `mode` with
+ * `extras`; returns the child's wait status. */
+static int in_child(enum cfg_seccomp mode, enum seccomp_kind k,
+		    const char *const *extras, child_fn fn)
+{
+	struct seccomp_filters f;
+	char why[300] = "";
+	int status = 0;
+	pid_t pid;
+
+	if (seccomp_filters_build(&f, mode, &extras, 1, why, sizeof(why)) < 0)
+		fail_msg("build: %s", why);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (seccomp_filter_apply(&f, k) < 0)
+			_exit(3);
+		fn();
+		_exit(SURVIVED);
+	}
+	seccomp_filters_free(&f);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void make_socket(void)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		_exit(4);
+	close(fd);
+}
+
+static void tty_ioctl(void)
+{
+	int n = 0;
+
+	(void)ioctl(0, FIONREAD, &n); /* not a KVM request */
+}
+
+static void exec_mapping(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+}
+
+static void plain_mapping(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(5);
+	munmap(p, 4096);
+}
+
+static void expect_sigsys(int status)
+{
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
+		fail_msg("expected death by SIGSYS, got status 0x%x", status);
+}
+
+static void expect_survived(int status)
+{
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != SURVIVED)
+		fail_msg("expected exit %d, got status 0x%x", SURVIVED, status);
+}
+
+static void test_every_kind_builds_in_every_mode(void **s)
+{
+	struct seccomp_filters f;
+	char why[300] = "";
+
+	(void)s;
+	for (int m = CFG_SECCOMP_ON; m <= CFG_SECCOMP_LOG; m++) {
+		if (seccomp_filters_build(&f, (enum cfg_seccomp)m, NULL, 0, why,
+					  sizeof(why)) < 0)
+			fail_msg("mode %d: %s", m, why);
+		for (int k = 0; k < SECCOMP_KINDS; k++)
+			assert_true(f.prog[k].len > 0);
+		seccomp_filters_free(&f);
+	}
+	assert_int_equal(seccomp_filters_build(&f, CFG_SECCOMP_OFF, NULL, 0,
+					       why, sizeof(why)),
+			 0);
+	assert_null(f.prog[SECCOMP_KIND_VCPU].filter);
+}
+
+static void test_unknown_plugin_syscall_name_is_refused_by_name(void **s)
+{
+	const char *const names[] = {"getrandom", "sokcet", NULL};
+	char why[300] = "";
+
+	(void)s;
+	assert_int_equal(seccomp_check_names(names, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "'sokcet' is not a system call"));
+}
+
+static void test_syscall_of_another_architecture_is_refused(void **s)
+{
+	/* socketcall exists on i386 only. */
+	const char *const names[] = {"socketcall", NULL};
+	char why[300] = "";
+
+	(void)s;
+	assert_int_equal(seccomp_check_names(names, why, sizeof(why)), -EINVAL);
+}
+
+static void test_known_names_and_no_list_pass(void **s)
+{
+	const char *const names[] = {"getrandom", "socket", "sendmsg", NULL};
+	char why[300] = "";
+
+	(void)s;
+	assert_int_equal(seccomp_check_names(names, why, sizeof(why)), 0);
+	assert_int_equal(seccomp_check_names(NULL, why, sizeof(why)), 0);
+}
+
+static void test_forbidden_syscall_kills_with_on(void **s)
+{
+	(void)s;
+	expect_sigsys(
+		in_child(CFG_SECCOMP_ON, SECCOMP_KIND_VCPU, NULL, make_socket));
+	expect_sigsys(in_child(CFG_SECCOMP_ON, SECCOMP_KIND_EVLOOP, NULL,
+			       make_socket));
+	expect_sigsys(
+		in_child(CFG_SECCOMP_ON, SECCOMP_KIND_MAIN, NULL, make_socket));
+	expect_sigsys(in_child(CFG_SECCOMP_ON, SECCOMP_KIND_MAP_RAM, NULL,
+			       make_socket));
+}
+
+static void test_forbidden_syscall_runs_with_log(void **s)
+{
+	(void)s;
+	expect_survived(in_child(CFG_SECCOMP_LOG, SECCOMP_KIND_VCPU, NULL,
+				 make_socket));
+}
+
+static void test_declared_extra_is_allowed_where_plugins_run(void **s)
+{
+	const char *const extras[] = {"socket", NULL};
+
+	(void)s;
+	expect_survived(in_child(CFG_SECCOMP_ON, SECCOMP_KIND_VCPU, extras,
+				 make_socket));
+	expect_survived(in_child(CFG_SECCOMP_ON, SECCOMP_KIND_EVLOOP, extras,
+				 make_socket));
+	/* The RAM mapping helper runs no plugin code. */
+	expect_sigsys(in_child(CFG_SECCOMP_ON, SECCOMP_KIND_MAP_RAM, extras,
+			       make_socket));
+}
+
+static void test_vcpu_ioctl_other_than_kvm_kills(void **s)
+{
+	(void)s;
+	expect_sigsys(
+		in_child(CFG_SECCOMP_ON, SECCOMP_KIND_VCPU, NULL, tty_ioctl));
+}
+
+static void test_executable_mapping_kills_plain_one_does_not(void **s)
+{
+	(void)s;
+	expect_sigsys(in_child(CFG_SECCOMP_ON, SECCOMP_KIND_EVLOOP, NULL,
+			       exec_mapping));
+	expect_survived(in_child(CFG_SECCOMP_ON, SECCOMP_KIND_EVLOOP, NULL,
+				 plain_mapping));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_kind_builds_in_every_mode),
+		cmocka_unit_test(
+			test_unknown_plugin_syscall_name_is_refused_by_name),
+		cmocka_unit_test(
+			test_syscall_of_another_architecture_is_refused),
+		cmocka_unit_test(test_known_names_and_no_list_pass),
+		cmocka_unit_test(test_forbidden_syscall_kills_with_on),
+		cmocka_unit_test(test_forbidden_syscall_runs_with_log),
+		cmocka_unit_test(
+			test_declared_extra_is_allowed_where_plugins_run),
+		cmocka_unit_test(test_vcpu_ioctl_other_than_kvm_kills),
+		cmocka_unit_test(
+			test_executable_mapping_kills_plain_one_does_not),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
