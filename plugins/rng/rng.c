@@ -185,6 +185,10 @@ static int rng_create(mvm_dev *dev, const struct mvm_host *host,
 	return 0;
 }
 
+/* The one system call of the rng's own (on the event-loop thread, filling
+ * buffers): everything else goes through the host table. */
+static const char *const rng_syscalls[] = {"getrandom", NULL};
+
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	MVM_PLUGIN_HEADER,
 	.name = "rng",
@@ -193,4 +197,5 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	.options = rng_options,
 	.create = rng_create,
 	.destroy = rng_destroy,
+	.syscalls = rng_syscalls,
 };

@@ -272,6 +272,30 @@ api_socket_not_a_socket)
 	expect_user_error "not a socket"
 	[ "$(cat "$WORK/api.sock")" = precious ] || fail "the file was replaced"
 	;;
+seccomp_bad_value)
+	run_vmm --kernel "$KIT" --seccomp kill
+	expect_user_error "^modvmm: --seccomp kill: expected on, log or off$"
+	;;
+yaml_seccomp_bad_value)
+	base_yaml
+	echo "seccomp: strict" >>"$WORK/m.yaml"
+	run_vmm --machine "$WORK/m.yaml"
+	expect_user_error "m.yaml:4:10: seccomp=strict: expected on, log or off$"
+	;;
+plugin_bad_syscall)
+	# A plugin's extra system calls are checked when it is loaded.
+	cat >"$WORK/typo.c" <<'C'
+#include <modvmm/plugin.h>
+static int create(mvm_dev *d, const struct mvm_host *h, const char *o, void **s)
+{ (void)d; (void)h; (void)o; (void)s; return 0; }
+static const char *const calls[] = {"getrandom", "sokcet", NULL};
+MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
+	MVM_PLUGIN_HEADER, .name = "typo", .create = create, .syscalls = calls };
+C
+	cc -shared -fPIC -I"$SRC/include" "$WORK/typo.c" -o "$WORK/typo.so"
+	run_vmm --kernel "$KIT" --memory 128M --device "$WORK/typo.so"
+	expect_user_error "device .*typo.so: .*typo.so: syscalls: 'sokcet' is not a system call"
+	;;
 *)
 	fail "unknown case $case_name"
 	;;

@@ -4,7 +4,10 @@
  *  - against the frozen ABI 1.0 headers in v1.0/ (an older SDK: a shorter
  *    struct mvm_host, abi_minor 0): must load and work;
  *  - with ABI_MAJOR_DELTA, ABI_MINOR_DELTA or DESC_SIZE_DELTA set: a
- *    descriptor claiming another ABI or a truncated descriptor.
+ *    descriptor claiming another ABI or a truncated descriptor;
+ *  - with SYSCALLS_GOOD or SYSCALLS_BAD: a 1.2 descriptor listing extra
+ *    system calls, all real or one unknown; SYSCALLS_OLD_MINOR_BAD: the
+ *    unknown one in a descriptor claiming ABI 1.1, which has no such list.
  * Writing V to port 0x5f0 makes it log and ask the VMM to exit with V.
  */
 #include <errno.h>
@@ -20,6 +23,18 @@
 #endif
 #ifndef DESC_SIZE_DELTA
 #define DESC_SIZE_DELTA 0
+#endif
+
+#if defined(SYSCALLS_GOOD)
+#define SYSCALLS
+static const char *const extra_syscalls[] = {"getrandom", "socket", NULL};
+#elif defined(SYSCALLS_BAD) || defined(SYSCALLS_OLD_MINOR_BAD)
+#define SYSCALLS
+static const char *const extra_syscalls[] = {"getrandom", "no_such_call", NULL};
+#endif
+#ifdef SYSCALLS_OLD_MINOR_BAD
+#undef ABI_MINOR_DELTA
+#define ABI_MINOR_DELTA (1 - MVM_ABI_MINOR) /* claims 1.1 */
 #endif
 
 struct opts {
@@ -113,4 +128,7 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	.options = options,
 	.create = create,
 	.destroy = destroy,
+#ifdef SYSCALLS
+	.syscalls = extra_syscalls,
+#endif
 };

@@ -2,9 +2,12 @@
  * The plugin ABI rules (docs/plugins.md, "ABI policy"), through the loader
  * the VMM uses: a plugin built against an older SDK loads and works; a
  * plugin of another major, of a newer minor, or with a descriptor smaller
- * than any 1.x one is refused with a line naming the versions.
+ * than any 1.x one is refused with a line naming the versions. A 1.2
+ * plugin's extra system calls (`syscalls`) are read and their names
+ * checked; an older plugin's are not read at all.
  * ABI_PLUGIN_DIR holds abi_<variant>.so built from abi_plugin.c.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,8 @@
 #include <cmocka.h>
 
 #include <modvmm/harness.h>
+
+#include "plugin_loader.h" /* plugin_syscalls: what the VMM reads */
 
 static const char *path(const char *variant)
 {
@@ -109,6 +114,54 @@ static void test_newer_minor_is_refused(void **s)
 	expect_refused("minor_next", plug, "upgrade modvmm");
 }
 
+/* The extra system calls the VMM would add to its filters for `variant`. */
+static const char *const *declared(const char *variant)
+{
+	void *h = dlopen(path(variant), RTLD_NOW | RTLD_LOCAL);
+	const struct mvm_plugin *d;
+
+	assert_non_null(h);
+	d = dlsym(h, MVM_PLUGIN_SYMBOL);
+	assert_non_null(d);
+	return plugin_syscalls(d); /* the handle stays open, as the VMM's */
+}
+
+static void test_plugin_declaring_syscalls_loads_and_is_read(void **s)
+{
+	const char *const *list;
+
+	(void)s;
+	works("syscalls");
+	list = declared("syscalls");
+	assert_non_null(list);
+	assert_string_equal(list[0], "getrandom");
+	assert_string_equal(list[1], "socket");
+	assert_null(list[2]);
+}
+
+static void test_older_plugins_declare_no_syscalls(void **s)
+{
+	(void)s;
+	assert_null(declared("old_sdk")); /* shorter descriptor */
+	assert_null(declared("current"));
+}
+
+static void test_unknown_syscall_name_is_refused_by_name(void **s)
+{
+	(void)s;
+	expect_refused("bad_syscall", "'no_such_call' is not a system call",
+		       NULL);
+}
+
+static void test_older_minor_list_is_not_read(void **s)
+{
+	(void)s;
+	/* A 1.1 descriptor has no such member: whatever is there is not
+	 * the plugin's list, so it is neither checked nor used. */
+	works("old_minor_bad_syscall");
+	assert_null(declared("old_minor_bad_syscall"));
+}
+
 static void test_descriptor_shorter_than_any_1_x_is_refused(void **s)
 {
 	(void)s;
@@ -129,6 +182,11 @@ int main(void)
 		cmocka_unit_test(test_newer_minor_is_refused),
 		cmocka_unit_test(
 			test_descriptor_shorter_than_any_1_x_is_refused),
+		cmocka_unit_test(
+			test_plugin_declaring_syscalls_loads_and_is_read),
+		cmocka_unit_test(test_older_plugins_declare_no_syscalls),
+		cmocka_unit_test(test_unknown_syscall_name_is_refused_by_name),
+		cmocka_unit_test(test_older_minor_list_is_not_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
