@@ -39,6 +39,10 @@ struct guest_ram {
  */
 #define GUEST_RAM_ALIGN (2ULL << 20)
 
+/* The low part of guest RAM that stays on 4 KiB pages when THP is on
+ * (guest_ram_advise_thp): the boot structures live there. */
+#define GUEST_RAM_LOW_4K (2ULL << 20)
+
 /* The first `align`-aligned address at or after `reserved` (a power of two):
  * where guest RAM goes inside a reservation `align` bytes larger than it. */
 uintptr_t guest_ram_place(uintptr_t reserved, uint64_t align);
@@ -50,8 +54,10 @@ int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 		    bool hugepages, const char **why);
 /* on: ask for transparent huge pages on private anonymous RAM (as QEMU
  * does): fewer guest page-table walks and faults, and a reported 2 MiB
- * chunk goes back as one huge page. off: refuse them, also where the
- * host's THP mode is "always". A no-op for shared or hugetlb RAM. */
+ * chunk goes back as one huge page; all but the first GUEST_RAM_LOW_4K
+ * bytes, which are advised against them. off: refuse them everywhere, also
+ * where the host's THP mode is "always". A no-op for shared or hugetlb
+ * RAM. */
 void guest_ram_advise_thp(struct guest_ram *ram, bool on);
 void guest_ram_free(struct guest_ram *ram);
 

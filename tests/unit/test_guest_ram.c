@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +103,62 @@ static void test_many_mappings_in_a_row_are_all_aligned(void **s)
 		guest_ram_free(&ram[i]);
 }
 
+/* The VmFlags line of the area of /proc/self/smaps that starts at addr
+ * (into buf), or NULL if no area starts there. */
+static const char *area_flags(const void *addr, char *buf, size_t len)
+{
+	char want[32], line[512];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	bool in = false;
+	const char *found = NULL;
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)addr);
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, ' ') &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = strncmp(line, want, strlen(want)) == 0;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			snprintf(buf, len, "%s", line);
+			found = buf;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void test_thp_advice_spares_the_low_2mib(void **s)
+{
+	/* With THP on, everything but the low 2 MiB is advised huge pages
+	 * ("hg"); the low 2 MiB are advised none ("nh"): a few scattered boot
+	 * pages there must not cost a whole huge page. With THP off, all of
+	 * it is "nh". VmFlags shows the advice whatever the host's THP mode. */
+	struct guest_ram ram;
+	const char *why;
+	char flags[256];
+
+	(void)s;
+	assert_int_equal(guest_ram_alloc(&ram, 128 * MiB, false, false, &why),
+			 0);
+	guest_ram_advise_thp(&ram, true);
+	assert_non_null(area_flags(ram.base, flags, sizeof(flags)));
+	assert_non_null(strstr(flags, " nh"));
+	assert_non_null(
+		area_flags(ram.base + GUEST_RAM_LOW_4K, flags, sizeof(flags)));
+	assert_non_null(strstr(flags, " hg"));
+	guest_ram_free(&ram);
+
+	assert_int_equal(guest_ram_alloc(&ram, 128 * MiB, false, false, &why),
+			 0);
+	guest_ram_advise_thp(&ram, false);
+	assert_non_null(area_flags(ram.base, flags, sizeof(flags)));
+	assert_non_null(strstr(flags, " nh"));
+	/* One area: no split at 2 MiB when nothing differs. */
+	assert_null(
+		area_flags(ram.base + GUEST_RAM_LOW_4K, flags, sizeof(flags)));
+	guest_ram_free(&ram);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -114,6 +171,7 @@ int main(void)
 			test_private_ram_across_the_hole_is_2mib_aligned),
 		cmocka_unit_test(test_shared_ram_is_2mib_aligned),
 		cmocka_unit_test(test_many_mappings_in_a_row_are_all_aligned),
+		cmocka_unit_test(test_thp_advice_spares_the_low_2mib),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
