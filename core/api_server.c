@@ -67,6 +67,11 @@ int api_create(struct vm *vm, struct api **out)
 		return -ENOMEM;
 	api->vm = vm;
 	api->lfd = api->wake_fd = api->idle_timer = -1;
+	/* jansson seeds its hash tables from /dev/urandom at the first JSON
+	 * object it makes, which may be an event long after the threads'
+	 * seccomp filters forbid open(2) (the SHUTDOWN event of a guest
+	 * powering off was). Seed now, while nothing is filtered. */
+	json_object_seed(0);
 	api_cmds_init(&api->cmds);
 	pthread_mutex_init(&api->ev_lock, NULL);
 	api->ev_tail = &api->ev_head;
