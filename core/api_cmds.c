@@ -209,46 +209,58 @@ static int check_strict(const struct api_cmd *c, json_t *args,
 	return 0;
 }
 
-/* Runs the command; its reply text, or NULL with `err` set. */
-static char *run(struct api_cmds *cmds, void *ctx,
-		 const struct api_request *req, struct api_error *err)
+int api_cmds_call(struct api_cmds *cmds, const char *name,
+		  struct mvm_api_call *call, struct api_error *err)
 {
-	struct mvm_api_call call = {.args = req->args, .ctx = ctx};
 	struct api_cmd c;
-	char *out = NULL;
 	int r;
 
 	pthread_mutex_lock(&cmds->lock);
-	struct api_cmd *found = find_locked(cmds, req->execute);
+	struct api_cmd *found = find_locked(cmds, name);
 	if (found)
 		c = *found; /* the table may grow (realloc) while fn runs */
 	pthread_mutex_unlock(&cmds->lock);
 	if (!found) {
 		api_error_set(err, API_ERR_NOT_FOUND,
-			      "The command %.96s has not been found",
-			      req->execute);
-		return NULL;
+			      "The command %.96s has not been found", name);
+		return -ENOENT;
 	}
-	if (c.strict && check_strict(&c, req->args, err) < 0)
-		return NULL;
+	if (c.strict && check_strict(&c, call->args, err) < 0)
+		return -EINVAL;
 	if (c.lock)
 		pthread_mutex_lock(c.lock);
-	r = c.fn(c.opaque, &call);
+	r = c.fn(c.opaque, call);
 	if (c.lock)
 		pthread_mutex_unlock(c.lock);
-	if (r < 0 || call.failed) {
-		if (call.failed)
-			*err = call.err;
-		else
-			api_error_set(err, NULL, "%s: %s", c.name,
-				      strerror(-r));
-	} else if (call.result) {
-		out = api_build_return(call.result, req->id);
-	} else {
-		json_t *empty = json_object();
+	if (call->failed) {
+		*err = call->err;
+		/* A handler that set an error but returned >= 0 broke the
+		 * SDK's contract; the client gets the error all the same. */
+		return r < 0 ? r : -EPROTO;
+	}
+	if (r < 0) {
+		api_error_set(err, NULL, "%s: %s", c.name, strerror(-r));
+		return r;
+	}
+	return 0;
+}
 
-		out = api_build_return(empty, req->id);
-		json_decref(empty);
+/* Runs the command; its reply text, or NULL with `err` set. */
+static char *run(struct api_cmds *cmds, void *ctx,
+		 const struct api_request *req, struct api_error *err)
+{
+	struct mvm_api_call call = {.args = req->args, .ctx = ctx};
+	char *out = NULL;
+
+	if (api_cmds_call(cmds, req->execute, &call, err) == 0) {
+		if (call.result) {
+			out = api_build_return(call.result, req->id);
+		} else {
+			json_t *empty = json_object();
+
+			out = api_build_return(empty, req->id);
+			json_decref(empty);
+		}
 	}
 	json_decref(call.result);
 	free(call.args_text);

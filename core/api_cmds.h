@@ -67,6 +67,18 @@ bool api_cmd_name_valid(const char *name);
 char *api_dispatch(struct api_cmds *cmds, struct api_session *s, void *ctx,
 		   const char *text, size_t len);
 
+/* Runs command `name` as api_dispatch does (looked up, a strict
+ * command's arguments checked, the handler called under the command's
+ * lock), without the QMP framing: for the dispatcher and the plugin test
+ * harness. `call` has args set (an object) and the rest zero; the caller
+ * frees call->result and call->args_text after. 0 with call->result the
+ * result (NULL means {}), or a negative errno with `err` filled: -ENOENT
+ * (CommandNotFound), -EINVAL (a strict command's unexpected argument), the
+ * handler's own, or -EPROTO if the handler set an error yet returned >= 0.
+ */
+int api_cmds_call(struct api_cmds *cmds, const char *name,
+		  struct mvm_api_call *call, struct api_error *err);
+
 /* Fills `call`'s result with the command list: for `help` (with help
  * text, arguments and owner) or QEMU's `query-commands` (names only). */
 int api_cmds_list(struct api_cmds *cmds, struct mvm_api_call *call,

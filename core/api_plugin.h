@@ -1,20 +1,14 @@
 /*
- * The control-API table plugins get as host->api (modvmm/api.h), and the
- * small parsers behind it, exposed for unit tests.
+ * The control-API table plugins get as host->api (modvmm/api.h). Its call
+ * accessors and the small parsers behind them are api_call.h's.
  */
 #ifndef MODVMM_CORE_API_PLUGIN_H
 #define MODVMM_CORE_API_PLUGIN_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
 #include <modvmm/api.h>
 
-extern const struct mvm_api_host core_api_host;
+#include "api_call.h"
 
-/* "1073741824", "0x1000", "512M", "1G", "1GiB": bytes. 0 or -EINVAL. */
-int api_parse_size(const char *s, uint64_t *out);
-/* [A-Z0-9_]{1,64}, QMP's event naming. */
-bool api_event_name_valid(const char *name);
+extern const struct mvm_api_host core_api_host;
 
 #endif

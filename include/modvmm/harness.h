@@ -13,8 +13,11 @@
  *  - the event loop is fake and synchronous: nothing runs until the test
  *    calls mvm_harness_run() (ready fds) or mvm_harness_advance() (virtual
  *    time for timers), so every test is deterministic;
+ *  - the control API (modvmm/api.h) is the VMM's own argument parsing and
+ *    command table, minus the socket: mvm_harness_api_call() runs a
+ *    command the plugin registered, as a client's request would;
  *  - every MMIO and port access the test makes, every interrupt level
- *    change, discard and log line is recorded.
+ *    change, discard, log line and control-API event is recorded.
  *
  * A cmocka test then plays the driver: mvm_harness_virtio_negotiate(),
  * mvm_harness_vq_setup(), mvm_harness_vq_add(), mvm_harness_vq_kick(),
@@ -117,6 +120,10 @@ enum mvm_harness_rec_kind {
 	MVM_HREC_LOG,           /**< value = level, guest = from log_guest */
 	MVM_HREC_EXIT,          /**< value = status of request_exit */
 	MVM_HREC_DISCARD_REUSE, /**< addr = gpa, len = bytes */
+	MVM_HREC_API_EVENT,     /**< text = the event's name as a client
+				     sees it ("balloon.changed",
+				     "BALLOON_CHANGE"); its data:
+				     mvm_harness_event_data() */
 };
 
 /** One recorded event. */
@@ -126,7 +133,7 @@ struct mvm_harness_record {
 	uint64_t len;
 	uint64_t value;
 	bool guest;     /**< LOG: came through log_guest */
-	char text[200]; /**< LOG: the formatted line */
+	char text[200]; /**< LOG: the formatted line; API_EVENT: the name */
 };
 
 /** Number of records since open or the last clear. */
@@ -148,6 +155,50 @@ bool mvm_harness_logged(struct mvm_harness *h, const char *needle);
  *  [0x9fc00, 0x100000) with -EFAULT, and misaligned or non-RAM ranges with
  *  -EINVAL. */
 void mvm_harness_set_discard_result(struct mvm_harness *h, int rc);
+
+/* ---- the control API (modvmm/api.h) ---- */
+
+/**
+ * Run the control command `name` the plugin registered, as a client's
+ * {"execute": name, "arguments": args_json} would in the VMM, on the
+ * calling thread. `name` is the one a client sends: "<device>.<name>"
+ * ("balloon.info"), or the bare name of an MVM_API_CMD_GLOBAL command
+ * ("query-balloon"). `args_json`: a JSON object as text, NULL for none.
+ *
+ * Returns 0, and in `reply` the command's result as compact JSON text
+ * ({} if the handler set none). Otherwise a negative errno, and in `reply`
+ * the error object a client would get, {"class": "...", "desc": "..."}:
+ * -ENOENT for an unknown command (class "CommandNotFound"), -EINVAL if
+ * args_json is not a JSON object, the handler's own errno (with the class
+ * and text it gave to `error`, or strerror of it), or -EPROTO if the
+ * handler called `error` but returned >= 0 (the VMM sends the error all
+ * the same). -ENOBUFS if the command succeeded but its result did not fit
+ * in `reply_len` bytes (then cut, NUL-terminated). `reply` may be NULL
+ * with reply_len 0.
+ */
+int mvm_harness_api_call(struct mvm_harness *h, const char *name,
+			 const char *args_json, char *reply, size_t reply_len);
+/** Number of commands the plugin registered, and the name of command `i`
+ *  as a client calls it (NULL past the end). */
+size_t mvm_harness_api_ncommands(struct mvm_harness *h);
+const char *mvm_harness_api_command(struct mvm_harness *h, size_t i);
+/**
+ * The data of record `i` if it is an MVM_HREC_API_EVENT, else NULL: the
+ * JSON object the plugin emitted, as compact text, with the member
+ * "device" that the VMM adds (the VMM's timestamp is not there). Valid
+ * until the records are cleared or the harness is closed.
+ */
+const char *mvm_harness_event_data(struct mvm_harness *h, size_t i);
+/** The data (as mvm_harness_event_data) of the newest event named `name`
+ *  since the last clear, or NULL if there was none. */
+const char *mvm_harness_last_event(struct mvm_harness *h, const char *name);
+/**
+ * Read a non-negative integer from JSON text such as a reply or event
+ * data, by a dotted path of object members ("counters.bad_pfns").
+ * 0; -ENOENT if a member on the path is missing; -EINVAL if `json` is not
+ * valid JSON or the value is not a non-negative integer.
+ */
+int mvm_harness_json_u64(const char *json, const char *path, uint64_t *out);
 
 /* ---- what the plugin set up ---- */
 

@@ -1,13 +1,15 @@
 /*
  * The harness's internal state, shared by its files: harness.c (the fake
- * host and event loop), harness_open.c (loading, buses, records) and
- * harness_driver.c (the virtio driver helpers).
+ * host and event loop), harness_open.c (loading, buses, records),
+ * harness_driver.c (the virtio driver helpers) and harness_api.c (the
+ * control-API host).
  */
 #ifndef MODVMM_HARNESS_INT_H
 #define MODVMM_HARNESS_INT_H
 
 #include <modvmm/harness.h>
 
+#include "api_cmds.h"
 #include "opts.h"
 #include "virtio_mmio.h"
 
@@ -47,7 +49,7 @@ struct mvm_harness {
 	const struct mvm_plugin *desc;
 	void *dl;
 	void *state;
-	bool created, in_create, verbose;
+	bool created, in_create, in_start, verbose;
 	char fail_msg[512];
 	struct opts_strings strings;
 
@@ -75,12 +77,24 @@ struct mvm_harness {
 	int discard_rc;
 
 	struct mvm_virtio *vdev;
+
+	/* The control API: the plugin's commands, and the data of emitted
+	 * events (an API_EVENT record's value indexes evdata). */
+	struct api_cmds cmds;
+	char **evdata;
+	size_t nevdata, capevdata;
 };
 
 extern const struct mvm_host harness_host;
 extern const struct mvm_virtio_host harness_virtio_host;
+extern const struct mvm_api_host harness_api_host;
 
 void harness_record(struct mvm_harness *h, enum mvm_harness_rec_kind kind,
 		    uint64_t addr, uint64_t len, uint64_t value);
+/* harness_api.c: the command table and event data, at open and close, and
+ * when the records are cleared. */
+void harness_api_init(struct mvm_harness *h);
+void harness_api_free(struct mvm_harness *h);
+void harness_api_clear_events(struct mvm_harness *h);
 
 #endif

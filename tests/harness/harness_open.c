@@ -35,6 +35,7 @@ static void free_all(struct mvm_harness *h)
 	for (int i = 0; i < h->nram; i++)
 		munmap(h->ram[i].host, h->ram[i].size);
 	opts_strings_free(&h->strings);
+	harness_api_free(h);
 	free(h->rec);
 	free(h);
 }
@@ -67,6 +68,7 @@ static int open_plugin(const char *plugin, const struct mvm_plugin *linked,
 	h->verbose = c.verbose || (env && *env && *env != '0');
 	h->mmio_next = 0xc0000000ULL;
 	h->alloc_next = ALLOC_START;
+	harness_api_init(h);
 	r = map_ram(&h->ram[h->nram], 0, c.ram_size);
 	if (r == 0)
 		h->nram++;
@@ -106,7 +108,10 @@ static int open_plugin(const char *plugin, const struct mvm_plugin *linked,
 	h->created = true;
 	/* As the VMM does once every device exists, just before the vCPUs
 	 * run: plugins arm timers or take the terminal here. */
-	if (h->desc->start && (r = h->desc->start(h->state)) < 0) {
+	h->in_start = true;
+	r = h->desc->start ? h->desc->start(h->state) : 0;
+	h->in_start = false;
+	if (r < 0) {
 		snprintf(why, whylen, "%s: start: %s", h->desc->name,
 			 h->fail_msg[0] ? h->fail_msg : strerror(-r));
 		if (h->desc->destroy)
@@ -246,6 +251,7 @@ const struct mvm_harness_record *mvm_harness_record(struct mvm_harness *h,
 void mvm_harness_clear_records(struct mvm_harness *h)
 {
 	h->nrec = 0;
+	harness_api_clear_events(h);
 	memset(h->irq_edges, 0, sizeof(h->irq_edges));
 }
 
