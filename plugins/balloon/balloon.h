@@ -69,6 +69,7 @@ struct balloon_counters {
 	uint64_t bad_pfns; /* outside RAM: ignored */
 	uint64_t bad_buffers;
 	uint64_t stats_updates;
+	uint64_t discard_errors; /* host->discard failed on good RAM */
 };
 
 struct balloon {

@@ -18,6 +18,16 @@ static uint64_t actual_bytes(const struct balloon *b)
 	return (uint64_t)b->actual << BALLOON_PAGE_SHIFT;
 }
 
+/* What the guest can use: RAM minus the pages it says it gave up. `actual`
+ * is the guest's to write (a u32 of pages, spec 5.5.4) and may claim more
+ * than RAM; it then has nothing left, never a wrapped-around size. */
+static uint64_t usable_bytes(const struct balloon *b)
+{
+	uint64_t a = actual_bytes(b);
+
+	return a < b->ram_size ? b->ram_size - a : 0;
+}
+
 static uint64_t target_bytes(const struct balloon *b)
 {
 	return (uint64_t)b->num_pages << BALLOON_PAGE_SHIFT;
@@ -42,7 +52,7 @@ static void send_change(struct balloon *b)
 	char data[64];
 
 	snprintf(data, sizeof(data), "{\"actual\": %" PRIu64 "}",
-		 b->ram_size - actual_bytes(b));
+		 usable_bytes(b));
 	b->api->emit_event(b->dev, "BALLOON_CHANGE", data);
 	b->change_sent_ns = balloon_now_ns();
 }
@@ -146,7 +156,7 @@ static int cmd_query_balloon(void *opaque, mvm_api_call *call)
 	char json[64];
 
 	snprintf(json, sizeof(json), "{\"actual\": %" PRIu64 "}",
-		 b->ram_size - actual_bytes(b));
+		 usable_bytes(b));
 	return b->api->reply_json(call, json);
 }
 
@@ -167,14 +177,14 @@ static int cmd_info(void *opaque, mvm_api_call *call)
 		 ", \"discard_calls\": %" PRIu64
 		 ", \"discarded_bytes\": %" PRIu64 ", \"bad_pfns\": %" PRIu64
 		 ", \"bad_buffers\": %" PRIu64 ", \"stats_updates\": %" PRIu64
-		 "}}",
-		 target_bytes(b), actual_bytes(b), b->ram_size,
-		 b->ram_size - actual_bytes(b), b->vio->features(b->vdev),
+		 ", \"discard_errors\": %" PRIu64 "}}",
+		 target_bytes(b), actual_bytes(b), b->ram_size, usable_bytes(b),
+		 b->vio->features(b->vdev),
 		 b->opt.deflate_on_oom ? "true" : "false",
 		 b->opt.free_page_reporting ? "true" : "false", b->opt.stats,
 		 c->inflated_pages, c->deflated_pages, c->reported_bytes,
 		 c->discard_calls, c->discarded_bytes, c->bad_pfns,
-		 c->bad_buffers, c->stats_updates);
+		 c->bad_buffers, c->stats_updates, c->discard_errors);
 	return b->api->reply_json(call, json);
 }
 

@@ -40,9 +40,15 @@ unsigned balloon_pfn_runs(uint32_t *pfns, unsigned n, uint32_t *starts,
 	return runs;
 }
 
-/* Gives back [gpa, gpa+len). A run may touch memory the core refuses to
- * discard (e820-reserved low memory): then go page by page and skip the
- * refused ones, so one bad PFN cannot keep good ones in the host. */
+/* Gives back [gpa, gpa+len). host->discard refuses with -EFAULT memory
+ * that is not usable RAM (e820-reserved low memory, MMIO, outside RAM) and
+ * with -EINVAL a range that is not page-aligned RAM (modvmm/plugin.h): the
+ * guest named those pages, so they count as bad PFNs. A run refused with
+ * -EFAULT may be only partly reserved: go page by page then and skip the
+ * refused ones, so one bad PFN cannot keep good ones in the host. Any other
+ * error (madvise's ENOMEM or EAGAIN, fallocate's EIO) is the host failing
+ * on good RAM: not the guest's doing, and retrying it page by page would
+ * only fail once per page. */
 static void discard_run(struct balloon *b, uint64_t gpa, uint64_t len)
 {
 	int r;
@@ -53,15 +59,23 @@ static void discard_run(struct balloon *b, uint64_t gpa, uint64_t len)
 		b->count.discarded_bytes += len;
 		return;
 	}
-	if (len == BALLOON_PAGE_SIZE) {
-		b->count.bad_pfns++;
-		b->host->log_guest(b->dev,
-				   "page 0x%llx cannot be discarded: %s",
-				   (unsigned long long)gpa, strerror(-r));
+	if (r != -EFAULT && r != -EINVAL) {
+		b->count.discard_errors++;
+		b->host->log(b->dev, MVM_LOG_ERROR,
+			     "cannot give 0x%llx+0x%llx back to the host: %s",
+			     (unsigned long long)gpa, (unsigned long long)len,
+			     strerror(-r));
 		return;
 	}
-	for (uint64_t off = 0; off < len; off += BALLOON_PAGE_SIZE)
-		discard_run(b, gpa + off, BALLOON_PAGE_SIZE);
+	if (r == -EFAULT && len > BALLOON_PAGE_SIZE) {
+		for (uint64_t off = 0; off < len; off += BALLOON_PAGE_SIZE)
+			discard_run(b, gpa + off, BALLOON_PAGE_SIZE);
+		return;
+	}
+	b->count.bad_pfns += len >> BALLOON_PAGE_SHIFT;
+	b->host->log_guest(b->dev, "0x%llx+0x%llx cannot be discarded: %s",
+			   (unsigned long long)gpa, (unsigned long long)len,
+			   strerror(-r));
 }
 
 /* Reads the chain's PFN array into b->pfns, dropping the ones outside

@@ -4,6 +4,7 @@
  * it wants fresh numbers, every `stats` seconds. Every tag is kept, known
  * or not, so a newer guest's statistics still show up (by number).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "balloon.h"
@@ -37,38 +38,80 @@ static void store(struct balloon *b, uint16_t tag, uint64_t value)
 		b->stats[b->nstats++] = (struct balloon_stat){tag, value};
 }
 
+/* Why a stats buffer's layout is malformed, or NULL. Spec 5.5.6.3: the
+ * driver hands the device an output buffer of 10-byte entries. An empty
+ * buffer is not malformed: it is how the channel becomes active at driver
+ * initialization. */
+static const char *layout_fault(const struct mvm_virtq_chain *c)
+{
+	if (c->writable)
+		return "has device-writable segments: ignored";
+	if (c->readable % STAT_ENTRY_SIZE)
+		return "is not a whole number of 10-byte entries: ignored";
+	return NULL;
+}
+
+/* Reads the chain's entries (the first BALLOON_STATS_MAX_TAGS) and keeps
+ * them, all or, if one cannot be read, none. */
+static int read_stats(struct balloon *b, struct mvm_virtq *q,
+		      const struct mvm_virtq_chain *c)
+{
+	uint8_t e[BALLOON_STATS_MAX_TAGS][STAT_ENTRY_SIZE];
+	uint64_t n = c->readable / STAT_ENTRY_SIZE;
+
+	if (n > BALLOON_STATS_MAX_TAGS)
+		n = BALLOON_STATS_MAX_TAGS;
+	if (n && b->vio->chain_read(q, c, 0, e, n * STAT_ENTRY_SIZE) !=
+			 n * STAT_ENTRY_SIZE)
+		return -EIO;
+	for (uint64_t i = 0; i < n; i++) {
+		uint16_t tag;
+		uint64_t val;
+
+		memcpy(&tag, e[i], 2);
+		memcpy(&val, e[i] + 2, 8);
+		store(b, tag, val);
+	}
+	if (n) {
+		b->stats_ns = balloon_now_ns();
+		b->count.stats_updates++;
+	}
+	return 0;
+}
+
 void balloon_stats_notify(struct balloon *b, struct mvm_virtq *q)
 {
 	struct mvm_virtq_chain c;
 
 	while (b->vio->pop(q, &c) == 1) {
-		uint8_t e[STAT_ENTRY_SIZE];
-		uint64_t n = c.readable / STAT_ENTRY_SIZE;
+		bool twice = b->stats_held;
+		const char *why = layout_fault(&c);
 
-		/* A second buffer while one is held: the driver is confused.
-		 * Give the old one back so it is never leaked. */
-		if (b->stats_held) {
-			b->host->log_guest(b->dev, "stats buffer posted twice");
+		/* The driver makes at most one buffer available (5.5.6.3.1):
+		 * a second one while one is held is a confused driver. Give
+		 * the old one back so it is never leaked; the new one's
+		 * statistics are still good if its layout is. */
+		if (twice) {
 			b->vio->push(q, &b->stats_chain, 0);
+			b->stats_held = false;
 		}
-		if (n > BALLOON_STATS_MAX_TAGS)
-			n = BALLOON_STATS_MAX_TAGS;
-		for (uint64_t i = 0; i < n; i++) {
-			uint16_t tag;
-			uint64_t val;
-
-			if (b->vio->chain_read(q, &c, i * STAT_ENTRY_SIZE, e,
-					       sizeof(e)) != sizeof(e))
-				break;
-			memcpy(&tag, e, 2);
-			memcpy(&val, e + 2, 8);
-			store(b, tag, val);
+		if (!why && read_stats(b, q, &c) < 0)
+			why = "cannot be read: ignored";
+		if (!why && twice)
+			why = "posted while the device held one, which goes "
+			      "back now";
+		/* Counted and logged once per buffer, whatever is wrong. */
+		if (why) {
+			b->count.bad_buffers++;
+			b->host->log_guest(b->dev,
+					   "stats buffer (%llu readable, %llu "
+					   "writable bytes) %s",
+					   (unsigned long long)c.readable,
+					   (unsigned long long)c.writable, why);
 		}
-		if (n) {
-			b->stats_ns = balloon_now_ns();
-			b->count.stats_updates++;
-		}
-		/* Hold the buffer (the chain's segments are not needed any
+		/* Hold the buffer, malformed or not: it goes back with the
+		 * next request for statistics, so a driver is never left
+		 * without its buffer (the chain's segments are not needed any
 		 * more, only its head for the push). */
 		b->stats_chain = c;
 		b->stats_chain.seg = NULL;

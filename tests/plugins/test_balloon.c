@@ -4,13 +4,17 @@
  * inflate buffers; bad reporting chunks; then the queue layout for every
  * combination of the optional features, and the config space. The
  * harness's discard records prove that nothing outside RAM was discarded
- * and that PFNs were merged into runs.
+ * and that PFNs were merged into runs. Last, what a client reads through
+ * the control API (the harness's mvm_harness_api_call): the counters of
+ * balloon.info for host discard failures and malformed stats buffers, and
+ * query-balloon when the guest claims more than its RAM.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -546,6 +550,303 @@ static void test_reset_mid_inflate_keeps_the_vmm_alive(void **s)
 	done(&c);
 }
 
+/* ---- counters and sizes as a client reads them (balloon.info,
+ * query-balloon), through the harness's control API ---- */
+
+static uint64_t info_u64(struct ctx *c, const char *path)
+{
+	char reply[2048];
+	uint64_t v = 0;
+
+	assert_int_equal(mvm_harness_api_call(c->h, "balloon.info", NULL, reply,
+					      sizeof(reply)),
+			 0);
+	if (mvm_harness_json_u64(reply, path, &v) < 0)
+		fail_msg("balloon.info has no %s: %s", path, reply);
+	return v;
+}
+
+static uint64_t counter(struct ctx *c, const char *name)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "counters.%s", name);
+	return info_u64(c, path);
+}
+
+/* Log records since the last clear, from log_guest (guest) or not. */
+static size_t logs(struct ctx *c, bool guest)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < mvm_harness_nrecords(c->h); i++) {
+		const struct mvm_harness_record *r =
+			mvm_harness_record(c->h, i);
+
+		n += r->kind == MVM_HREC_LOG && r->guest == guest;
+	}
+	return n;
+}
+
+static void test_host_discard_failure_is_a_discard_error_not_bad_pfns(void **s)
+{
+	struct ctx c;
+	uint32_t pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
+
+	(void)s;
+	ready(&c, "size=0", 0);
+	/* madvise failing for the host's own reasons: the guest named good
+	 * RAM, so nothing is its fault, and retrying page by page would only
+	 * fail four more times. */
+	mvm_harness_set_discard_result(c.h, -ENOMEM);
+	post_pfns(&c, &c.inflate, pfns, 4, false);
+	expect_buffer_returned(&c, &c.inflate);
+	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1);
+	assert_int_equal(logs(&c, false), 1);
+	assert_int_equal(logs(&c, true), 0);
+	assert_true(mvm_harness_logged(c.h, strerror(ENOMEM)));
+	assert_int_equal(counter(&c, "discard_errors"), 1);
+	assert_int_equal(counter(&c, "bad_pfns"), 0);
+	assert_int_equal(counter(&c, "inflated_pages"), 4);
+	assert_int_equal(counter(&c, "discarded_bytes"), 0);
+	done(&c);
+}
+
+static void test_host_discard_failure_of_one_page_is_a_discard_error(void **s)
+{
+	struct ctx c;
+	uint32_t pfn = 0x3000;
+
+	(void)s;
+	ready(&c, "size=0", 0);
+	mvm_harness_set_discard_result(c.h, -EAGAIN);
+	post_pfns(&c, &c.inflate, &pfn, 1, false);
+	expect_buffer_returned(&c, &c.inflate);
+	assert_int_equal(counter(&c, "discard_errors"), 1);
+	assert_int_equal(counter(&c, "bad_pfns"), 0);
+	assert_int_equal(logs(&c, true), 0);
+	done(&c);
+}
+
+static void test_host_failure_on_a_reported_chunk_is_a_discard_error(void **s)
+{
+	struct ctx c;
+	struct mvm_harness_buf b = {
+		.gpa = 16ULL << 20, .len = 2 << 20, .writable = true};
+
+	(void)s;
+	ready(&c, "size=0,free_page_reporting=on", F_REPORTING);
+	mvm_harness_set_discard_result(c.h, -ENOMEM);
+	assert_true(mvm_harness_vq_add(c.h, &c.report, &b, 1) >= 0);
+	mvm_harness_vq_kick(c.h, &c.report);
+	assert_true(mvm_harness_run(c.h) >= 0);
+	expect_buffer_returned(&c, &c.report);
+	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1);
+	assert_int_equal(counter(&c, "discard_errors"), 1);
+	assert_int_equal(counter(&c, "bad_pfns"), 0);
+	done(&c);
+}
+
+static void test_reserved_low_memory_is_bad_pfns_not_a_discard_error(void **s)
+{
+	struct ctx c;
+	/* A run over the EBDA boundary: the host refuses it with -EFAULT,
+	 * the device splits it and only the reserved page is the guest's
+	 * mistake. */
+	uint32_t pfns[] = {0x9e, 0x9f, 0xa0};
+
+	(void)s;
+	ready(&c, "size=0", 0);
+	post_pfns(&c, &c.inflate, pfns, 3, false);
+	expect_buffer_returned(&c, &c.inflate);
+	assert_int_equal(counter(&c, "bad_pfns"), 2);
+	assert_int_equal(counter(&c, "discard_errors"), 0);
+	assert_int_equal(counter(&c, "discarded_bytes"), PAGE);
+	done(&c);
+}
+
+/* Posts one stats buffer made of `bufs` on the stats queue and runs. */
+static void post_stats(struct ctx *c, const struct mvm_harness_buf *bufs,
+		       unsigned n)
+{
+	assert_true(mvm_harness_vq_add(c->h, &c->stats, bufs, n) >= 0);
+	mvm_harness_vq_kick(c->h, &c->stats);
+	assert_true(mvm_harness_run(c->h) >= 0);
+}
+
+/* `n` well-formed entries (tag i+4, value 1000+i) in guest RAM. */
+static uint64_t stats_entries(struct ctx *c, unsigned n)
+{
+	uint64_t gpa = mvm_harness_alloc(c->h, 10 * n + 16, 8);
+	uint8_t *p = mvm_harness_gpa(c->h, gpa, 10 * n + 16);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t tag = (uint16_t)(i + 4);
+		uint64_t val = 1000 + i;
+
+		memcpy(p + 10 * i, &tag, 2);
+		memcpy(p + 10 * i + 2, &val, 8);
+	}
+	return gpa;
+}
+
+static void test_stats_buffer_with_writable_segment_is_a_bad_buffer(void **s)
+{
+	struct ctx c;
+	uint64_t gpa;
+
+	(void)s;
+	ready(&c, "size=0,stats=1", F_STATS);
+	gpa = stats_entries(&c, 2);
+	/* Statistics are a device-readable buffer (spec 5.5.6.3). */
+	post_stats(&c,
+		   (struct mvm_harness_buf[]){
+			   {.gpa = gpa, .len = 20},
+			   {.gpa = gpa + 32, .len = 10, .writable = true},
+		   },
+		   2);
+	assert_int_equal(counter(&c, "bad_buffers"), 1);
+	assert_int_equal(counter(&c, "stats_updates"), 0);
+	assert_int_equal(logs(&c, true), 1);
+	/* Never stuck: it goes back with the next request for statistics. */
+	mvm_harness_advance(c.h, 1100000000ULL);
+	expect_buffer_returned(&c, &c.stats);
+	done(&c);
+}
+
+static void test_stats_buffer_of_partial_entries_is_a_bad_buffer(void **s)
+{
+	struct ctx c;
+	uint64_t gpa;
+
+	(void)s;
+	ready(&c, "size=0,stats=1", F_STATS);
+	gpa = stats_entries(&c, 2);
+	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 15}, 1);
+	assert_int_equal(counter(&c, "bad_buffers"), 1);
+	assert_int_equal(counter(&c, "stats_updates"), 0);
+	assert_int_equal(logs(&c, true), 1);
+	mvm_harness_advance(c.h, 1100000000ULL);
+	expect_buffer_returned(&c, &c.stats);
+	done(&c);
+}
+
+static void test_second_stats_buffer_is_a_bad_buffer(void **s)
+{
+	struct ctx c;
+	uint64_t gpa;
+
+	(void)s;
+	ready(&c, "size=0,stats=1", F_STATS);
+	gpa = stats_entries(&c, 2);
+	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
+	assert_int_equal(counter(&c, "bad_buffers"), 0);
+	/* The driver MUST make at most one buffer available (5.5.6.3.1):
+	 * the held one goes back at once, the new one waits. */
+	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
+	assert_int_equal(counter(&c, "bad_buffers"), 1);
+	assert_int_equal(logs(&c, true), 1);
+	expect_buffer_returned(&c, &c.stats);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.stats, NULL, NULL), 0);
+	mvm_harness_advance(c.h, 1100000000ULL);
+	expect_buffer_returned(&c, &c.stats);
+	done(&c);
+}
+
+static void test_bad_stats_buffer_posted_twice_counts_once(void **s)
+{
+	struct ctx c;
+	uint64_t gpa;
+
+	(void)s;
+	ready(&c, "size=0,stats=1", F_STATS);
+	gpa = stats_entries(&c, 2);
+	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
+	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 7}, 1);
+	assert_int_equal(counter(&c, "bad_buffers"), 1);
+	assert_int_equal(logs(&c, true), 1);
+	done(&c);
+}
+
+static void test_empty_first_stats_buffer_is_not_bad(void **s)
+{
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "size=0,stats=1", F_STATS);
+	/* Spec 5.5.6.3: the channel becomes active when the driver adds an
+	 * empty buffer at initialization. */
+	post_stats(&c,
+		   &(struct mvm_harness_buf){
+			   .gpa = mvm_harness_alloc(c.h, 16, 8), .len = 0},
+		   1);
+	assert_int_equal(counter(&c, "bad_buffers"), 0);
+	assert_int_equal(counter(&c, "stats_updates"), 0);
+	assert_int_equal(logs(&c, true), 0);
+	mvm_harness_advance(c.h, 1100000000ULL);
+	expect_buffer_returned(&c, &c.stats);
+	done(&c);
+}
+
+static uint64_t query_balloon(struct ctx *c)
+{
+	char reply[256];
+	uint64_t v = 0;
+
+	assert_int_equal(mvm_harness_api_call(c->h, "query-balloon", NULL,
+					      reply, sizeof(reply)),
+			 0);
+	if (mvm_harness_json_u64(reply, "actual", &v) < 0)
+		fail_msg("query-balloon: %s", reply);
+	return v;
+}
+
+static void test_query_balloon_is_ram_minus_actual(void **s)
+{
+	struct ctx c;
+	uint64_t v;
+
+	(void)s;
+	ready(&c, "size=16M", 0);
+	assert_int_equal(query_balloon(&c), RAM);
+	mvm_harness_vwrite(c.h, REG(CONFIG) + 4, 1000);
+	assert_int_equal(query_balloon(&c), RAM - 1000 * PAGE);
+	assert_int_equal(info_u64(&c, "available"), RAM - 1000 * PAGE);
+	assert_int_equal(mvm_harness_json_u64(
+				 mvm_harness_last_event(c.h, "BALLOON_CHANGE"),
+				 "actual", &v),
+			 0);
+	assert_int_equal(v, RAM - 1000 * PAGE);
+	done(&c);
+}
+
+static void test_actual_beyond_ram_leaves_the_guest_nothing(void **s)
+{
+	static const uint32_t beyond[] = {RAM / PAGE + 1, 0xffffffffu};
+	struct ctx c;
+	uint64_t v;
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(beyond) / sizeof(*beyond); i++) {
+		ready(&c, "size=16M", 0);
+		/* A guest claiming more pages than it has: what it can use is
+		 * 0, never RAM - actual wrapped around. */
+		mvm_harness_vwrite(c.h, REG(CONFIG) + 4, beyond[i]);
+		assert_int_equal(query_balloon(&c), 0);
+		assert_int_equal(info_u64(&c, "available"), 0);
+		/* info keeps the guest's own claim. */
+		assert_int_equal(info_u64(&c, "actual"),
+				 (uint64_t)beyond[i] * PAGE);
+		assert_int_equal(
+			mvm_harness_json_u64(
+				mvm_harness_last_event(c.h, "BALLOON_CHANGE"),
+				"actual", &v),
+			0);
+		assert_int_equal(v, 0);
+		done(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +881,25 @@ int main(void)
 			test_config_actual_written_by_driver_reads_back),
 		cmocka_unit_test(test_stats_buffer_held_until_the_interval),
 		cmocka_unit_test(test_reset_mid_inflate_keeps_the_vmm_alive),
+		cmocka_unit_test(
+			test_host_discard_failure_is_a_discard_error_not_bad_pfns),
+		cmocka_unit_test(
+			test_host_discard_failure_of_one_page_is_a_discard_error),
+		cmocka_unit_test(
+			test_host_failure_on_a_reported_chunk_is_a_discard_error),
+		cmocka_unit_test(
+			test_reserved_low_memory_is_bad_pfns_not_a_discard_error),
+		cmocka_unit_test(
+			test_stats_buffer_with_writable_segment_is_a_bad_buffer),
+		cmocka_unit_test(
+			test_stats_buffer_of_partial_entries_is_a_bad_buffer),
+		cmocka_unit_test(test_second_stats_buffer_is_a_bad_buffer),
+		cmocka_unit_test(
+			test_bad_stats_buffer_posted_twice_counts_once),
+		cmocka_unit_test(test_empty_first_stats_buffer_is_not_bad),
+		cmocka_unit_test(test_query_balloon_is_ram_minus_actual),
+		cmocka_unit_test(
+			test_actual_beyond_ram_leaves_the_guest_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
