@@ -53,15 +53,17 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r,
 		    char *why, size_t whylen)
 {
 	int nr = native_nr(r->name), rc;
+	uint32_t act = r->refuse ? SCMP_ACT_ERRNO((uint32_t)r->refuse)
+				 : SCMP_ACT_ALLOW;
 
 	if (nr < 0) {
 		snprintf(why, whylen, "seccomp: no system call '%s'", r->name);
 		return -EINVAL;
 	}
 	if (r->arg < 0)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		rc = seccomp_rule_add(ctx, act, nr, 0);
 	else
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		rc = seccomp_rule_add(ctx, act, nr, 1,
 				      SCMP_CMP((unsigned)r->arg,
 					       SCMP_CMP_MASKED_EQ, r->mask,
 					       r->value));
@@ -107,6 +109,23 @@ static int export_prog(scmp_filter_ctx ctx, struct sock_fprog *prog)
 	return 0;
 }
 
+/* Whether kind `kl` (with the plugins' extras) allows `name` outright:
+ * then a refusal of it from another part does not apply. */
+static bool allowed(const struct seccomp_kind_list *kl,
+		    const char *const *const *extras, size_t nextras,
+		    const char *name)
+{
+	for (size_t p = 0; kl->parts[p]; p++)
+		for (const struct seccomp_rule *r = kl->parts[p]; r->name; r++)
+			if (!r->refuse && !strcmp(r->name, name))
+				return true;
+	for (size_t i = 0; kl->plugin_code && i < nextras; i++)
+		for (size_t j = 0; extras[i] && extras[i][j]; j++)
+			if (!strcmp(extras[i][j], name))
+				return true;
+	return false;
+}
+
 static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
 		      const char *const *const *extras, size_t nextras,
 		      char *why, size_t whylen)
@@ -125,11 +144,18 @@ static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, deny);
 	for (size_t p = 0; r == 0 && kl->parts[p]; p++)
 		for (const struct seccomp_rule *rule = kl->parts[p];
-		     r == 0 && rule->name; rule++)
+		     r == 0 && rule->name; rule++) {
+			/* Under log nothing is refused: the default logs it
+			 * and lets it run, like any other call. */
+			if (rule->refuse &&
+			    (f->mode == CFG_SECCOMP_LOG ||
+			     allowed(kl, extras, nextras, rule->name)))
+				continue;
 			r = add_rule(ctx, rule, why, whylen);
+		}
 	for (size_t i = 0; r == 0 && kl->plugin_code && i < nextras; i++)
 		for (size_t j = 0; r == 0 && extras[i] && extras[i][j]; j++) {
-			struct seccomp_rule any = {extras[i][j], -1, 0, 0};
+			struct seccomp_rule any = {extras[i][j], -1, 0, 0, 0};
 
 			r = add_rule(ctx, &any, why, whylen);
 		}

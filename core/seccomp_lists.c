@@ -6,21 +6,24 @@
  */
 #include "seccomp_lists.h"
 
+#include <errno.h>
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
 /* clang-format off */
-#define ANY(n) {n, -1, 0, 0}
+#define ANY(n) {n, -1, 0, 0, 0}
+/* Fails with errno e instead of killing (see struct seccomp_rule). */
+#define REFUSE(n, e) {n, -1, 0, 0, e}
 /* ioctl(2) with this request: the kernel reads the request as an unsigned
  * int (ioctl(2)), so only its low 32 bits are compared. */
-#define IOCTL(req) {"ioctl", 1, 0xffffffffu, (req)}
+#define IOCTL(req) {"ioctl", 1, 0xffffffffu, (req), 0}
 /* mmap/mprotect without PROT_EXEC: nothing in modvmm makes code after
  * start-up (plugins are loaded before any filter), so a guest that takes
  * over a device cannot map new code either. */
-#define NO_EXEC(n) {n, 2, PROT_EXEC, 0}
-#define END {NULL, 0, 0, 0}
+#define NO_EXEC(n) {n, 2, PROT_EXEC, 0, 0}
+#define END {NULL, 0, 0, 0, 0}
 /* clang-format on */
 
 /* What any thread of a C program does: locks, memory, time, logging to
@@ -52,6 +55,13 @@ static const struct seccomp_rule base[] = {
 	ANY("restart_syscall"), /* a call restarted after the kick signal */
 	ANY("exit"),            /* a thread returning */
 	ANY("exit_group"),      /* the process exiting, or abort */
+	/* No thread opens a file once it runs, but glibc's malloc does, once,
+	 * when it first shrinks a thread's heap: it reads
+	 * /proc/sys/vm/overcommit_memory and, if it cannot, shrinks by
+	 * madvise instead. A kill there would take the VMM down on a busy
+	 * control socket; a refusal costs nothing and opens nothing. */
+	REFUSE("open", EACCES),
+	REFUSE("openat", EACCES),
 	END,
 };
 

@@ -22,13 +22,16 @@ enum seccomp_kind {
 /*
  * One allowed system call. arg < 0: any arguments. Otherwise the call is
  * allowed when (argument[arg] & mask) == value; several rules for one name
- * allow any of their values (seccomp_rule_add(3)).
+ * allow any of their values (seccomp_rule_add(3)). refuse != 0: the call is
+ * not made but fails with that errno under --seccomp on (logged and run
+ * under log), for calls glibc makes on its own and copes with failing.
  */
 struct seccomp_rule {
 	const char *name; /* as in syscalls(2): "ioctl", "epoll_wait" */
 	int arg;
 	uint64_t mask;
 	uint64_t value;
+	int refuse;
 };
 
 struct seccomp_kind_list {

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -61,6 +62,17 @@ static void make_socket(void)
 	if (fd < 0)
 		_exit(4);
 	close(fd);
+}
+
+/* Exits 6 if the open was refused with EACCES, 7 if it succeeded. */
+static void open_file(void)
+{
+	int fd = open("/proc/sys/vm/overcommit_memory", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		_exit(errno == EACCES ? 6 : 8);
+	close(fd);
+	_exit(7);
 }
 
 static void tty_ioctl(void)
@@ -185,6 +197,36 @@ static void test_declared_extra_is_allowed_where_plugins_run(void **s)
 			       make_socket));
 }
 
+static void expect_exit(int status, int code)
+{
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != code)
+		fail_msg("expected exit %d, got status 0x%x", code, status);
+}
+
+/* glibc's malloc opens /proc/sys/vm/overcommit_memory when it first
+ * shrinks a thread's heap: refused, not fatal; declared, allowed. */
+static void test_open_is_refused_not_fatal(void **s)
+{
+	const char *const extras[] = {"openat", NULL};
+#ifdef MODVMM_SANITIZE
+	const int refused = 7; /* the sanitizers' runtime may open files */
+#else
+	const int refused = 6;
+#endif
+
+	(void)s;
+	for (int k = 0; k < SECCOMP_KINDS; k++)
+		expect_exit(in_child(CFG_SECCOMP_ON, (enum seccomp_kind)k, NULL,
+				     open_file),
+			    refused);
+	expect_exit(
+		in_child(CFG_SECCOMP_LOG, SECCOMP_KIND_EVLOOP, NULL, open_file),
+		7);
+	expect_exit(in_child(CFG_SECCOMP_ON, SECCOMP_KIND_EVLOOP, extras,
+			     open_file),
+		    7);
+}
+
 static void test_vcpu_ioctl_other_than_kvm_kills(void **s)
 {
 	(void)s;
@@ -273,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_forbidden_syscall_runs_with_log),
 		cmocka_unit_test(
 			test_declared_extra_is_allowed_where_plugins_run),
+		cmocka_unit_test(test_open_is_refused_not_fatal),
 		cmocka_unit_test(test_vcpu_ioctl_other_than_kvm_kills),
 		cmocka_unit_test(
 			test_executable_mapping_kills_plain_one_does_not),
