@@ -16,6 +16,19 @@ static int check_size(uint64_t mem_size)
 	return 0;
 }
 
+uint64_t layout_max_mem(unsigned phys_bits)
+{
+	uint64_t hole = LAYOUT_4G - LAYOUT_MMIO_HOLE_START;
+
+	/* 33 bits would leave 7 GiB; anything below that is not a CPU that
+	 * runs KVM, and the 128M minimum already rules out the absurd. */
+	if (phys_bits < 33)
+		phys_bits = 33;
+	if (phys_bits >= 41)
+		return LAYOUT_MAX_MEM;
+	return (1ULL << phys_bits) - hole;
+}
+
 int layout_ram_regions(uint64_t mem_size, struct mem_region out[2])
 {
 	uint64_t low = mem_size;

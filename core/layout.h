@@ -72,6 +72,12 @@ struct e820_entry {
 	uint32_t type;
 } __attribute__((packed));
 
+/* The most RAM a guest can have on a host whose CPUs address `phys_bits`
+ * bits. The guest's CPUID reports the host's width, and RAM past the 3 GiB
+ * mark moves above 4 GiB, so size + 1 GiB must fit under 2^phys_bits; and
+ * never more than LAYOUT_MAX_MEM. */
+uint64_t layout_max_mem(unsigned phys_bits);
+
 /* Guest RAM regions for `mem_size` bytes: below the hole, then above 4 GiB.
  * Returns the number of regions (1 or 2) written to out[]. */
 int layout_ram_regions(uint64_t mem_size, struct mem_region out[2]);

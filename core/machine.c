@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "machine.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "kvm.h"
 #include "layout.h"
 #include "log.h"
+#include "opts.h"
 #include "plugin_loader.h"
 #include "sysdev.h"
 #include "vcpu.h"
@@ -68,6 +70,20 @@ static uint64_t host_mem_total(void)
 	long psz = sysconf(_SC_PAGESIZE);
 
 	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+}
+
+/* The host CPUs' physical address width (CPUID 0x80000008 EAX[7:0]), which
+ * KVM passes on to the guest; 36 bits where the leaf is missing, as the
+ * SDM says for processors without it. */
+static unsigned host_phys_bits(void)
+{
+	unsigned eax, ebx, ecx, edx;
+
+	if (__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) &&
+	    eax >= 0x80000008 &&
+	    __get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx))
+		return eax & 0xff;
+	return 36;
 }
 
 static void on_signal(void *opaque, int fd, uint32_t events)
@@ -237,21 +253,30 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	const char *mwhy = NULL;
 	uint64_t mem = cfg->mem_size ? cfg->mem_size : DEFAULT_MEM;
 	uint64_t host_mem = host_mem_total();
+	unsigned phys_bits = host_phys_bits();
+	char size[24], limit[24];
 	int r;
 
 	vm->ncpus = cfg->cpus ? cfg->cpus : 1;
+	opts_format_size(size, sizeof(size), mem);
 	if (mem < LAYOUT_MIN_MEM)
-		return user_error("memory size=%llu is too small: at least "
-				  "128M",
-				  (unsigned long long)mem);
-	if (mem > LAYOUT_MAX_MEM || (host_mem && mem > host_mem))
-		return user_error("memory size=%llu is more than this host "
-				  "has (%llu MiB)",
-				  (unsigned long long)mem,
-				  (unsigned long long)(host_mem >> 20));
+		return user_error("memory size=%s: must be at least 128M",
+				  size);
+	if (mem > layout_max_mem(phys_bits)) {
+		opts_format_size(limit, sizeof(limit),
+				 layout_max_mem(phys_bits));
+		return user_error("memory size=%s: this host's CPUs address %u "
+				  "bits, which holds at most %s of RAM (1 GiB "
+				  "of addresses goes to the 3-4 GiB hole)",
+				  size, phys_bits, limit);
+	}
+	if (host_mem && mem > host_mem)
+		return user_error("memory size=%s is more than this host has "
+				  "(%llu MiB)",
+				  size, (unsigned long long)(host_mem >> 20));
 	if (mem & 0xfff)
-		return user_error("memory size=%llu is not a multiple of 4K",
-				  (unsigned long long)mem);
+		return user_error("memory size=%s is not a multiple of 4K",
+				  size);
 	if (vm->ncpus > 255)
 		return user_error("cpus boot=%u is more than 255", vm->ncpus);
 	if (!cfg->kernel)

@@ -186,7 +186,7 @@ int opts_parse_bool(const char *s, bool *out)
 }
 
 /* Sizes in bound errors read better as "4K" than as "4096". */
-static void format_size(char *buf, size_t len, uint64_t v)
+void opts_format_size(char *buf, size_t len, uint64_t v)
 {
 	static const char units[] = "KMGT";
 	int u = -1;
@@ -205,7 +205,7 @@ static void format_bound(const struct mvm_option *o, char *buf, size_t len,
 			 uint64_t v)
 {
 	if (o->type == MVM_OPT_SIZE)
-		format_size(buf, len, v);
+		opts_format_size(buf, len, v);
 	else
 		snprintf(buf, len, "%llu", (unsigned long long)v);
 }

@@ -37,6 +37,8 @@ void opts_print_help(FILE *f, const struct mvm_option *spec);
 void opts_strings_free(struct opts_strings *store);
 
 /* Single-value helpers; return 0 or -EINVAL. */
+/* `v` as the shortest exact size ("4K", "1023G", "4097"). */
+void opts_format_size(char *buf, size_t len, uint64_t v);
 int opts_parse_size(const char *s, uint64_t *out);
 int opts_parse_u64(const char *s, uint64_t *out);
 int opts_parse_bool(const char *s, bool *out);

@@ -69,9 +69,10 @@ memory_too_small)
 memory_too_large)
 	run_vmm --kernel "$KIT" --memory size=64T
 	expect_user_error "^modvmm: --memory size=64T: must be at most 1T$"
-	# Within the memory map, but more than this host has.
+	# Within the memory map, but more than this host has (or, on a CPU
+	# with fewer than 41 address bits, more than it can address).
 	run_vmm --kernel "$KIT" --memory size=1T
-	expect_user_error "size=.*more than this host"
+	expect_user_error "^modvmm: memory size=1T(: this host's CPUs address [0-9]+ bits| is more than this host has)"
 	;;
 zero_cpus)
 	run_vmm --kernel "$KIT" --cpus boot=0
@@ -110,6 +111,14 @@ duplicate_port)
 	run_vmm --kernel "$KIT" --memory 128M --plugin-dir "$PLUGINS" \
 		--device uart16550,input=off --device uart16550,input=off,irq=3
 	expect_user_error "device uart16550.*port range 0x3f8-0x3ff is already claimed by uart16550"
+	;;
+devices_too_many)
+	# One device more than there are interrupt lines (kvm.devices_max
+	# boots 17): refused by name before KVM, not a half-built machine.
+	devs=()
+	for i in $(seq 18); do devs+=(--device rng); done
+	run_vmm --kernel "$KIT" --memory 128M --plugin-dir "$PLUGINS" "${devs[@]}"
+	expect_user_error "device rng17: .*no free interrupt line"
 	;;
 abi_mismatch)
 	# A plugin built against a future major ABI is refused by name.

@@ -32,6 +32,52 @@ smp_6g)
 	expect_rc 0
 	expect_kit_pass
 	;;
+cpus_255)
+	# The documented maximum boots: 255 vCPUs (xAPIC ids 0..254), each
+	# in the MADT once. The application processors wait for INIT/SIPI,
+	# which the kit never sends, so this is 255 vCPU threads in KVM_RUN.
+	kit_machine 256M 255 "test=cpus expect=255"
+	run_vmm --machine "$WORK/m.yaml"
+	expect_rc 0
+	expect_kit_pass
+	;;
+memory_max)
+	# The largest RAM the documented limits allow on this host boots, and
+	# one page more is refused: at most 1T, at most the host's RAM
+	# (MemTotal), and RAM above the 3-4 GiB hole must end within the
+	# CPU's physical address width (docs/machine-file.md, Limits).
+	bits=$(awk '/^address sizes/ {print $4; exit}' /proc/cpuinfo)
+	max=$((1 << 40))
+	if [ "$bits" -lt 41 ]; then
+		by_cpu=$(((1 << bits) - (1 << 30)))
+		[ "$by_cpu" -lt "$max" ] && max=$by_cpu
+	fi
+	host=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
+	[ "$host" -lt "$max" ] && max=$host
+	max=$((max / 4096 * 4096))
+	echo "limit: ${bits}-bit addresses, MemTotal $host bytes: $max bytes"
+	kit_machine "$max" 1 "test=memmap expect_mem=$max"
+	run_vmm --machine "$WORK/m.yaml"
+	expect_rc 0
+	expect_kit_pass
+	kit_machine $((max + 4096)) 1 "test=hello"
+	run_vmm --machine "$WORK/m.yaml"
+	expect_rc 2
+	[ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "expected one error line"
+	grep -q "memory" "$WORK/err" || fail "the error does not name memory"
+	;;
+devices_max)
+	# Every interrupt line a plugin can be given automatically (5-7 and
+	# 10-23: 17) holds a virtio device, and the guest finds all of them
+	# with their resources next to the UART on line 4.
+	kit_machine 128M 1 "test=devices expect=PNP0501:1,LNRO0005:17"
+	for i in $(seq 17); do
+		echo "  - plugin: rng" >>"$WORK/m.yaml"
+	done
+	run_vmm --machine "$WORK/m.yaml"
+	expect_rc 0
+	expect_kit_pass
+	;;
 memmap_16g)
 	# The largest size the issue names: 3 GiB below the hole, 13 above.
 	kit_machine 16G 2 "test=memmap expect_mem=16G"

@@ -172,6 +172,26 @@ static void test_ram_regions_reject_sizes_without_ram_above_1m(void **state)
 	assert_int_equal(layout_ram_regions(LAYOUT_MAX_MEM + 1, r), -EINVAL);
 }
 
+/* The largest size must put its last RAM byte at the top of what the CPU
+ * addresses, and one page more must not fit. */
+static void test_max_mem_ends_ram_at_the_cpus_address_width(void **state)
+{
+	struct mem_region r[2];
+
+	(void)state;
+	for (unsigned bits = 36; bits <= 40; bits++) {
+		uint64_t max = layout_max_mem(bits);
+
+		assert_int_equal(layout_ram_regions(max, r), 2);
+		assert_int_equal(r[1].gpa + r[1].size, 1ULL << bits);
+	}
+	assert_int_equal(layout_max_mem(39), 511 * GiB);
+	assert_int_equal(layout_max_mem(40), 1023 * GiB);
+	assert_int_equal(layout_max_mem(41), LAYOUT_MAX_MEM);
+	assert_int_equal(layout_max_mem(52), LAYOUT_MAX_MEM);
+	assert_true(layout_max_mem(0) >= LAYOUT_MIN_MEM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +208,8 @@ int main(void)
 		cmocka_unit_test(test_ram_regions_split_at_3g),
 		cmocka_unit_test(
 			test_ram_regions_reject_sizes_without_ram_above_1m),
+		cmocka_unit_test(
+			test_max_mem_ends_ram_at_the_cpus_address_width),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
