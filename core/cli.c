@@ -15,11 +15,11 @@
 #include "cli.h"
 #include "machine_file.h"
 #include "layout.h"
+#include "machine_schema.h"
 #include "opts.h"
 
 #define DEFAULT_MEM_SIZE (512ULL << 20)
 #define DEFAULT_CPUS 1
-#define MAX_CPUS 255
 
 enum {
 	OPT_MACHINE = 256,
@@ -63,43 +63,6 @@ static const struct option long_opts[] = {
 /* "+": stop at the first non-flag (reported as an error, not permuted);
  * ":": report a missing value as ':' rather than '?'. */
 static const char short_opts[] = "+:hV";
-
-struct mem_opts {
-	uint64_t size;
-	bool shared;
-	bool hugepages;
-	bool thp;
-};
-
-static const struct mvm_option mem_spec[] = {
-	{.key = "size",
-	 .type = MVM_OPT_SIZE,
-	 .offset = offsetof(struct mem_opts, size),
-	 .help = "guest RAM",
-	 .min = LAYOUT_MIN_MEM,
-	 .max = LAYOUT_MAX_MEM},
-	MVM_OPTION("shared", MVM_OPT_BOOL, struct mem_opts, shared, NULL, false,
-		   "memfd-backed, shareable RAM"),
-	MVM_OPTION("hugepages", MVM_OPT_BOOL, struct mem_opts, hugepages, NULL,
-		   false, "back RAM with huge pages"),
-	MVM_OPTION("thp", MVM_OPT_BOOL, struct mem_opts, thp, NULL, false,
-		   "ask for transparent huge pages (default on)"),
-	MVM_OPTION_END,
-};
-
-struct cpu_opts {
-	uint64_t boot;
-};
-
-static const struct mvm_option cpu_spec[] = {
-	{.key = "boot",
-	 .type = MVM_OPT_U64,
-	 .offset = offsetof(struct cpu_opts, boot),
-	 .help = "vCPUs at boot",
-	 .min = 1,
-	 .max = MAX_CPUS},
-	MVM_OPTION_END,
-};
 
 static const char *const log_levels[] = {
 	[MVM_LOG_ERROR] = "error",
@@ -200,32 +163,21 @@ static int parse_flag_opts(const char *flag, const char *key,
 	return fail(err, rc, "--%s: %s", flag, msg);
 }
 
-static int set_memory(struct machine_cfg *cfg, const char *val,
-		      struct cfg_error *err)
+/* --memory and --cpus: a bare value or key=value options, the same schema
+ * as the machine file's `memory` and `cpus`; keys not given keep their
+ * value. */
+static int set_setting(struct machine_cfg *cfg, const struct schema_setting *st,
+		       const char *val, struct cfg_error *err)
 {
-	struct mem_opts o = {cfg->mem_size, cfg->mem_shared, cfg->mem_hugepages,
-			     cfg->mem_thp};
-	int rc = parse_flag_opts("memory", "size", mem_spec, val, &o, err);
+	_Alignas(max_align_t) unsigned char opts[SCHEMA_OPTS_MAX];
+	int rc;
 
-	if (rc)
-		return rc;
-	cfg->mem_size = o.size;
-	cfg->mem_shared = o.shared;
-	cfg->mem_hugepages = o.hugepages;
-	cfg->mem_thp = o.thp;
-	return 0;
-}
-
-static int set_cpus(struct machine_cfg *cfg, const char *val,
-		    struct cfg_error *err)
-{
-	struct cpu_opts o = {cfg->cpus};
-	int rc = parse_flag_opts("cpus", "boot", cpu_spec, val, &o, err);
-
-	if (rc)
-		return rc;
-	cfg->cpus = (unsigned)o.boot;
-	return 0;
+	st->get(cfg, opts);
+	rc = parse_flag_opts(st->name, st->spec[0].key, st->spec, val, opts,
+			     err);
+	if (!rc)
+		st->put(cfg, opts);
+	return rc;
 }
 
 /* --device PLUGIN[,OPTIONS]: everything after the first comma is the
@@ -347,9 +299,9 @@ static int apply(int c, const char *v, struct machine_cfg *cfg,
 			return fail(err, -ENOMEM, "out of memory");
 		return 0;
 	case OPT_MEMORY:
-		return set_memory(cfg, v, err);
+		return set_setting(cfg, &schema_memory, v, err);
 	case OPT_CPUS:
-		return set_cpus(cfg, v, err);
+		return set_setting(cfg, &schema_cpus, v, err);
 	case OPT_DEVICE:
 		return add_device(cfg, "device", NULL, v, err);
 	case OPT_BALLOON:

@@ -15,13 +15,10 @@
 #include <yaml.h>
 
 #include "machine_file.h"
-#include "layout.h"
+#include "machine_schema.h"
 #include "opts.h"
 
-#define MF_MAX_CPUS 255
 #define MF_MAX_KEYS 9
-
-#define SIZE_SYNTAX "a number with an optional K, M, G or T suffix"
 
 struct mf {
 	const char *name; /* the file as the user named it */
@@ -218,143 +215,84 @@ static int lookup_key(struct mf *m, struct keyset *ks, const yaml_node_t *k)
 		       shown(scalar(k), v, sizeof(v)), ks->where, known);
 }
 
-static int parse_size_node(struct mf *m, const yaml_node_t *n, const char *key,
-			   uint64_t *out)
+/* What a value of this option type looks like, for "must be X" messages;
+ * `example` adds one where it helps. */
+static const char *type_want(enum mvm_opt_type t, bool example)
 {
-	char v[64];
+	switch (t) {
+	case MVM_OPT_SIZE:
+		return example ? "a size such as 512M" : "a size";
+	case MVM_OPT_BOOL:
+		return "on or off";
+	case MVM_OPT_U64:
+		return "a number";
+	default:
+		return "a string";
+	}
+}
+
+/* One option of a setting: checked by the same code as its command-line
+ * flag (opts_parse_value), and reported at the value's file:line:column. */
+static int load_option(struct mf *m, const yaml_node_t *n,
+		       const struct mvm_option *o, const char *name, void *opts)
+{
+	char msg[300], v[300];
 	const char *s = NULL;
-	int rc = get_str(m, n, key, "a size such as 512M", &s);
+	int rc = get_str(m, n, name, type_want(o->type, true), &s);
 
 	if (rc)
 		return rc;
-	if (opts_parse_size(s, out))
-		return fail_at(m, n->start_mark,
-			       "%s=%s: not a size (" SIZE_SYNTAX ")", key,
-			       shown(s, v, sizeof(v)));
-	if (!*out)
-		return fail_at(m, n->start_mark, "%s=%s: must not be zero", key,
-			       s);
+	if (opts_parse_value(o, name, s, opts, msg, sizeof(msg)))
+		return fail_at(m, n->start_mark, "%s",
+			       shown(msg, v, sizeof(v)));
 	return 0;
 }
 
-static int parse_bool_node(struct mf *m, const yaml_node_t *n, const char *key,
-			   bool *out)
+/* `memory` or `cpus` (machine_schema.h): a bare value sets the first
+ * option; a mapping names options; what is not given keeps its value. */
+static int load_setting(struct mf *m, const yaml_node_t *n,
+			const struct schema_setting *st)
 {
-	char v[64];
-	const char *s = NULL;
-	int rc = get_str(m, n, key, "on or off", &s);
+	_Alignas(max_align_t) unsigned char opts[SCHEMA_OPTS_MAX];
+	const char *names[MF_MAX_KEYS];
+	char where[64], want[160], name[64];
+	struct keyset ks = {names, 0, where, {0}, {{0}}};
+	size_t used;
+	int rc = 0;
 
-	if (rc)
+	st->get(m->cfg, opts);
+	if (n->type == YAML_SCALAR_NODE) {
+		rc = load_option(m, n, &st->spec[0], st->name, opts);
+		if (!rc)
+			st->put(m->cfg, opts);
 		return rc;
-	if (opts_parse_bool(s, out))
-		return fail_at(m, n->start_mark, "%s=%s: expected on or off",
-			       key, shown(s, v, sizeof(v)));
-	return 0;
-}
-
-static int parse_cpus_node(struct mf *m, const yaml_node_t *n, const char *key,
-			   unsigned *out)
-{
-	char v[64];
-	const char *s = NULL;
-	uint64_t u;
-	int rc = get_str(m, n, key, "a number", &s);
-
-	if (rc)
-		return rc;
-	if (opts_parse_u64(s, &u))
-		return fail_at(m, n->start_mark,
-			       "%s=%s: not a number (decimal, or hex with 0x)",
-			       key, shown(s, v, sizeof(v)));
-	if (u < 1 || u > MF_MAX_CPUS)
-		return fail_at(m, n->start_mark,
-			       "%s=%s: must be between 1 and %d", key, s,
-			       MF_MAX_CPUS);
-	*out = (unsigned)u;
-	return 0;
-}
-
-/* Guest RAM size: a size, within what the memory map can hold. */
-static int parse_mem_size_node(struct mf *m, const yaml_node_t *n,
-			       const char *key, uint64_t *out)
-{
-	int rc = parse_size_node(m, n, key, out);
-	const char *s =
-		n->data.scalar.value ? (const char *)n->data.scalar.value : "";
-	char v[64];
-
-	if (rc)
-		return rc;
-	if (*out < LAYOUT_MIN_MEM)
-		return fail_at(m, n->start_mark, "%s=%s: must be at least 128M",
-			       key, shown(s, v, sizeof(v)));
-	if (*out > LAYOUT_MAX_MEM)
-		return fail_at(m, n->start_mark, "%s=%s: must be at most 1T",
-			       key, shown(s, v, sizeof(v)));
-	return 0;
-}
-
-static int load_memory(struct mf *m, const yaml_node_t *n)
-{
-	static const char *const names[] = {"size", "shared", "hugepages",
-					    "thp"};
-	struct keyset ks = {names, 4, " in 'memory'", {0}, {{0}}};
-	struct machine_cfg *cfg = m->cfg;
-
-	if (n->type == YAML_SCALAR_NODE)
-		return parse_mem_size_node(m, n, "memory", &cfg->mem_size);
+	}
+	used = (size_t)snprintf(want, sizeof(want), "%s or a mapping {",
+				type_want(st->spec[0].type, false));
+	for (; st->spec[ks.n].key && ks.n < MF_MAX_KEYS; ks.n++) {
+		names[ks.n] = st->spec[ks.n].key;
+		used += (size_t)snprintf(want + used, sizeof(want) - used,
+					 "%s%s", ks.n ? ", " : "", names[ks.n]);
+	}
+	snprintf(want + used, sizeof(want) - used, "}");
 	if (n->type != YAML_MAPPING_NODE)
-		return wrong_type(m, n, "memory",
-				  "a size or a mapping {size, shared, "
-				  "hugepages, thp}");
+		return wrong_type(m, n, st->name, want);
+	snprintf(where, sizeof(where), " in '%s'", st->name);
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(m, p->key), *v = node(m, p->value);
-		int i = lookup_key(m, &ks, k), rc = 0;
+		int i = lookup_key(m, &ks, k);
 
 		if (i < 0)
 			return i;
 		if (is_null(v))
 			continue;
-		if (i == 0)
-			rc = parse_mem_size_node(m, v, "memory.size",
-						 &cfg->mem_size);
-		else if (i == 1)
-			rc = parse_bool_node(m, v, "memory.shared",
-					     &cfg->mem_shared);
-		else if (i == 2)
-			rc = parse_bool_node(m, v, "memory.hugepages",
-					     &cfg->mem_hugepages);
-		else
-			rc = parse_bool_node(m, v, "memory.thp", &cfg->mem_thp);
+		snprintf(name, sizeof(name), "%s.%s", st->name, names[i]);
+		rc = load_option(m, v, &st->spec[i], name, opts);
 		if (rc)
 			return rc;
 	}
-	return 0;
-}
-
-static int load_cpus(struct mf *m, const yaml_node_t *n)
-{
-	static const char *const names[] = {"boot"};
-	struct keyset ks = {names, 1, " in 'cpus'", {0}, {{0}}};
-
-	if (n->type == YAML_SCALAR_NODE)
-		return parse_cpus_node(m, n, "cpus", &m->cfg->cpus);
-	if (n->type != YAML_MAPPING_NODE)
-		return wrong_type(m, n, "cpus", "a number or a mapping {boot}");
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(m, p->key), *v = node(m, p->value);
-		int rc = lookup_key(m, &ks, k);
-
-		if (rc < 0)
-			return rc;
-		if (is_null(v))
-			continue;
-		rc = parse_cpus_node(m, v, "cpus.boot", &m->cfg->cpus);
-		if (rc)
-			return rc;
-	}
+	st->put(m->cfg, opts);
 	return 0;
 }
 
@@ -536,10 +474,10 @@ static int load_root(struct mf *m, const yaml_node_t *root)
 				rc = fail_nomem(m);
 			break;
 		case K_MEMORY:
-			rc = load_memory(m, v);
+			rc = load_setting(m, v, &schema_memory);
 			break;
 		case K_CPUS:
-			rc = load_cpus(m, v);
+			rc = load_setting(m, v, &schema_cpus);
 			break;
 		case K_PLUGIN_PATH:
 			rc = load_plugin_path(m, v);

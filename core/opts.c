@@ -230,8 +230,9 @@ static int store_string(struct opts_strings *store, const char *s, char **copy)
 /* Parse `val` for option `o` and store it in its field of `out`. Defaults go
  * through here too, so a bad default in a plugin's table is reported as
  * clearly as a bad value from the user. */
-static int set_value(const struct mvm_option *o, const char *val, void *out,
-		     struct opts_strings *store, char *err, size_t errlen)
+static int set_value(const struct mvm_option *o, const char *name,
+		     const char *val, void *out, struct opts_strings *store,
+		     char *err, size_t errlen)
 {
 	char *field = (char *)out + o->offset;
 	uint64_t v = 0;
@@ -239,7 +240,7 @@ static int set_value(const struct mvm_option *o, const char *val, void *out,
 	int rc;
 
 	if (o->type != MVM_OPT_STR && !*val)
-		return fail(err, errlen, -EINVAL, "%s=: empty value", o->key);
+		return fail(err, errlen, -EINVAL, "%s=: empty value", name);
 
 	switch (o->type) {
 	case MVM_OPT_BOOL: {
@@ -247,7 +248,7 @@ static int set_value(const struct mvm_option *o, const char *val, void *out,
 
 		if (opts_parse_bool(val, &b))
 			return fail(err, errlen, -EINVAL,
-				    "%s=%s: expected on or off", o->key, val);
+				    "%s=%s: expected on or off", name, val);
 		memcpy(field, &b, sizeof(b));
 		return 0;
 	}
@@ -256,13 +257,12 @@ static int set_value(const struct mvm_option *o, const char *val, void *out,
 
 		rc = store_string(store, val, &copy);
 		if (rc == -ENOMEM)
-			return fail(err, errlen, rc, "%s: out of memory",
-				    o->key);
+			return fail(err, errlen, rc, "%s: out of memory", name);
 		if (rc)
 			return fail(err, errlen, rc,
 				    "%s: string option but no string store "
 				    "(internal error)",
-				    o->key);
+				    name);
 		const char *c = copy;
 
 		memcpy(field, &c, sizeof(c));
@@ -272,8 +272,8 @@ static int set_value(const struct mvm_option *o, const char *val, void *out,
 		rc = size_value(val, &v);
 		if (rc == -EINVAL)
 			return fail(err, errlen, rc,
-				    "%s=%s: not a size (" SIZE_SYNTAX ")",
-				    o->key, val);
+				    "%s=%s: not a size (" SIZE_SYNTAX ")", name,
+				    val);
 		break;
 	case MVM_OPT_U64:
 		rc = u64_value(val, &v);
@@ -281,15 +281,15 @@ static int set_value(const struct mvm_option *o, const char *val, void *out,
 			return fail(err, errlen, rc,
 				    "%s=%s: not a number (decimal, or hex "
 				    "with 0x)",
-				    o->key, val);
+				    name, val);
 		break;
 	default:
 		return fail(err, errlen, -EINVAL,
-			    "%s: unknown option type %d (internal error)",
-			    o->key, (int)o->type);
+			    "%s: unknown option type %d (internal error)", name,
+			    (int)o->type);
 	}
 	if (rc == -ERANGE)
-		return fail(err, errlen, -EINVAL, "%s=%s: too large", o->key,
+		return fail(err, errlen, -EINVAL, "%s=%s: too large", name,
 			    val);
 
 	/* Both 0 means unbounded; a max of 0 with a min set means "no upper
@@ -297,15 +297,21 @@ static int set_value(const struct mvm_option *o, const char *val, void *out,
 	if ((o->min || o->max) && v < o->min) {
 		format_bound(o, bound, sizeof(bound), o->min);
 		return fail(err, errlen, -EINVAL, "%s=%s: must be at least %s",
-			    o->key, val, bound);
+			    name, val, bound);
 	}
 	if (o->max && v > o->max) {
 		format_bound(o, bound, sizeof(bound), o->max);
 		return fail(err, errlen, -EINVAL, "%s=%s: must be at most %s",
-			    o->key, val, bound);
+			    name, val, bound);
 	}
 	memcpy(field, &v, sizeof(v));
 	return 0;
+}
+
+int opts_parse_value(const struct mvm_option *o, const char *name,
+		     const char *val, void *out, char *err, size_t errlen)
+{
+	return set_value(o, name, val, out, NULL, err, errlen);
 }
 
 static const struct mvm_option *find_key(const struct mvm_option *spec,
@@ -359,8 +365,8 @@ int opts_parse(const struct mvm_option *spec, const char *str, void *out,
 	for (size_t i = 0; i < n; i++) {
 		if (!spec[i].defval)
 			continue;
-		rc = set_value(&spec[i], spec[i].defval, out, store, err,
-			       errlen);
+		rc = set_value(&spec[i], spec[i].key, spec[i].defval, out,
+			       store, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -408,7 +414,7 @@ int opts_parse(const struct mvm_option *spec, const char *str, void *out,
 			goto out;
 		}
 		seen[idx] = true;
-		rc = set_value(o, eq + 1, out, store, err, errlen);
+		rc = set_value(o, o->key, eq + 1, out, store, err, errlen);
 		if (rc)
 			goto out;
 		item = next;

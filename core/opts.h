@@ -37,6 +37,12 @@ void opts_print_help(FILE *f, const struct mvm_option *spec);
 void opts_strings_free(struct opts_strings *store);
 
 /* Single-value helpers; return 0 or -EINVAL. */
+/* Parse `val` for the one option `o` (not a string option) into its field
+ * of `out`, with the same checks and bounds as opts_parse; errors name it
+ * `name` ("memory.size=64M: must be at least 128M"). */
+int opts_parse_value(const struct mvm_option *o, const char *name,
+		     const char *val, void *out, char *err, size_t errlen);
+
 /* `v` as the shortest exact size ("4K", "1023G", "4097"). */
 void opts_format_size(char *buf, size_t len, uint64_t v);
 int opts_parse_size(const char *s, uint64_t *out);
