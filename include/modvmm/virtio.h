@@ -203,7 +203,8 @@ struct mvm_virtq_chain {
 
 /**
  * The transport and virtqueue services (host->virtio). `size` guards
- * members appended later, as for struct mvm_host.
+ * members appended later, as for struct mvm_host: check them with
+ * MVM_HOST_HAS(host->virtio, member).
  */
 struct mvm_virtio_host {
 	/** sizeof(struct mvm_virtio_host) as built by the core. */

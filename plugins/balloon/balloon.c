@@ -171,8 +171,8 @@ static int needs_host(struct balloon *b)
 {
 	const struct mvm_host *h = b->host;
 
-	if (h->size < offsetof(struct mvm_host, ram_size) + sizeof(void *) ||
-	    !h->virtio || !h->discard || !h->ram_size) {
+	if (!MVM_HOST_HAS(h, ram_size) || !h->virtio || !h->discard ||
+	    !h->ram_size) {
 		h->fail(b->dev, "this modvmm lacks the virtio transport or RAM "
 				"discard the balloon needs");
 		return -ENOTSUP;

@@ -149,8 +149,8 @@ static int rng_create(mvm_dev *dev, const struct mvm_host *host,
 	struct rng *r;
 	int e;
 
-	if (host->size < offsetof(struct mvm_host, api) || !host->virtio ||
-	    host->virtio->size < sizeof(struct mvm_virtio_host)) {
+	if (!MVM_HOST_HAS(host, virtio) || !host->virtio ||
+	    !MVM_HOST_HAS(host->virtio, queue_ready)) {
 		host->fail(dev, "this modvmm has no virtio transport");
 		return -ENOTSUP;
 	}

@@ -345,8 +345,7 @@ static int uart_create(mvm_dev *dev, const struct mvm_host *host,
 	struct mvm_dsdt_device dd;
 	int rc;
 
-	if (host->size <
-	    offsetof(struct mvm_host, dev_name) + sizeof(host->dev_name)) {
+	if (!MVM_HOST_HAS(host, dev_name)) {
 		host->fail(dev, "host table too old (size %u)", host->size);
 		return -ENOTSUP;
 	}
