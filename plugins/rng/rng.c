@@ -41,12 +41,10 @@ struct rng {
 };
 
 static const struct mvm_option rng_options[] = {
-	{.key = "max_bytes_per_sec",
-	 .type = MVM_OPT_SIZE,
-	 .offset = offsetof(struct rng_opts, max_bytes_per_sec),
-	 .defval = "0",
-	 .help = "entropy rate limit in bytes per second, K/M/G suffixes "
-		 "(0: unlimited)"},
+	MVM_OPTION("max_bytes_per_sec", MVM_OPT_SIZE, struct rng_opts,
+		   max_bytes_per_sec, "0", false,
+		   "entropy rate limit in bytes per second, K/M/G suffixes "
+		   "(0: unlimited)"),
 	MVM_OPTION_END,
 };
 

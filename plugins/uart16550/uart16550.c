@@ -45,20 +45,11 @@
 #include "uart16550.h"
 
 static const struct mvm_option uart_options[] = {
-	{.key = "port",
-	 .type = MVM_OPT_U64,
-	 .offset = offsetof(struct uart_opts, port),
-	 .defval = "0x3f8",
-	 .help = "first of the 8 I/O ports",
-	 .min = 0,
-	 .max = 0x10000 - UART_NPORTS},
-	{.key = "irq",
-	 .type = MVM_OPT_U64,
-	 .offset = offsetof(struct uart_opts, irq),
-	 .defval = "4",
-	 .help = "interrupt line (GSI)",
-	 .min = 0,
-	 .max = 23},
+	MVM_OPTION_RANGE("port", MVM_OPT_U64, struct uart_opts, port, "0x3f8",
+			 false, 0, 0x10000 - UART_NPORTS,
+			 "first of the 8 I/O ports"),
+	MVM_OPTION_RANGE("irq", MVM_OPT_U64, struct uart_opts, irq, "4", false,
+			 0, 23, "interrupt line (GSI)"),
 	MVM_OPTION("file", MVM_OPT_STR, struct uart_opts, file, NULL, false,
 		   "write output to this file (created or truncated) instead "
 		   "of stdout"),
