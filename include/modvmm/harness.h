@@ -37,6 +37,7 @@
 
 #include <modvmm/plugin.h>
 #include <modvmm/virtio.h>
+#include <modvmm/virtio_mmio_regs.h>
 
 #ifdef __cplusplus
 extern "C" {
