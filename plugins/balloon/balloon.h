@@ -34,7 +34,8 @@
 #define BALLOON_MAX_PFNS 256
 #define BALLOON_INFLATE_QUEUE_SIZE 256
 #define BALLOON_STATS_QUEUE_SIZE 2
-/* Linux's page reporting needs at least 32 entries (REFERENCE.md). */
+/* Linux's virtio_balloon refuses a reporting queue smaller than
+ * PAGE_REPORTING_CAPACITY (32 entries) with -ENOSPC when it probes. */
 #define BALLOON_REPORTING_QUEUE_SIZE 64
 
 /* Stats tags Linux sends (spec 5.5.6.3, Linux 6.12 adds 10..15). */
