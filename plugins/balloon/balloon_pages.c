@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balloon.h"
+#include "balloon_pages.h"
 
 static int cmp_u32(const void *a, const void *b)
 {
