@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every struct mvm_api_command since ABI 1.1 reaches `handler`; members a
- * later minor appends would be read only when `size` covers them. */
-#define API_COMMAND_MIN_SIZE                                                   \
-	(offsetof(struct mvm_api_command, handler) +                           \
-	 sizeof(((struct mvm_api_command *)0)->handler))
-
 const char *api_call_args_json(mvm_api_call *call)
 {
 	if (!call->args_text)
@@ -156,7 +150,10 @@ int api_plugin_command(const char *dev_name, const struct mvm_api_command *cmd,
 {
 	int n;
 
-	if (!cmd || cmd->size < API_COMMAND_MIN_SIZE || !cmd->handler ||
+	/* Every struct mvm_api_command since ABI 1.1 reaches `handler`;
+	 * members a later minor appends are read only when `size` covers
+	 * them. */
+	if (!cmd || !MVM_HOST_HAS(cmd, handler) || !cmd->handler ||
 	    !api_cmd_name_valid(cmd->name) || strchr(cmd->name, '.'))
 		return -EINVAL;
 	if (cmd->flags & MVM_API_CMD_GLOBAL)

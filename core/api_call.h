@@ -3,7 +3,7 @@
  * server: a command handler's view of one call (argument accessors, reply,
  * error), and the rules that turn a plugin's command or event into the
  * name a client sees. api_plugin.c builds the VMM's table from these; the
- * plugin test harness (tests/harness) builds its own from the same
+ * plugin test harness (sdk/harness) builds its own from the same
  * functions, so a plugin tested there parses arguments exactly as in the
  * VMM. Only jansson and the command table (api_cmds.c) below it.
  */

@@ -15,7 +15,7 @@
 #include "seccomp_filter.h"
 
 /* The smallest descriptor an ABI 1.x plugin can have: everything up to and
- * including `destroy`. */
+ * including `destroy` (MVM_HOST_HAS(desc, destroy)); for the message. */
 #define PLUGIN_DESC_MIN_SIZE                                                   \
 	(offsetof(struct mvm_plugin, destroy) + sizeof(void (*)(void *)))
 
@@ -88,7 +88,7 @@ int plugin_check_abi(const struct mvm_plugin *desc, char *why, size_t whylen)
 			 MVM_ABI_MINOR);
 		return -EPROTO;
 	}
-	if (desc->size < PLUGIN_DESC_MIN_SIZE) {
+	if (!MVM_HOST_HAS(desc, destroy)) {
 		snprintf(why, whylen,
 			 "descriptor is %u bytes, smaller than any ABI %u "
 			 "descriptor (%zu): corrupt or not a modvmm plugin",
@@ -111,9 +111,7 @@ const char *const *plugin_syscalls(const struct mvm_plugin *desc)
 	/* Members past the plugin's size are "not provided" (docs/plugins.md,
 	 * ABI policy); a plugin claiming an older minor gets that minor's
 	 * behaviour even if its descriptor is longer. */
-	if (desc->abi_minor < 2 ||
-	    desc->size < offsetof(struct mvm_plugin, syscalls) +
-				 sizeof(desc->syscalls))
+	if (desc->abi_minor < 2 || !MVM_HOST_HAS(desc, syscalls))
 		return NULL;
 	return desc->syscalls;
 }

@@ -14,15 +14,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-/* Everything up to queue_notify is required in an ABI 1.x descriptor. */
-#define DESC_MIN_SIZE                                                          \
-	(offsetof(struct mvm_virtio_device, queue_notify) +                    \
-	 sizeof(void (*)(void))) /* the last member */
-
 static int check_desc(mvm_dev *dev, const struct mvm_host *host,
 		      const struct mvm_virtio_device *d)
 {
-	if (d->size < DESC_MIN_SIZE) {
+	/* Everything up to queue_notify is required in an ABI 1.x one. */
+	if (!MVM_HOST_HAS(d, queue_notify)) {
 		host->fail(dev,
 			   "virtio: device description is %u bytes, "
 			   "smaller than any ABI 1 one",

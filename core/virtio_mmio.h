@@ -13,6 +13,7 @@
 
 #include <modvmm/plugin.h>
 #include <modvmm/virtio.h>
+#include <modvmm/virtio_mmio_regs.h>
 
 #define VIRTIO_DEFAULT_VENDOR 0x4d4d564d /* "MVMM" */
 
