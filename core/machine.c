@@ -13,20 +13,20 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "acpi.h"
-#include "aml.h"
-#include "api_server.h"
-#include "boot.h"
-#include "device.h"
-#include "dtb.h"
+#include "boot/acpi.h"
+#include "boot/aml.h"
+#include "api/api_server.h"
+#include "boot/boot.h"
+#include "plugin/device.h"
+#include "boot/dtb.h"
 #include "kvm.h"
 #include "layout.h"
 #include "log.h"
-#include "opts.h"
-#include "plugin_loader.h"
+#include "config/opts.h"
+#include "plugin/plugin_loader.h"
 #include "sysdev.h"
 #include "vcpu.h"
-#include "virtio_kvm.h"
+#include "virtio/virtio_kvm.h"
 #include "vm.h"
 
 #define DEFAULT_MEM (512ULL << 20)

@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 #include "bus.h"
-#include "config.h"
+#include "config/config.h"
 #include "evloop.h"
 #include "guest_ram.h"
 #include "ram_discard.h"
-#include "seccomp_filter.h"
+#include "seccomp/seccomp_filter.h"
 
 /* Exit statuses of the modvmm process (documented in README/docs). */
 #define VM_EXIT_POWEROFF 0

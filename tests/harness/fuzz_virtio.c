@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "virtio_mmio.h"
+#include "virtio/virtio_mmio.h"
 
 #define RAM_SIZE (1u << 20)
 

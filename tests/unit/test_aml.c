@@ -1,4 +1,4 @@
-/* The AML byte builder (core/aml.c). */
+/* The AML byte builder (core/boot/aml.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "aml.h"
+#include "boot/aml.h"
 
 /* REFERENCE.md: Device V000, LNRO0005, 0xC0001000 + 0x1000, GSI 5. */
 static const uint8_t known_good_v000[71] = {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "boot.h"
+#include "boot/boot.h"
 #include "guest_ram.h"
 #include "layout.h"
 
