@@ -15,6 +15,7 @@
 
 #include "boot/acpi.h"
 #include "boot/aml.h"
+#include "api/api_core_cmds.h"
 #include "api/api_server.h"
 #include "boot/boot.h"
 #include "plugin/device.h"
@@ -307,6 +308,8 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		return vmm_error("event loop: %s", strerror(-r));
 	/* Before the devices: they register their commands in create. */
 	r = api_create(vm, &vm->api);
+	if (r == 0)
+		r = api_core_cmds_register(api_commands(vm->api), vm);
 	if (r < 0)
 		return vmm_error("control API: %s", strerror(-r));
 	r = sysdev_register(vm);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vcpu_cpuid.h"
 #include "log.h"
 #include "vcpu_exit.h"
 

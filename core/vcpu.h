@@ -37,7 +37,4 @@ bool vcpus_paused(struct vm *vm);
 /* Joins the threads and closes the fds. */
 void vcpus_destroy(struct vm *vm);
 
-/* Fills CPUID entries for vCPU `id` of `ncpus` (exposed for unit tests). */
-void cpuid_patch(struct kvm_cpuid2 *cpuid, unsigned id, unsigned ncpus);
-
 #endif

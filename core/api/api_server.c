@@ -61,7 +61,6 @@ struct api {
 int api_create(struct vm *vm, struct api **out)
 {
 	struct api *api = calloc(1, sizeof(*api));
-	int r;
 
 	if (!api)
 		return -ENOMEM;
@@ -75,11 +74,6 @@ int api_create(struct vm *vm, struct api **out)
 	api_cmds_init(&api->cmds);
 	pthread_mutex_init(&api->ev_lock, NULL);
 	api->ev_tail = &api->ev_head;
-	r = api_core_cmds_register(&api->cmds, vm);
-	if (r < 0) {
-		api_destroy(api);
-		return r;
-	}
 	*out = api;
 	return 0;
 }

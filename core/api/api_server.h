@@ -27,7 +27,8 @@
 
 struct api;
 
-/* The command table with the core's commands in it. 0 or -ENOMEM. */
+/* An empty command table: whoever builds the machine registers the core's
+ * commands (api_core_cmds.h) and the devices theirs. 0 or -ENOMEM. */
 int api_create(struct vm *vm, struct api **out);
 struct api_cmds *api_commands(struct api *api);
 
@@ -49,8 +50,5 @@ void api_vm_ended(struct api *api);
  * blocking on a client that does not read), closes every connection,
  * removes the socket file and frees. NULL is fine. */
 void api_destroy(struct api *api);
-
-/* The core's commands (api_core_cmds.c). */
-int api_core_cmds_register(struct api_cmds *cmds, struct vm *vm);
 
 #endif

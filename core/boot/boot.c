@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot/boot_linux.h"
+#include "boot/boot_pvh.h"
 #include "layout.h"
 
 #define PAGE_SIZE 4096ULL

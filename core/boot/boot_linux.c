@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "boot/boot.h"
+#include "boot/boot_linux.h"
 #include "layout.h"
 
 #define LOADFLAG_LOADED_HIGH 0x01

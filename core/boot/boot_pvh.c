@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "boot/boot.h"
+#include "boot/boot_pvh.h"
 #include "layout.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/host.h"
 #include "plugin/plugin_loader.h"
 
 static void name_instance(struct vm *vm, struct mvm_dev *dev)
@@ -42,6 +43,7 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 		return -ENOMEM;
 	dev->vm = vm;
 	dev->cfg = cfg;
+	dev->host = &core_host;
 	pthread_mutex_init(&dev->lock, NULL);
 	r = plugin_open(cfg->plugin, vm->cfg, exe_dir, &handle, &dev->plugin,
 			&dev->so_path, why, sizeof(why));
@@ -57,7 +59,7 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 	(void)handle;
 	name_instance(vm, dev);
 	dev->in_create = true;
-	r = dev->plugin->create(dev, &core_host,
+	r = dev->plugin->create(dev, dev->host,
 				cfg->options ? cfg->options : "", &dev->state);
 	dev->in_create = false;
 	if (r < 0) {

@@ -15,7 +15,8 @@
 
 #include "boot/aml.h"
 #include "api/api_plugin.h"
-#include "plugin/device.h"
+#include "plugin/dev.h"
+#include "plugin/host.h"
 #include "layout.h"
 #include "ram_discard.h"
 #include "virtio/virtio_kvm.h"

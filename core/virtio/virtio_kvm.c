@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "plugin/device.h"
+#include "plugin/dev.h"
 #include "virtio/virtio_mmio.h"
 
 /* One ioeventfd or irqfd waiting for the VM. */
@@ -189,7 +189,7 @@ static int core_virtio_create(mvm_dev *dev,
 	/* Without a VM (unit tests of host.c) there is nothing to wire. */
 	const struct virtio_platform *plat = dev->vm ? &kvm_platform : NULL;
 
-	return virtio_mmio_create(dev, &core_host, plat, desc, opaque, out);
+	return virtio_mmio_create(dev, dev->host, plat, desc, opaque, out);
 }
 
 const struct mvm_virtio_host core_virtio_host = {

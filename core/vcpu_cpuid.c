@@ -4,7 +4,7 @@
  * id) made true for each vCPU, and the hypervisor bit set so the guest
  * looks for kvmclock in the 0x40000000 leaves KVM already reports.
  */
-#include "vcpu.h"
+#include "vcpu_cpuid.h"
 
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 #define CPUID_1_EDX_HTT (1u << 28)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "vcpu.h"
+#include "vcpu_cpuid.h"
 
 static struct kvm_cpuid2 *make(void)
 {
