@@ -5,7 +5,7 @@
  * platform's ioeventfds and irqfd when there is a KVM behind the host).
  */
 #define _GNU_SOURCE
-#include "virtio/virtio_mmio.h"
+#include "virtio/virtio_dev.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -103,6 +103,8 @@ int virtio_mmio_create(mvm_dev *dev, const struct mvm_host *host,
 	}
 	v->dev = dev;
 	v->host = host;
+	v->qdev.dev = dev;
+	v->qdev.host = host;
 	v->plat = plat;
 	memcpy(&v->desc, desc,
 	       desc->size < sizeof(v->desc) ? desc->size : sizeof(v->desc));
@@ -113,7 +115,7 @@ int virtio_mmio_create(mvm_dev *dev, const struct mvm_host *host,
 	for (unsigned i = 0; i < desc->num_queues; i++) {
 		struct mvm_virtq *q = &v->queues[i];
 
-		q->vdev = v;
+		q->vd = &v->qdev;
 		q->index = i;
 		q->kickfd = -1;
 		if (!desc->queue_max_for)

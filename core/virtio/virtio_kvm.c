@@ -21,7 +21,7 @@
 #include <sys/ioctl.h>
 
 #include "plugin/dev.h"
-#include "virtio/virtio_mmio.h"
+#include "virtio/virtio_dev.h"
 
 /* One ioeventfd or irqfd waiting for the VM. */
 struct virtio_kvm_wire {

@@ -11,6 +11,7 @@
 #include "virtio/virtio_mmio.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,17 +32,24 @@ static uint16_t static_queue_max(const struct mvm_virtio *v, unsigned i)
 	return v->desc.queue_max_for ? 0 : v->queue_max[i];
 }
 
+/* The transport a queue belongs to. */
+static struct mvm_virtio *queue_owner(struct mvm_virtq *q)
+{
+	return (struct mvm_virtio *)((char *)q->vd -
+				     offsetof(struct mvm_virtio, qdev));
+}
+
 void virtio_kick(void *opaque, int fd, uint32_t events)
 {
 	struct mvm_virtq *q = opaque;
-	struct mvm_virtio *v = q->vdev;
+	struct mvm_virtio *v = queue_owner(q);
 	uint64_t n;
 
 	(void)events;
 	/* Drain: one callback covers every kick so far. */
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
-	if (!(v->status & MVM_VIRTIO_STATUS_DRIVER_OK) || v->broken)
+	if (!(v->status & MVM_VIRTIO_STATUS_DRIVER_OK) || v->qdev.broken)
 		return;
 	if (!q->ready) {
 		v->host->log_guest(v->dev,
@@ -74,14 +82,45 @@ void virtio_set_needs_reset(struct mvm_virtio *v, const char *why)
 		return;
 	v->host->log_guest(v->dev, "virtio: device needs reset: %s",
 			   why ? why : "(no reason given)");
-	if (v->broken)
+	if (v->qdev.broken)
 		return;
-	v->broken = true;
+	v->qdev.broken = true;
 	v->status |= MVM_VIRTIO_STATUS_NEEDS_RESET;
 	/* Only a driver that finished set-up is told; before DRIVER_OK the
 	 * status read-back is enough (spec 2.1.2). */
 	if (v->status & MVM_VIRTIO_STATUS_DRIVER_OK)
 		virtio_interrupt(v, MVM_VIRTIO_INT_CONFIG);
+}
+
+/* Acts on what a queue reported: rings the guest broke put the whole
+ * device in need of reset. */
+static int queue_acted(struct mvm_virtq *q, int r)
+{
+	if (q && q->fault) {
+		q->fault = false;
+		virtio_set_needs_reset(queue_owner(q), q->fault_why);
+	}
+	return r;
+}
+
+int virtio_queue_pop(struct mvm_virtq *q, struct mvm_virtq_chain *chain)
+{
+	return queue_acted(q, virtq_pop(q, chain));
+}
+
+int virtio_queue_push(struct mvm_virtq *q, const struct mvm_virtq_chain *chain,
+		      uint32_t written)
+{
+	return queue_acted(q, virtq_push(q, chain, written));
+}
+
+int virtio_queue_notify(struct mvm_virtq *q)
+{
+	int r = virtq_notify(q);
+
+	if (r == 1)
+		virtio_interrupt(queue_owner(q), MVM_VIRTIO_INT_USED);
+	return queue_acted(q, r);
 }
 
 int virtio_config_changed(struct mvm_virtio *v)
@@ -101,7 +140,7 @@ struct mvm_virtq *virtio_queue(struct mvm_virtio *v, unsigned index)
 
 uint64_t virtio_features(struct mvm_virtio *v)
 {
-	return v ? v->features : 0;
+	return v ? v->qdev.features : 0;
 }
 
 uint32_t virtio_status(struct mvm_virtio *v)
@@ -123,9 +162,9 @@ static void device_reset(struct mvm_virtio *v)
 {
 	v->status = 0;
 	v->isr = 0;
-	v->features = v->driver_features = 0;
+	v->qdev.features = v->driver_features = 0;
 	v->dev_feat_sel = v->drv_feat_sel = v->queue_sel = 0;
-	v->broken = false;
+	v->qdev.broken = false;
 	for (unsigned i = 0; i < v->desc.num_queues; i++) {
 		struct mvm_virtq *q = &v->queues[i];
 
@@ -157,7 +196,7 @@ static bool accept_features(struct mvm_virtio *v)
 	}
 	if (v->desc.features_ok && v->desc.features_ok(v->opaque, f) < 0)
 		return false;
-	v->features = f;
+	v->qdev.features = f;
 	for (unsigned i = 0; i < v->desc.num_queues; i++) {
 		struct mvm_virtq *q = &v->queues[i];
 		uint16_t m = v->desc.queue_max_for

@@ -14,7 +14,7 @@
  * The core only targets x86_64, which is little-endian like the rings.
  */
 #define _GNU_SOURCE
-#include "virtio/virtio_mmio.h"
+#include "virtio/virtq.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -50,33 +50,33 @@ static uint64_t used_bytes(uint16_t num)
 
 static bool has_feature(const struct mvm_virtq *q, unsigned bit)
 {
-	return q->vdev->features & (1ULL << bit);
+	return q->vd->features & (1ULL << bit);
 }
 
 static void *gmem(const struct mvm_virtq *q, uint64_t gpa, uint64_t len)
 {
-	return q->vdev->host->guest_mem(q->vdev->dev, gpa, len);
+	return q->vd->host->guest_mem(q->vd->dev, gpa, len);
 }
 
 static int bad(struct mvm_virtq *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int bad(struct mvm_virtq *q, const char *fmt, ...)
 {
-	char why[200];
 	int n;
 	va_list ap;
 
-	n = snprintf(why, sizeof(why), "queue %u: ", q->index);
+	n = snprintf(q->fault_why, sizeof(q->fault_why),
+		     "queue %u: ", q->index);
 	va_start(ap, fmt);
-	vsnprintf(why + n, sizeof(why) - (size_t)n, fmt, ap);
+	vsnprintf(q->fault_why + n, sizeof(q->fault_why) - (size_t)n, fmt, ap);
 	va_end(ap);
-	virtio_set_needs_reset(q->vdev, why);
+	q->fault = true;
 	return -EIO;
 }
 
 int virtq_check_ready(struct mvm_virtq *q)
 {
-	struct mvm_virtio *v = q->vdev;
+	const struct virtq_device *vd = q->vd;
 	const char *why = NULL;
 
 	if (!q->num || (q->num & (q->num - 1)) || q->num > q->num_max)
@@ -88,13 +88,13 @@ int virtq_check_ready(struct mvm_virtq *q)
 		 !gmem(q, q->used_gpa, used_bytes(q->num)))
 		why = "ring is not inside guest RAM";
 	if (why) {
-		v->host->log_guest(v->dev,
-				   "virtio: queue %u (size %u, desc 0x%llx, "
-				   "avail 0x%llx, used 0x%llx) refused: %s",
-				   q->index, q->num,
-				   (unsigned long long)q->desc_gpa,
-				   (unsigned long long)q->avail_gpa,
-				   (unsigned long long)q->used_gpa, why);
+		vd->host->log_guest(vd->dev,
+				    "virtio: queue %u (size %u, desc 0x%llx, "
+				    "avail 0x%llx, used 0x%llx) refused: %s",
+				    q->index, q->num,
+				    (unsigned long long)q->desc_gpa,
+				    (unsigned long long)q->avail_gpa,
+				    (unsigned long long)q->used_gpa, why);
 		return -EINVAL;
 	}
 	virtq_reset(q);
@@ -214,7 +214,7 @@ int virtq_pop(struct mvm_virtq *q, struct mvm_virtq_chain *chain)
 
 	if (!q || !chain || !q->ready)
 		return 0;
-	if (q->vdev->broken)
+	if (q->vd->broken)
 		return -EIO;
 	avail = gmem(q, q->avail_gpa, avail_bytes(q->num));
 	used = gmem(q, q->used_gpa, used_bytes(q->num));
@@ -260,7 +260,7 @@ int virtq_push(struct mvm_virtq *q, const struct mvm_virtq_chain *chain,
 		return -EINVAL;
 	if (!q->ready || chain->epoch != q->epoch)
 		return -ESTALE;
-	if (q->vdev->broken)
+	if (q->vd->broken)
 		return -EIO;
 	if (chain->head >= q->num)
 		return -EINVAL;
@@ -283,7 +283,7 @@ int virtq_notify(struct mvm_virtq *q)
 	uint16_t old, now = q ? q->used_idx : 0;
 	bool need;
 
-	if (!q || !q->ready || q->vdev->broken || now == q->signalled_used)
+	if (!q || !q->ready || q->vd->broken || now == q->signalled_used)
 		return 0;
 	avail = gmem(q, q->avail_gpa, avail_bytes(q->num));
 	if (!avail)
@@ -305,10 +305,7 @@ int virtq_notify(struct mvm_virtq *q)
 
 		need = !(flags & AVAIL_F_NO_INTERRUPT);
 	}
-	if (!need)
-		return 0;
-	virtio_interrupt(q->vdev, MVM_VIRTIO_INT_USED);
-	return 1;
+	return need ? 1 : 0; /* 1: the transport raises the interrupt */
 }
 
 /* Copies between `buf` and the chain's segments of one direction. */

@@ -11,7 +11,7 @@
 
 #include "api/api_cmds.h"
 #include "config/opts.h"
-#include "virtio/virtio_mmio.h"
+#include "virtio/virtio_dev.h"
 
 #define HARNESS_MAX_RANGES 16
 #define HARNESS_MAX_FDS 128
