@@ -187,6 +187,8 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
+	/* From now on an exit request kicks the vCPUs (vm.h). */
+	__atomic_store_n(&vm->kick_vcpus, vcpus_kick_all, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vm->vcpus[i].fd = -1;
 	for (unsigned i = 0; i < vm->ncpus && r == 0; i++) {

@@ -87,6 +87,10 @@ struct vm {
 	unsigned vcpus_parked;
 	bool vcpus_reaping;
 
+	/* How vm_request_exit gets every vCPU out of KVM_RUN: installed by
+	 * the vCPU module when it creates them (vcpus_create), so that the
+	 * request needs no call up into vcpu.c. NULL: no vCPUs yet. */
+	void (*kick_vcpus)(struct vm *vm);
 	pthread_mutex_t exit_lock;
 	pthread_cond_t exit_cond;
 	bool exit_requested;
@@ -99,7 +103,7 @@ struct vm {
 };
 
 /* First call wins: records the status and reason, kicks every vCPU out of
- * KVM_RUN and wakes main. Safe from any thread. */
+ * KVM_RUN (vm->kick_vcpus) and wakes main. Safe from any thread. */
 void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool vm_exit_requested(struct vm *vm);
