@@ -288,7 +288,8 @@ static void *vcpu_thread(void *arg)
 					strerror(errno));
 			break;
 		}
-		vcpu_handle_exit(v);
+		vcpu_handle_exit(&(const struct vcpu_exit_src){
+			.vm = v->vm, .id = v->id, .fd = v->fd, .run = v->run});
 	}
 	return NULL;
 }

@@ -8,8 +8,19 @@
 #ifndef MODVMM_CORE_VCPU_EXIT_H
 #define MODVMM_CORE_VCPU_EXIT_H
 
-#include "vcpu.h"
+#include <linux/kvm.h>
 
-void vcpu_handle_exit(struct vcpu *v);
+#include "vm.h"
+
+/* The vCPU an exit came from, as exit handling sees it (vcpu.c fills it
+ * from its struct vcpu). */
+struct vcpu_exit_src {
+	struct vm *vm;
+	unsigned id;
+	int fd;              /* the vCPU's KVM fd */
+	struct kvm_run *run; /* its mmap'ed run area, exit_reason set */
+};
+
+void vcpu_handle_exit(const struct vcpu_exit_src *v);
 
 #endif

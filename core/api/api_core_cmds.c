@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "api/api_server.h"
-#include "plugin/dev.h"
+#include "dev.h"
 #include "log.h"
 #include "vcpu.h"
 

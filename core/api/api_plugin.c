@@ -11,7 +11,7 @@
 #include "api/api_call.h"
 #include "api/api_plugin.h"
 #include "api/api_server.h"
-#include "plugin/dev.h"
+#include "dev.h"
 
 static int api_register(mvm_dev *dev, const struct mvm_api_command *cmd,
 			void *opaque)

@@ -7,7 +7,7 @@
 #define MODVMM_CORE_DEVICE_H
 
 #include "config/config.h"
-#include "plugin/dev.h"
+#include "dev.h"
 #include "vm.h"
 
 /* Loads the plugin named by `cfg` and creates the device. User errors

@@ -15,7 +15,7 @@
 
 #include "boot/aml.h"
 #include "api/api_plugin.h"
-#include "plugin/dev.h"
+#include "dev.h"
 #include "plugin/host.h"
 #include "layout.h"
 #include "ram_discard.h"

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "plugin/dev.h"
+#include "dev.h"
 #include "virtio/virtio_dev.h"
 
 /* One ioeventfd or irqfd waiting for the VM. */

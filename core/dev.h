@@ -5,8 +5,8 @@
  * wiring and the control API read it without depending on the code that
  * creates devices (device.c).
  */
-#ifndef MODVMM_CORE_PLUGIN_DEV_H
-#define MODVMM_CORE_PLUGIN_DEV_H
+#ifndef MODVMM_CORE_DEV_H
+#define MODVMM_CORE_DEV_H
 
 #include <pthread.h>
 #include <stdbool.h>
