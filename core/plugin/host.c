@@ -19,6 +19,7 @@
 #include "plugin/host.h"
 #include "layout.h"
 #include "ram_discard.h"
+#include "resources.h"
 #include "virtio/virtio_kvm.h"
 
 static void host_log(mvm_dev *dev, enum mvm_log_level level, const char *fmt,
@@ -121,45 +122,19 @@ static int host_claim_mmio(mvm_dev *dev, uint64_t base, uint64_t len,
 
 static int host_alloc_mmio(mvm_dev *dev, uint64_t len, uint64_t *base)
 {
-	struct vm *vm = dev->vm;
-
-	if (!base || len == 0 || (len & 0xfff))
-		return -EINVAL;
-	if (vm->mmio_next + len > LAYOUT_DEVICE_MMIO_END ||
-	    vm->mmio_next + len < vm->mmio_next)
-		return -ENOSPC;
-	*base = vm->mmio_next;
-	vm->mmio_next += len;
-	return 0;
+	return resources_alloc_mmio(&dev->vm->res, len, base);
 }
-
-/* GSIs the core never hands out: the PIT (0, 2) and the RTC (8). */
-#define GSI_RESERVED ((1u << 0) | (1u << 2) | (1u << 8))
 
 static int host_claim_irq(mvm_dev *dev, int gsi)
 {
-	struct vm *vm = dev->vm;
+	int r = resources_claim_gsi(&dev->vm->res, gsi);
 
-	if (gsi < 0) {
-		for (int g = LAYOUT_GSI_FIRST_FREE; g <= LAYOUT_GSI_LAST; g++) {
-			/* 8 and 9 are the RTC and ACPI SCI on a PC. */
-			if (g == 8 || g == 9 || (vm->gsi_used & (1u << g)))
-				continue;
-			gsi = g;
-			break;
-		}
-		if (gsi < 0)
-			return -ENOSPC;
-	} else if (gsi > LAYOUT_GSI_LAST || (GSI_RESERVED & (1u << gsi))) {
-		return -EINVAL;
-	} else if (vm->gsi_used & (1u << gsi)) {
+	if (r == -EBUSY)
 		snprintf(dev->host_err, sizeof(dev->host_err),
 			 "interrupt line %d is already claimed", gsi);
-		return -EBUSY;
-	}
-	vm->gsi_used |= 1u << gsi;
-	dev->gsis |= 1u << gsi;
-	return gsi;
+	if (r >= 0)
+		dev->gsis |= 1u << r;
+	return r;
 }
 
 static int host_set_irq(mvm_dev *dev, uint32_t gsi, int level)
@@ -175,8 +150,6 @@ static int host_set_irq(mvm_dev *dev, uint32_t gsi, int level)
 
 static int host_dsdt_add_device(mvm_dev *dev, const struct mvm_dsdt_device *d)
 {
-	struct vm *vm = dev->vm;
-	struct dsdt_record *recs, *rec;
 	int r;
 
 	if (!dev->in_create || !d)
@@ -184,39 +157,14 @@ static int host_dsdt_add_device(mvm_dev *dev, const struct mvm_dsdt_device *d)
 	r = aml_check_device(d);
 	if (r < 0)
 		return r;
-	if (vm->ndsdt_recs >= 0xfff)
-		return -ENOSPC;
-	recs = realloc(vm->dsdt_recs, (vm->ndsdt_recs + 1) * sizeof(*recs));
-	if (!recs)
-		return -ENOMEM;
-	vm->dsdt_recs = recs;
-	/* realloc may have moved the records: re-point their hid strings. */
-	for (size_t i = 0; i < vm->ndsdt_recs; i++)
-		recs[i].d.hid = recs[i].hid;
-	rec = &recs[vm->ndsdt_recs];
-	memset(rec, 0, sizeof(*rec));
-	snprintf(rec->name, sizeof(rec->name), "D%03zX", vm->ndsdt_recs);
-	snprintf(rec->hid, sizeof(rec->hid), "%s", d->hid);
-	rec->d = *d;
-	rec->d.hid = rec->hid;
-	vm->ndsdt_recs++;
-	return 0;
+	return resources_add_dsdt_device(&dev->vm->res, d);
 }
 
 static int host_dsdt_add_aml(mvm_dev *dev, const void *aml, size_t len)
 {
-	struct vm *vm = dev->vm;
-	uint8_t *p;
-
-	if (!dev->in_create || !aml || len == 0 || len > 65536)
+	if (!dev->in_create)
 		return -EINVAL;
-	p = realloc(vm->raw_aml, vm->raw_aml_len + len);
-	if (!p)
-		return -ENOMEM;
-	memcpy(p + vm->raw_aml_len, aml, len);
-	vm->raw_aml = p;
-	vm->raw_aml_len += len;
-	return 0;
+	return resources_add_aml(&dev->vm->res, aml, len);
 }
 
 static void *host_guest_mem(mvm_dev *dev, uint64_t gpa, uint64_t len)
