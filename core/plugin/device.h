@@ -1,5 +1,5 @@
 /*
- * Device instances (struct mvm_dev, plugin/dev.h): loading the plugin a
+ * Device instances (struct mvm_dev, dev.h): loading the plugin a
  * machine names, creating, starting and destroying the device. Called by
  * machine.c, which builds the machine.
  */

@@ -1,6 +1,6 @@
 /*
  * The host services table handed to every plugin's create hook
- * (modvmm/plugin.h), implemented over struct mvm_dev (plugin/dev.h).
+ * (modvmm/plugin.h), implemented over struct mvm_dev (dev.h).
  * device.c hands it out; nothing else calls it directly.
  */
 #ifndef MODVMM_CORE_PLUGIN_HOST_H
