@@ -13,17 +13,17 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "boot/acpi.h"
-#include "boot/aml.h"
 #include "api/api_core_cmds.h"
 #include "api/api_server.h"
+#include "boot/acpi.h"
+#include "boot/aml.h"
 #include "boot/boot.h"
-#include "plugin/device.h"
 #include "boot/dtb.h"
+#include "config/opts.h"
 #include "kvm.h"
 #include "layout.h"
 #include "log.h"
-#include "config/opts.h"
+#include "plugin/device.h"
 #include "plugin/plugin_loader.h"
 #include "sysdev.h"
 #include "vcpu.h"

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vcpu_cpuid.h"
 #include "log.h"
+#include "vcpu_cpuid.h"
 #include "vcpu_exit.h"
 
 #define KICK_SIGNAL SIGUSR1

@@ -14,9 +14,9 @@
 
 #include "config/cli.h"
 #include "config/machine_file.h"
-#include "layout.h"
 #include "config/machine_schema.h"
 #include "config/opts.h"
+#include "layout.h"
 
 #define DEFAULT_MEM_SIZE (512ULL << 20)
 #define DEFAULT_CPUS 1

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "boot/aml.h"
 #include "api/api_plugin.h"
+#include "boot/aml.h"
 #include "dev.h"
-#include "plugin/host.h"
 #include "layout.h"
+#include "plugin/host.h"
 #include "ram_discard.h"
 #include "resources.h"
 #include "virtio/virtio_kvm.h"
