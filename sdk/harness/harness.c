@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "plugin_loader.h"
+#include "plugin/plugin_loader.h"
 
 #define H(dev) ((struct mvm_harness *)(dev))
 

@@ -1,7 +1,7 @@
 /*
  * The harness's control-API host (modvmm/api.h, see modvmm/harness.h):
  * the VMM's own command table, dispatcher and argument accessors
- * (core/api_cmds.c, core/api_call.c) without its socket, so a plugin's
+ * (core/api/api_cmds.c, core/api/api_call.c) without its socket, so a plugin's
  * commands parse their arguments and fail exactly as in the VMM. Events
  * become MVM_HREC_API_EVENT records instead of going to clients.
  */
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_call.h"
+#include "api/api_call.h"
 
 #define H(dev) ((struct mvm_harness *)(dev))
 
@@ -143,7 +143,7 @@ int mvm_harness_api_call(struct mvm_harness *h, const char *name,
 
 	if (reply && reply_len)
 		reply[0] = '\0';
-	/* The same rules as a request's "arguments" (core/api_proto.c). */
+	/* The same rules as a request's "arguments" (core/api/api_proto.c). */
 	call.args = json_loads(args_json ? args_json : "{}",
 			       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (!call.args) {

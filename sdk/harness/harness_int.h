@@ -9,9 +9,9 @@
 
 #include <modvmm/harness.h>
 
-#include "api_cmds.h"
-#include "opts.h"
-#include "virtio_mmio.h"
+#include "api/api_cmds.h"
+#include "config/opts.h"
+#include "virtio/virtio_dev.h"
 
 #define HARNESS_MAX_RANGES 16
 #define HARNESS_MAX_FDS 128

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "plugin_loader.h"
+#include "plugin/plugin_loader.h"
 
 #define DEFAULT_RAM (64ULL << 20)
 #define ALLOC_START (1ULL << 20)

@@ -25,7 +25,7 @@
 
 #include <modvmm/plugin.h>
 
-#include "opts.h"
+#include "config/opts.h"
 
 /* ---- the fake host ---- */
 

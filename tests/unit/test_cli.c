@@ -17,8 +17,8 @@
 
 #include <modvmm/plugin.h>
 
-#include "cli.h"
-#include "config.h"
+#include "config/cli.h"
+#include "config/config.h"
 
 static char yaml_path[64];
 

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "machine_file.h"
+#include "config/config.h"
+#include "config/machine_file.h"
 
 static char tmpdir[64];
 static char yaml_path[256];

@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/opts.c: the option-string parser behind
+ * Unit tests for core/config/opts.c: the option-string parser behind
  * host->parse_options. One behaviour per test; every user-facing error
  * message is checked word for word, since those lines are what a user sees.
  */
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "opts.h"
+#include "config/opts.h"
 
 struct balloon_opts {
 	uint64_t size;

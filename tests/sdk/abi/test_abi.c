@@ -22,7 +22,7 @@
 #include <modvmm/api.h>
 #include <modvmm/harness.h>
 
-#include "plugin_loader.h" /* plugin_syscalls: what the VMM reads */
+#include "plugin/plugin_loader.h" /* plugin_syscalls: what the VMM reads */
 
 static const char *path(const char *variant)
 {
