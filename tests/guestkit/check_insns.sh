@@ -1,7 +1,8 @@
 #!/bin/sh
-# Fails if the guest kit contains an instruction that the emulating KVM on our
-# CI machines cannot execute at CPL0 (REFERENCE.md, "The KVM on our
-# development and CI machines"): the VM would stop with an internal error.
+# Fails if the guest kit contains an instruction that an emulating KVM cannot
+# execute at CPL0 (earlier CI machines were PVM hosts whose guest CPL0 code
+# ran in KVM's instruction emulator; it has no SSE, popcnt and the like):
+# the VM would stop with an internal error.
 # Usage: check_insns.sh OBJDUMP KIT_ELF
 set -eu
 objdump=$1

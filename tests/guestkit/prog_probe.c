@@ -1,7 +1,8 @@
 /*
  * Programs that exercise how the VMM handles instructions KVM does not run
- * for the guest: int3 on the emulating KVM of some earlier CI machines
- * (REFERENCE.md), and the accesses that make any KVM give up with
+ * for the guest: int3 on the emulating KVM of some earlier CI machines (a
+ * PVM host whose guest CPL0 code ran in KVM's instruction emulator, about
+ * 1 us an instruction), and the accesses that make any KVM give up with
  * KVM_EXIT_INTERNAL_ERROR. Their instructions live in the .probe section,
  * which check_insns.sh deliberately skips.
  *

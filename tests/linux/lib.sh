@@ -18,9 +18,10 @@ trap cleanup EXIT
 # A test stopped by ctest's timeout or Ctrl-C still kills its VMM.
 trap 'exit 143' TERM INT
 
-# The guest command-line words the emulating KVM of our CI machines needs
-# (REFERENCE.md): features its instruction emulator cannot run at CPL0 are
-# hidden from the kernel. They belong to these tests, not to VMM defaults.
+# The guest command-line words the emulating KVM of earlier CI machines (a PVM
+# host, where guest CPL0 code ran in KVM's instruction emulator) needs:
+# features its instruction emulator cannot run at CPL0 are hidden from the
+# kernel. They belong to these tests, not to VMM defaults.
 EMULATED_KVM_WORDS="clearcpuid=cx16,popcnt,serialize,smap,fsgsbase,pku,rdpid,erms,fsrm noxsave mitigations=off init_on_alloc=0"
 
 log() { echo "$(date +%T) $*"; }

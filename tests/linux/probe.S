@@ -8,7 +8,9 @@
  * on the 16550 at 0x3f8 and powers off through modvmm's ACPI sleep control
  * register (port 0x600, SLP_TYP 5, SLP_EN). A host that runs guest kernel
  * code natively needs about one TSC tick per iteration; the emulating KVM of
- * our CI machines (REFERENCE.md: ~2 us per iteration) needs thousands.
+ * earlier CI machines (a PVM host: about 1 us an emulated instruction, so
+ * ~2 us per iteration) needs thousands, and the nested host's real KVM under
+ * QEMU/TCG reads 4-13.
  * tests/linux/linux_test.sh compares the two. Every instruction here runs
  * under that emulator: cpuid-free, no SSE, no int3.
  */
