@@ -48,6 +48,27 @@ bool kit_arg_copy(const char *key, char *buf, size_t size)
 	return true;
 }
 
+bool kit_list_has(const char *list, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p < list + len;) {
+		const char *e = p;
+		while (e < list + len && *e != ',')
+			e++;
+		if ((size_t)(e - p) == n && !memcmp(p, name, n))
+			return true;
+		p = e + 1;
+	}
+	return false;
+}
+
+bool kit_case_wanted(const char *name)
+{
+	size_t len;
+	const char *v = kit_arg("cases", &len);
+	return !v || kit_list_has(v, len, name);
+}
+
 bool kit_parse_size(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;

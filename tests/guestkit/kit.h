@@ -98,6 +98,11 @@ void kit_cmdline_set(const char *cmdline);
 const char *kit_arg(const char *key, size_t *len);
 /* Copies the value NUL-terminated; false if absent or too long. */
 bool kit_arg_copy(const char *key, char *buf, size_t size);
+/* Whether the comma-separated list (not NUL-terminated) holds `name`. */
+bool kit_list_has(const char *list, size_t len, const char *name);
+/* Whether the program should run its case `name`: cases=a,b,... lists it,
+ * or there is no cases= argument (every case runs). */
+bool kit_case_wanted(const char *name);
 /* Parses decimal or 0x hex with an optional K/M/G/T suffix (powers of 1024). */
 bool kit_parse_size(const char *s, size_t len, uint64_t *out);
 

@@ -336,31 +336,12 @@ static void oom(uint64_t bytes)
 		   (unsigned long)done, balloon, target());
 }
 
-static bool feature_listed(const char *list, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = list; p < list + len;) {
-		const char *e = p;
-		while (e < list + len && *e != ',')
-			e++;
-		if ((size_t)(e - p) == n && !memcmp(p, name, n))
-			return true;
-		p = e + 1;
-	}
-	return false;
-}
-
 static bool setup(void)
 {
-	uint64_t want = 0;
-	if (kit_arg_onoff("deflate_on_oom", true))
-		want |= 1ull << F_OOM;
-	if (kit_arg_onoff("stats", true))
-		want |= 1ull << F_STATS;
-	if (kit_arg_onoff("reporting", true))
-		want |= 1ull << F_REPORTING;
-	if (kit_arg_onoff("event_idx", true))
-		want |= 1ull << VIRTIO_F_EVENT_IDX;
+	uint64_t want = kit_arg_feature("deflate_on_oom", F_OOM) |
+			kit_arg_feature("stats", F_STATS) |
+			kit_arg_feature("reporting", F_REPORTING) |
+			kit_arg_feature("event_idx", VIRTIO_F_EVENT_IDX);
 	if (!kit_virtio_find(VIRTIO_ID_BALLOON, 0, &dev, true) ||
 	    !kit_virtio_start(&dev, want))
 		return kit_check(false, "balloon.init", "%s", kit_virtio_why);
@@ -398,12 +379,12 @@ static bool setup(void)
 	size_t len;
 	const char *ex = kit_arg("expect_features", &len);
 	if (ex) {
-		bool ok = feature_listed(ex, len, "oom") ==
-				  kit_vhas(&dev, F_OOM) &&
-			  feature_listed(ex, len, "stats") ==
-				  kit_vhas(&dev, F_STATS) &&
-			  feature_listed(ex, len, "reporting") ==
-				  kit_vhas(&dev, F_REPORTING);
+		bool ok =
+			kit_list_has(ex, len, "oom") == kit_vhas(&dev, F_OOM) &&
+			kit_list_has(ex, len, "stats") ==
+				kit_vhas(&dev, F_STATS) &&
+			kit_list_has(ex, len, "reporting") ==
+				kit_vhas(&dev, F_REPORTING);
 		kit_check(ok, "balloon.features",
 			  "negotiated 0x%lx, expected %.*s", dev.features,
 			  (int)len, ex);

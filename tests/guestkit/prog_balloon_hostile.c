@@ -80,24 +80,6 @@ static const struct {
 	{"reset-before-driver-ok", 0, bh_reset_before_driver_ok},
 };
 
-static bool wanted(const char *name)
-{
-	size_t len;
-	const char *v = kit_arg("cases", &len);
-	if (!v)
-		return true;
-	size_t n = strlen(name);
-	for (const char *p = v; p < v + len;) {
-		const char *e = p;
-		while (e < v + len && *e != ',')
-			e++;
-		if ((size_t)(e - p) == n && !memcmp(p, name, n))
-			return true;
-		p = e + 1;
-	}
-	return false;
-}
-
 static void run_case(unsigned i)
 {
 	char check[48], why[128] = "";
@@ -156,7 +138,7 @@ static void hostile(void)
 		       "before any case: %s", why))
 		return;
 	for (unsigned i = 0; i < KIT_ARRAY_SIZE(cases); i++)
-		if (wanted(cases[i].name))
+		if (kit_case_wanted(cases[i].name))
 			run_case(i);
 	kit_printf("kit: balloon-hostile: expect bad_pfns>=%lu "
 		   "bad_buffers>=%lu inflated_pages>=%lu stats_updates>=%lu\n",

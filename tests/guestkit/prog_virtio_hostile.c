@@ -269,24 +269,6 @@ static void notify_not_ready(void)
 	kit_check(ok, "virtio-hostile.notify-not-ready", "%s", why);
 }
 
-static bool wanted(const char *name)
-{
-	size_t len;
-	const char *v = kit_arg("cases", &len);
-	if (!v)
-		return true;
-	size_t n = strlen(name);
-	for (const char *p = v; p < v + len;) {
-		const char *e = p;
-		while (e < v + len && *e != ',')
-			e++;
-		if ((size_t)(e - p) == n && !memcmp(p, name, n))
-			return true;
-		p = e + 1;
-	}
-	return false;
-}
-
 static void hostile(void)
 {
 	static const struct {
@@ -314,7 +296,7 @@ static void hostile(void)
 	kit_printf("kit: hostile: queue size %u, INDIRECT_DESC %s\n",
 		   dev.vq[0].num, indirect ? "on" : "off (cases skipped)");
 	for (unsigned i = 0; i < KIT_ARRAY_SIZE(cases); i++) {
-		if (!wanted(cases[i].name))
+		if (!kit_case_wanted(cases[i].name))
 			continue;
 		if (cases[i].needs_indirect && !indirect) {
 			kit_printf("kit: hostile %s: skipped, no "
@@ -325,7 +307,7 @@ static void hostile(void)
 		hostile_case(cases[i].name, cases[i].processed_ok,
 			     cases[i].act);
 	}
-	if (wanted("notify-not-ready"))
+	if (kit_case_wanted("notify-not-ready"))
 		notify_not_ready();
 	kit_virtio_reset(&dev);
 }

@@ -26,12 +26,8 @@ static uint32_t hist[256];
 
 static uint64_t rng_features(void)
 {
-	uint64_t f = 0;
-	if (kit_arg_onoff("event_idx", true))
-		f |= 1ull << VIRTIO_F_EVENT_IDX;
-	if (kit_arg_onoff("indirect", true))
-		f |= 1ull << VIRTIO_F_INDIRECT_DESC;
-	return f;
+	return kit_arg_feature("event_idx", VIRTIO_F_EVENT_IDX) |
+	       kit_arg_feature("indirect", VIRTIO_F_INDIRECT_DESC);
 }
 
 static void print_rate(const char *what, uint64_t bytes, uint64_t us)

@@ -359,6 +359,11 @@ bool kit_arg_onoff(const char *key, bool dflt)
 		 (len == 2 && !memcmp(v, "no", 2)));
 }
 
+uint64_t kit_arg_feature(const char *key, unsigned bit)
+{
+	return kit_arg_onoff(key, true) ? 1ull << bit : 0;
+}
+
 uint64_t kit_arg_size(const char *key, uint64_t dflt)
 {
 	size_t len;

@@ -197,6 +197,9 @@ bool kit_virtio_open(struct kit_vdev *d, uint32_t device_id, uint64_t want,
 		     unsigned nqueues, unsigned qsize, bool irq);
 /* key=on|off|1|0|true|false|yes|no (absent: dflt), key=SIZE. */
 bool kit_arg_onoff(const char *key, bool dflt);
+/* Feature bit `bit` as a mask if key=on or key is absent, else 0: the
+ * features a program asks for, each one a key that turns it off. */
+uint64_t kit_arg_feature(const char *key, unsigned bit);
 uint64_t kit_arg_size(const char *key, uint64_t dflt);
 
 /* ---- virtio_irq.c */
