@@ -9,9 +9,8 @@ set -euo pipefail
 . "$3/tests/integration/lib.sh"
 case_name=$1
 need_kvm
-[ -x "$MODVMM" ] || fail "$MODVMM not built"
-[ -f "$KIT" ] || fail "$KIT not built"
-[ -f "$PLUGINS/rng.so" ] || fail "$PLUGINS/rng.so not built"
+need_vmm_and_kit
+need_plugin rng
 
 rng_machine() {
 	# rng_machine CMDLINE NRNG

@@ -9,16 +9,10 @@ CTL="$BUILD/modvmm-ctl"
 SOCK="$WORK/api.sock"
 # Every case but `usage` (modvmm-ctl's own errors) boots a VM.
 [ "$case_name" = usage ] || need_kvm
-[ -x "$MODVMM" ] || fail "$MODVMM not built"
+need_vmm_and_kit
 [ -x "$CTL" ] || fail "$CTL not built"
-[ -f "$KIT" ] || fail "$KIT not built"
 
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+kill_vmm_on_exit
 
 # start_vm [ARGS...]: modvmm in the background on the ticker program,
 # waits until its socket accepts and the guest ticks. The ticker would run

@@ -33,18 +33,12 @@ CTL="$BUILD/modvmm-ctl"
 SOCK="$WORK/api.sock"
 GIB=1048576 # kB
 need_kvm
-[ -x "$MODVMM" ] || fail "$MODVMM not built"
-[ -f "$KIT" ] || fail "$KIT not built"
-[ -f "$PLUGINS/balloon.so" ] || fail "$PLUGINS/balloon.so not built (plugin balloon)"
+need_vmm_and_kit
+need_plugin balloon
 [ -x "$CTL" ] || fail "$CTL not built (modvmm-ctl)"
 grep -qa 'balloon ready' "$KIT" || fail "$KIT has no balloon program"
 
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+kill_vmm_on_exit
 
 # start_vm MEMORY BALLOON_OPTIONS KIT_ARGS: modvmm in the background with
 # the control socket; waits for "kit: balloon ready".
@@ -201,7 +195,7 @@ hugepages)
 	nr=/proc/sys/vm/nr_hugepages
 	old_nr=$(cat $nr)
 	if [ "$(hp_free)" -lt 1100 ] && [ -w $nr ]; then
-		trap 'echo "$old_nr" >'$nr' 2>/dev/null; cleanup' EXIT
+		trap 'echo "$old_nr" >'$nr' 2>/dev/null; cleanup_vmm' EXIT
 		echo $((old_nr + 1100 - $(hp_free))) >$nr 2>/dev/null || true
 	fi
 	if [ "$(hp_free)" -lt 1100 ]; then

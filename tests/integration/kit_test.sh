@@ -5,8 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 case_name=$1
 need_kvm
-[ -x "$MODVMM" ] || fail "$MODVMM not built"
-[ -f "$KIT" ] || fail "$KIT not built"
+need_vmm_and_kit
 
 case $case_name in
 hello)
@@ -114,18 +113,7 @@ sigterm)
 		sleep 0.1
 	done
 	grep -q 'kit: idle' "$WORK/out" || { kill -9 $pid; fail "guest never went idle"; }
-	kill -TERM $pid
-	for _ in $(seq 400); do
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 $pid 2>/dev/null; then
-		kill -9 $pid
-		fail "modvmm still running 20 s after SIGTERM"
-	fi
-	wait $pid
-	rc=$?
-	set -e
+	term_vmm $pid
 	expect_rc 0
 	;;
 console_file)

@@ -24,6 +24,47 @@ need_kvm() {
 	fi
 }
 
+# need_vmm_and_kit: modvmm and the guest kit are built.
+need_vmm_and_kit() {
+	[ -x "$MODVMM" ] || fail "$MODVMM not built"
+	[ -f "$KIT" ] || fail "$KIT not built"
+}
+
+# need_plugin NAME: the plugin NAME.so is built.
+need_plugin() {
+	[ -f "$PLUGINS/$1.so" ] || fail "$PLUGINS/$1.so not built (plugin $1)"
+}
+
+# kill_vmm_on_exit: for tests that start modvmm in the background with its
+# pid in $pid: however the test ends (cleanup_vmm on EXIT), that modvmm is
+# killed and $WORK goes.
+cleanup_vmm() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	rm -rf "$WORK"
+}
+kill_vmm_on_exit() {
+	pid=""
+	trap cleanup_vmm EXIT
+}
+
+# term_vmm PID: SIGTERM, then up to 20 s for modvmm to exit (SIGKILL and
+# fail if it does not); its exit status in $rc.
+term_vmm() {
+	kill -TERM "$1"
+	for _ in $(seq 400); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1"
+		fail "modvmm still running 20 s after SIGTERM"
+	fi
+	set +e
+	wait "$1"
+	rc=$?
+	set -e
+}
+
 # run_vmm ARGS...: runs modvmm with a 60 s bound, stdout/stderr to files,
 # exit status in $rc.
 run_vmm() {

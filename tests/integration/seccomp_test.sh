@@ -146,19 +146,7 @@ threads | threads_off)
 		n=$((n + 1))
 	done
 	[ $n -ge 4 ] || { kill -9 $pid; fail "only $n threads (main, event loop, 2 vCPUs expected)"; }
-	kill -TERM $pid
-	for _ in $(seq 400); do
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 $pid 2>/dev/null; then
-		kill -9 $pid
-		fail "modvmm still running 20 s after SIGTERM"
-	fi
-	set +e
-	wait $pid
-	rc=$?
-	set -e
+	term_vmm $pid
 	# Tearing down ran under the main thread's filter.
 	expect_rc 0
 	[ ! -e "$sock" ] || fail "the control socket file was left behind"

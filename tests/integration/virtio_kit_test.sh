@@ -12,9 +12,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 case_name=$1
 need_kvm
-[ -x "$MODVMM" ] || fail "$MODVMM not built"
-[ -f "$KIT" ] || fail "$KIT not built"
-[ -f "$PLUGINS/rng.so" ] || fail "$PLUGINS/rng.so not built (plugin rng)"
+need_vmm_and_kit
+need_plugin rng
 grep -qa 'virtio-hostile' "$KIT" || fail "$KIT has no virtio programs"
 
 rng_run() {
