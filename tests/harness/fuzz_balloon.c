@@ -40,6 +40,7 @@
 
 #include <modvmm/harness.h>
 
+#include "fuzz_replay.h"
 #include "harness_linked.h"
 
 extern const struct mvm_plugin mvm_plugin_descriptor; /* the balloon's */
@@ -689,8 +690,6 @@ static void op_discard_result(struct fz *f)
 	mvm_harness_set_discard_result(f->h, rc[take8(f) % 4]);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mvm_harness_config cfg = {
@@ -771,48 +770,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef MODVMM_FUZZ_REPLAY
-#define REPLAY_PROGRAMS 3000
-
 /* fuzz_balloon_replay [--random] [FILE...]: replays the files; with none,
- * or with --random, then runs REPLAY_PROGRAMS pseudo-random programs. */
+ * or with --random, then runs 3000 pseudo-random programs. */
 int main(int argc, char **argv)
 {
-	static uint8_t buf[1 << 16];
-	uint64_t x = 0x2545f4914f6cdd1dULL;
-	bool random = argc == 1;
+	static const struct fuzz_random_programs r = {
+		.seed = 0x2545f4914f6cdd1dULL,
+		.count = 3000,
+		.min_len = 16,
+		.len_spread = 1200,
+		.what = "balloon driver programs",
+	};
 
-	for (int i = 1; i < argc; i++) {
-		FILE *fp;
-		size_t n;
-
-		if (!strcmp(argv[i], "--random")) {
-			random = true;
-			continue;
-		}
-		fp = fopen(argv[i], "rb");
-		if (!fp) {
-			perror(argv[i]);
-			return 1;
-		}
-		n = fread(buf, 1, sizeof(buf), fp);
-		fclose(fp);
-		LLVMFuzzerTestOneInput(buf, n);
-	}
-	if (!random)
-		return 0;
-	/* xorshift64: the same programs on every run. */
-	for (int n = 0; n < REPLAY_PROGRAMS; n++) {
-		size_t len = 16 + (size_t)(n % 1200);
-
-		for (size_t i = 0; i < len; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			buf[i] = (uint8_t)(x >> 24);
-		}
-		LLVMFuzzerTestOneInput(buf, len);
-	}
-	printf("%d random balloon driver programs survived\n", REPLAY_PROGRAMS);
-	return 0;
+	return fuzz_replay_main(argc, argv, &r);
 }
 #endif

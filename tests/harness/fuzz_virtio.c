@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_replay.h"
 #include "virtio/virtio_dev.h"
 
 #define RAM_SIZE (1u << 20)
@@ -232,40 +233,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef MODVMM_FUZZ_REPLAY
+/* fuzz_virtio_replay [--random] [FILE...]: replays the files; with none,
+ * or with --random, then runs 20000 pseudo-random programs, biased toward
+ * a driver that mostly behaves: register writes near the queue registers,
+ * RAM writes near the rings the registers are likely to name. */
 int main(int argc, char **argv)
 {
-	static uint8_t buf[1 << 16];
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	static const struct fuzz_random_programs r = {
+		.seed = 0x9e3779b97f4a7c15ULL,
+		.count = 20000,
+		.min_len = 64,
+		.len_spread = 1500,
+		.what = "programs",
+	};
 
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		size_t n;
-
-		if (!f) {
-			perror(argv[i]);
-			return 1;
-		}
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, n);
-	}
-	if (argc > 1)
-		return 0;
-	/* Random programs biased toward a driver that mostly behaves:
-	 * register writes near the queue registers, RAM writes near the
-	 * rings the registers are likely to name. */
-	for (int n = 0; n < 20000; n++) {
-		size_t len = 64 + (size_t)(n % 1500);
-
-		for (size_t i = 0; i < len; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			buf[i] = (uint8_t)(x >> 24);
-		}
-		LLVMFuzzerTestOneInput(buf, len);
-	}
-	printf("20000 random programs survived\n");
-	return 0;
+	return fuzz_replay_main(argc, argv, &r);
 }
 #endif

@@ -1,0 +1,49 @@
+/*
+ * The harness fuzz targets' replay program (fuzz_replay.h).
+ */
+#include "fuzz_replay.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+int fuzz_replay_main(int argc, char **argv,
+		     const struct fuzz_random_programs *r)
+{
+	static uint8_t buf[1 << 16];
+	uint64_t x = r->seed;
+	bool random = argc == 1;
+
+	for (int i = 1; i < argc; i++) {
+		FILE *fp;
+		size_t n;
+
+		if (!strcmp(argv[i], "--random")) {
+			random = true;
+			continue;
+		}
+		fp = fopen(argv[i], "rb");
+		if (!fp) {
+			perror(argv[i]);
+			return 1;
+		}
+		n = fread(buf, 1, sizeof(buf), fp);
+		fclose(fp);
+		LLVMFuzzerTestOneInput(buf, n);
+	}
+	if (!random)
+		return 0;
+	for (int n = 0; n < r->count; n++) {
+		size_t len = r->min_len + (size_t)n % r->len_spread;
+
+		for (size_t i = 0; i < len; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[i] = (uint8_t)(x >> 24);
+		}
+		LLVMFuzzerTestOneInput(buf, len);
+	}
+	printf("%d random %s survived\n", r->count, r->what);
+	return 0;
+}
