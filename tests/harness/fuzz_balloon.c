@@ -774,14 +774,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
  * or with --random, then runs 3000 pseudo-random programs. */
 int main(int argc, char **argv)
 {
-	static const struct fuzz_random_programs r = {
-		.seed = 0x2545f4914f6cdd1dULL,
-		.count = 3000,
-		.min_len = 16,
-		.len_spread = 1200,
-		.what = "balloon driver programs",
-	};
-
-	return fuzz_replay_main(argc, argv, &r);
+	/* 3000 programs of 16 to 1215 bytes. */
+	return fuzz_replay_main(argc, argv, 0x2545f4914f6cdd1dULL, 3000, 16,
+				1200, "balloon driver programs");
 }
 #endif

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-int fuzz_replay_main(int argc, char **argv,
-		     const struct fuzz_random_programs *r)
+int fuzz_replay_main(int argc, char **argv, uint64_t seed, int count,
+		     size_t min_len, size_t spread, const char *what)
 {
 	static uint8_t buf[1 << 16];
-	uint64_t x = r->seed;
+	uint64_t x = seed;
 	bool random = argc == 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -33,8 +33,8 @@ int fuzz_replay_main(int argc, char **argv,
 	}
 	if (!random)
 		return 0;
-	for (int n = 0; n < r->count; n++) {
-		size_t len = r->min_len + (size_t)n % r->len_spread;
+	for (int n = 0; n < count; n++) {
+		size_t len = min_len + (size_t)n % spread;
 
 		for (size_t i = 0; i < len; i++) {
 			x ^= x << 13;
@@ -44,6 +44,6 @@ int fuzz_replay_main(int argc, char **argv,
 		}
 		LLVMFuzzerTestOneInput(buf, len);
 	}
-	printf("%d random %s survived\n", r->count, r->what);
+	printf("%d random %s survived\n", count, what);
 	return 0;
 }

@@ -14,17 +14,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct fuzz_random_programs {
-	uint64_t seed;     /* xorshift64 state, not 0 */
-	int count;         /* how many programs */
-	size_t min_len;    /* program n is min_len + n % len_spread bytes */
-	size_t len_spread; /* at most 65536 - min_len */
-	const char *what;  /* "... N random <what> survived" */
-};
-
-/* fuzz_replay_main(argc, argv, r): [--random] [FILE...]; returns main's
- * exit status (1 if a file cannot be read). */
-int fuzz_replay_main(int argc, char **argv,
-		     const struct fuzz_random_programs *r);
+/* fuzz_replay_main(argc, argv, seed, count, min_len, spread, what): the
+ * program's arguments are [--random] [FILE...]; the random programs are
+ * `count` programs from the xorshift64 state `seed` (not 0), program n
+ * min_len + n % spread bytes long (at most 64 KiB), and the closing line
+ * says "<count> random <what> survived". Returns main's exit status (1 if
+ * a file cannot be read). */
+int fuzz_replay_main(int argc, char **argv, uint64_t seed, int count,
+		     size_t min_len, size_t spread, const char *what);
 
 #endif

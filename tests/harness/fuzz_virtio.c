@@ -239,14 +239,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
  * RAM writes near the rings the registers are likely to name. */
 int main(int argc, char **argv)
 {
-	static const struct fuzz_random_programs r = {
-		.seed = 0x9e3779b97f4a7c15ULL,
-		.count = 20000,
-		.min_len = 64,
-		.len_spread = 1500,
-		.what = "programs",
-	};
-
-	return fuzz_replay_main(argc, argv, &r);
+	/* 20000 programs of 64 to 1563 bytes. */
+	return fuzz_replay_main(argc, argv, 0x9e3779b97f4a7c15ULL, 20000, 64,
+				1500, "programs");
 }
 #endif
