@@ -109,17 +109,24 @@ static int check_size(struct balloon *b, mvm_api_call *call, uint64_t size)
 	return 0;
 }
 
-static int cmd_set(void *opaque, mvm_api_call *call)
+/* `r` from reading the "value" argument: absent is QMP's missing-parameter
+ * error. */
+static int value_arg(struct balloon *b, mvm_api_call *call, int r)
 {
-	struct balloon *b = opaque;
-	uint64_t size;
-	int r = b->api->arg_size(call, "value", &size);
-
 	if (r == -ENOENT) {
 		b->api->error(call, "GenericError",
 			      "Parameter 'value' is missing");
 		return -EINVAL;
 	}
+	return r;
+}
+
+static int cmd_set(void *opaque, mvm_api_call *call)
+{
+	struct balloon *b = opaque;
+	uint64_t size;
+	int r = value_arg(b, call, b->api->arg_size(call, "value", &size));
+
 	if (r < 0 || (r = check_size(b, call, size)) < 0)
 		return r;
 	balloon_set_target(b, size);
@@ -131,13 +138,8 @@ static int cmd_qemu_balloon(void *opaque, mvm_api_call *call)
 {
 	struct balloon *b = opaque;
 	uint64_t value;
-	int r = b->api->arg_u64(call, "value", &value);
+	int r = value_arg(b, call, b->api->arg_u64(call, "value", &value));
 
-	if (r == -ENOENT) {
-		b->api->error(call, "GenericError",
-			      "Parameter 'value' is missing");
-		return -EINVAL;
-	}
 	if (r < 0)
 		return r;
 	if (value == 0 || value > b->ram_size) {

@@ -157,6 +157,18 @@ uint16_t mvm_harness_vq_avail_event(struct mvm_harness *h,
 					    2);
 }
 
+/* The descriptor for buffer `b`, chained to `next` unless it is the last. */
+static struct mvm_harness_desc buf_desc(const struct mvm_harness_buf *b,
+					bool last, uint16_t next)
+{
+	return (struct mvm_harness_desc){
+		.addr = b->gpa,
+		.len = b->len,
+		.flags = (uint16_t)((b->writable ? MVM_VIRTQ_DESC_F_WRITE : 0) |
+				    (last ? 0 : MVM_VIRTQ_DESC_F_NEXT)),
+		.next = next};
+}
+
 static int add(struct mvm_harness *h, struct mvm_harness_vq *vq,
 	       const struct mvm_harness_buf *bufs, unsigned n, bool indirect)
 {
@@ -172,17 +184,8 @@ static int add(struct mvm_harness *h, struct mvm_harness_vq *vq,
 		if (!t)
 			return -ENOMEM;
 		for (unsigned i = 0; i < n; i++)
-			td[i] = (struct mvm_harness_desc){
-				.addr = bufs[i].gpa,
-				.len = bufs[i].len,
-				.flags =
-					(uint16_t)((bufs[i].writable
-							    ? MVM_VIRTQ_DESC_F_WRITE
-							    : 0) |
-						   (i + 1 < n
-							    ? MVM_VIRTQ_DESC_F_NEXT
-							    : 0)),
-				.next = (uint16_t)(i + 1)};
+			td[i] = buf_desc(&bufs[i], i + 1 == n,
+					 (uint16_t)(i + 1));
 		*d = (struct mvm_harness_desc){
 			.addr = t,
 			.len = 16 * n,
@@ -196,17 +199,7 @@ static int add(struct mvm_harness *h, struct mvm_harness_vq *vq,
 				mvm_harness_vq_desc(h, vq, i);
 			uint16_t next = (uint16_t)((i + 1) % vq->num);
 
-			*d = (struct mvm_harness_desc){
-				.addr = bufs[k].gpa,
-				.len = bufs[k].len,
-				.flags =
-					(uint16_t)((bufs[k].writable
-							    ? MVM_VIRTQ_DESC_F_WRITE
-							    : 0) |
-						   (k + 1 < n
-							    ? MVM_VIRTQ_DESC_F_NEXT
-							    : 0)),
-				.next = next};
+			*d = buf_desc(&bufs[k], k + 1 == n, next);
 			i = next;
 		}
 		vq->next_desc = i;
