@@ -143,18 +143,15 @@ def main():
     ok("tables verified by acpi_early_init (log goes past 'ACPI: Core revision')")
     # Printed only after alternatives patching, minutes later under an
     # emulating KVM: checked when the log got that far.
-    act = [l for l in lines if re.match(r"smp: Brought up \d+ nodes?, \d+ CPUs", l)]
-    if act:
-        n = int(re.search(r"(\d+) CPUs", act[0]).group(1))
-        if n != a.cpus:
-            die(f"{n} CPUs came up, we gave {a.cpus}: {act[0]}")
-        ok(act[0])
-    act = [l for l in lines if re.match(r"smpboot: Total of \d+ processors activated", l)]
-    if act:
-        n = int(re.search(r"Total of (\d+)", act[0]).group(1))
-        if n != a.cpus:
-            die(f"{n} CPUs came up, we gave {a.cpus}: {act[0]}")
-        ok(act[0])
+    for line_re, count_re in ((r"smp: Brought up \d+ nodes?, \d+ CPUs", r"(\d+) CPUs"),
+                              (r"smpboot: Total of \d+ processors activated",
+                               r"Total of (\d+)")):
+        act = [l for l in lines if re.match(line_re, l)]
+        if act:
+            n = int(re.search(count_re, act[0]).group(1))
+            if n != a.cpus:
+                die(f"{n} CPUs came up, we gave {a.cpus}: {act[0]}")
+            ok(act[0])
     aml = [l for l in lines if "ACPI AML tables successfully acquired and loaded" in l]
     if aml:
         ok(aml[0])
