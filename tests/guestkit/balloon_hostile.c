@@ -233,6 +233,16 @@ bool bh_post_one(struct kit_virtq *q, const struct bh_desc *d, unsigned nd,
 	return bh_finish(q, what, counted, why, n);
 }
 
+bool bh_post_each(struct kit_virtq *q, const struct bh_desc *d,
+		  const char *const *what, unsigned count, bool counted,
+		  char *why, size_t n)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (!bh_post_one(q, &d[i], 1, counted, what[i], why, n))
+			return false;
+	return true;
+}
+
 /* A well-formed chain that must come back untouched. */
 bool bh_must_return(struct kit_virtq *q, const struct bh_desc *d, unsigned nd,
 		    const char *what, char *why, size_t n)

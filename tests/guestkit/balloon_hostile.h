@@ -119,6 +119,11 @@ extern enum bh_outcome bh_last;
 /* bh_post (kicked), then bh_finish. */
 bool bh_post_one(struct kit_virtq *q, const struct bh_desc *d, unsigned nd,
 		 bool counted, const char *what, char *why, size_t n);
+/* bh_post_one for each of d[0..count), a one-descriptor chain each, named
+ * what[i]; stops at the first that fails. */
+bool bh_post_each(struct kit_virtq *q, const struct bh_desc *d,
+		  const char *const *what, unsigned count, bool counted,
+		  char *why, size_t n);
 /* A well-formed chain that must come back with used length 0. */
 bool bh_must_return(struct kit_virtq *q, const struct bh_desc *d, unsigned nd,
 		    const char *what, char *why, size_t n);

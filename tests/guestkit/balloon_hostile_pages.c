@@ -124,11 +124,10 @@ bool bh_buf_zero_length(char *why, size_t n)
 	const struct bh_desc d[3] = {{(uintptr_t)bh_pfns[0], 0, 0},
 				     {BH_FAR_AWAY, 0, 0},
 				     {(uintptr_t)bh_pfns[0], 0, W}};
-	const char *what[3] = {"empty", "empty, far away", "empty, writable"};
-	for (unsigned i = 0; i < 3; i++)
-		if (!bh_post_one(bh_inflate, &d[i], 1, false, what[i], why, n))
-			return false;
-	return bh_post_one(bh_deflate, &d[0], 1, false, "empty deflate", why,
+	const char *const what[3] = {"empty", "empty, far away",
+				     "empty, writable"};
+	return bh_post_each(bh_inflate, d, what, 3, false, why, n) &&
+	       bh_post_one(bh_deflate, &d[0], 1, false, "empty deflate", why,
 			   n);
 }
 

@@ -21,11 +21,8 @@ bool bh_report_unaligned(char *why, size_t n)
 	const struct bh_desc d[3] = {{bh_caddr(0) + 0x800, 0x1000, W},
 				     {bh_caddr(0), 0x1800, W},
 				     {bh_caddr(1) + 4, 4, W}};
-	const char *what[3] = {"half a page in", "1.5 pages", "4 bytes"};
-	for (unsigned i = 0; i < 3; i++)
-		if (!bh_post_one(bh_report, &d[i], 1, true, what[i], why, n))
-			return false;
-	return true;
+	const char *const what[3] = {"half a page in", "1.5 pages", "4 bytes"};
+	return bh_post_each(bh_report, d, what, 3, true, why, n);
 }
 
 bool bh_report_readable(char *why, size_t n)
@@ -40,11 +37,9 @@ bool bh_report_outside_ram(char *why, size_t n)
 	const struct bh_desc d[3] = {{top, 2u << 20, W},
 				     {top - 0x1000, 0x2000, W},
 				     {0xc0000000ull, 2u << 20, W}};
-	const char *what[3] = {"past RAM", "across RAM's end", "MMIO hole"};
-	for (unsigned i = 0; i < 3; i++)
-		if (!bh_post_one(bh_report, &d[i], 1, false, what[i], why, n))
-			return false;
-	return true;
+	const char *const what[3] = {"past RAM", "across RAM's end",
+				     "MMIO hole"};
+	return bh_post_each(bh_report, d, what, 3, false, why, n);
 }
 
 /* The run of low non-RAM pages that ends the first MiB, as one chunk. */

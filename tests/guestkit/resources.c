@@ -23,6 +23,17 @@ static void add_io(struct kit_device *d, uint16_t base, uint16_t len)
 	}
 }
 
+/* An address space descriptor's range: type 0 memory, 1 I/O, others not
+ * kept. */
+static void add_space(struct kit_device *d, uint8_t type, uint64_t min,
+		      uint64_t len)
+{
+	if (type == 0)
+		add_mem(d, min, len);
+	else if (type == 1)
+		add_io(d, (uint16_t)min, (uint16_t)len);
+}
+
 static void add_irq(struct kit_device *d, uint32_t irq, uint8_t flags)
 {
 	if (d->nirq < KIT_DEV_MAX_RES) {
@@ -76,18 +87,12 @@ static void large_desc(const uint8_t *b, unsigned type, unsigned len,
 		break;
 	case 0x07: /* DWord address space: type, flags, tflags, gran, min, max,
 		      tra, len */
-		if (len >= 23 && b[0] == 0)
-			add_mem(d, ld32(b + 7), ld32(b + 19));
-		else if (len >= 23 && b[0] == 1)
-			add_io(d, (uint16_t)ld32(b + 7),
-			       (uint16_t)ld32(b + 19));
+		if (len >= 23)
+			add_space(d, b[0], ld32(b + 7), ld32(b + 19));
 		break;
 	case 0x0a: /* QWord address space */
-		if (len >= 43 && b[0] == 0)
-			add_mem(d, ld64(b + 11), ld64(b + 35));
-		else if (len >= 43 && b[0] == 1)
-			add_io(d, (uint16_t)ld64(b + 11),
-			       (uint16_t)ld64(b + 35));
+		if (len >= 43)
+			add_space(d, b[0], ld64(b + 11), ld64(b + 35));
 		break;
 	case 0x09: /* Extended interrupt: flags (bit 1 edge, bit 2 active
 		      low), count, count x u32 */
