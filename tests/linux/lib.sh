@@ -127,6 +127,17 @@ stop_vmm() {
 	[ "$rc" != 124 ] || fail "modvmm still running 5 s after SIGTERM"
 }
 
+# expect_poweroff [SECONDS]: after the guest's poweroff, the VMM (modvmm,
+# or QEMU in balloon_test.sh's dry run) exits within SECONDS (30 by
+# default) with status 0.
+expect_poweroff() {
+	local t=${1:-30}
+	wait_vmm "$t"
+	[ "$rc" != 124 ] || fail "the VMM still runs $t s after the guest's poweroff"
+	[ "$rc" = 0 ] || fail "the VMM exited with status $rc after poweroff, expected 0"
+	log "poweroff: the VMM exited 0 after $(elapsed)s"
+}
+
 # probe_native: fails the calling test with "SKIPPED" (77) unless this host
 # runs guest kernel-mode code natively (scripts/kvm-probe.sh: an emulating
 # KVM, such as PVM's, cannot take Linux to init). scripts/test.sh runs these

@@ -58,13 +58,6 @@ expect_report() {
 	grep -q '^modvmm-guest: done rc=0' "$WORK/console" || fail "the guest reported failures"
 }
 
-expect_poweroff() {
-	wait_vmm 30
-	[ "$rc" != 124 ] || fail "modvmm still running 30 s after the guest's poweroff"
-	[ "$rc" = 0 ] || fail "modvmm exited with status $rc after poweroff, expected 0"
-	log "poweroff: modvmm exited 0 after $(elapsed)s"
-}
-
 case $case_name in
 boot_1cpu)
 	boot "$GUEST/vmlinux" 1 boot
