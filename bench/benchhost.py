@@ -131,16 +131,29 @@ def kvm_kind():
     return f"KVM ({mod})"
 
 
-def describe(qemu="qemu-system-x86_64"):
-    cpu = "?"
+def cpu_model():
+    """The host CPU's model name from /proc/cpuinfo, or None."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return None
+
+
+def proc_status_kb(pid, key):
+    """A kB field of /proc/PID/status (VmRSS, VmHWM, ...), or None."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def describe(qemu="qemu-system-x86_64"):
+    cpu = cpu_model() or "?"
     mem = "?"
     try:
         with open("/proc/meminfo") as f:
