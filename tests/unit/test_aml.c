@@ -56,28 +56,35 @@ static long find(const struct aml_buf *b, const void *needle, size_t n)
 	return -1;
 }
 
-static void test_virtio_device_matches_known_good_71_bytes(void **state)
+/* Device `name` built from `d` is exactly the `len` bytes `want`. */
+static void expect_device_bytes(const char *name,
+				const struct mvm_dsdt_device *d,
+				const uint8_t *want, size_t len)
 {
 	struct aml_buf b = {0};
+
+	assert_int_equal(aml_append_device(&b, name, d), 0);
+	assert_int_equal(b.len, len);
+	assert_memory_equal(b.data, want, len);
+	aml_buf_free(&b);
+}
+
+static void test_virtio_device_matches_known_good_71_bytes(void **state)
+{
 	struct mvm_dsdt_device d = virtio_dev();
 
 	(void)state;
-	assert_int_equal(aml_append_device(&b, "V000", &d), 0);
-	assert_int_equal(b.len, sizeof(known_good_v000));
-	assert_memory_equal(b.data, known_good_v000, sizeof(known_good_v000));
-	aml_buf_free(&b);
+	expect_device_bytes("V000", &d, known_good_v000,
+			    sizeof(known_good_v000));
 }
 
 static void test_uart_device_has_compressed_eisa_hid_and_io(void **state)
 {
-	struct aml_buf b = {0};
 	struct mvm_dsdt_device d = uart_dev();
 
 	(void)state;
-	assert_int_equal(aml_append_device(&b, "COM1", &d), 0);
-	assert_int_equal(b.len, sizeof(known_good_com1));
-	assert_memory_equal(b.data, known_good_com1, sizeof(known_good_com1));
-	aml_buf_free(&b);
+	expect_device_bytes("COM1", &d, known_good_com1,
+			    sizeof(known_good_com1));
 }
 
 static void test_uart_device_has_no_cca(void **state)
