@@ -264,7 +264,8 @@ static void test_disk_is_shorthand_for_virtio_blk(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--disk",
-			       "path=a.img,readonly=on", "--disk", "path=b.img"),
+			       "path=a.img,readonly=on", "--disk",
+			       "path=b.img"),
 			 CLI_RUN);
 	assert_int_equal(cfg.n_devices, 2);
 	assert_string_equal(cfg.devices[0].plugin, "virtio-blk");
