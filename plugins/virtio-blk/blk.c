@@ -130,10 +130,9 @@ static void arm_refill(struct blk *b)
 
 	if (b->timer >= 0)
 		return;
-	if (b->bw.size && b->bw.tokens < (int64_t)b->bw.size)
+	if (!blk_limit_full(&b->bw))
 		ns = blk_limit_step_ns(&b->bw);
-	if (b->ops.size && b->ops.tokens < (int64_t)b->ops.size &&
-	    blk_limit_step_ns(&b->ops) < ns)
+	if (!blk_limit_full(&b->ops) && blk_limit_step_ns(&b->ops) < ns)
 		ns = blk_limit_step_ns(&b->ops);
 	if (ns != UINT64_MAX)
 		b->timer = b->host->add_timer(b->dev, ns, 0, refill, b);
@@ -292,8 +291,7 @@ static int open_image(struct blk *b)
 			      e == EINVAL && b->opts.direct
 				      ? " (O_DIRECT not supported here: "
 					"direct=off)"
-			      : (e == EACCES || e == EROFS) &&
-					      !b->opts.readonly
+			      : (e == EACCES || e == EROFS) && !b->opts.readonly
 				      ? " (readonly=on?)"
 				      : "");
 		return -e;
@@ -330,8 +328,7 @@ static int open_image(struct blk *b)
 		if (b->fd_buffered < 0) {
 			int e = errno;
 
-			b->host->fail(b->dev, "path=%s: %s", path,
-				      strerror(e));
+			b->host->fail(b->dev, "path=%s: %s", path, strerror(e));
 			return -e;
 		}
 	}
@@ -343,8 +340,7 @@ static int check_options(struct blk *b)
 	const struct blk_opts *o = &b->opts;
 
 	if (o->queue_size & (o->queue_size - 1)) {
-		b->host->fail(b->dev,
-			      "queue_size=%llu: must be a power of two",
+		b->host->fail(b->dev, "queue_size=%llu: must be a power of two",
 			      (unsigned long long)o->queue_size);
 		return -EINVAL;
 	}

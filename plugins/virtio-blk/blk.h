@@ -57,8 +57,8 @@
 #define BLK_DWZ_F_UNMAP 1u
 
 /* What we tell the driver in config space. */
-#define BLK_SIZE_MAX (1u << 20)    /* bytes in one data segment */
-#define BLK_MAX_DWZ_SEG 32         /* segments in one discard / zeroes */
+#define BLK_SIZE_MAX (1u << 20)        /* bytes in one data segment */
+#define BLK_MAX_DWZ_SEG 32             /* segments in one discard / zeroes */
 #define BLK_MAX_DWZ_SECTORS (1u << 22) /* 2 GiB in one segment */
 
 struct blk_opts {
@@ -110,9 +110,9 @@ struct blk {
 	const struct mvm_virtio_host *vh;
 	struct mvm_virtio *vdev;
 	struct blk_opts opts;
-	int fd;          /* the image */
-	int fd_buffered; /* direct=on: the image without O_DIRECT, for
-			    requests whose buffers O_DIRECT refuses */
+	int fd;            /* the image */
+	int fd_buffered;   /* direct=on: the image without O_DIRECT, for
+			      requests whose buffers O_DIRECT refuses */
 	uint64_t capacity; /* in 512-byte sectors */
 	uint64_t features; /* offered */
 	uint8_t config[60];

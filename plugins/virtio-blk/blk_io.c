@@ -14,8 +14,8 @@ struct blk_io {
 	const struct blk *b;
 	int efd;
 	pthread_mutex_t lock;
-	pthread_cond_t work;  /* something queued, or stopping */
-	pthread_cond_t idle;  /* busy dropped to 0 */
+	pthread_cond_t work;              /* something queued, or stopping */
+	pthread_cond_t idle;              /* busy dropped to 0 */
 	struct blk_req *head, *tail;      /* queued */
 	struct blk_req *done, *done_tail; /* finished */
 	unsigned busy;                    /* queued + running */

@@ -18,13 +18,15 @@
 struct blk_limit {
 	uint64_t size;      /* tokens per refill period; 0 = unlimited */
 	uint64_t refill_ns; /* period to refill `size` */
-	int64_t tokens;
+	int64_t tokens;     /* in tenths of a token */
 };
 
 /* Start full. */
 void blk_limit_init(struct blk_limit *l, uint64_t size, uint64_t refill_ms);
 /* May a request start now? */
 bool blk_limit_ready(const struct blk_limit *l);
+/* Is the bucket full (or unlimited)? */
+bool blk_limit_full(const struct blk_limit *l);
 /* Charge `cost` tokens. */
 void blk_limit_take(struct blk_limit *l, uint64_t cost);
 /* Add one tenth of the bucket, capped at full. */

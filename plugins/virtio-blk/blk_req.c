@@ -127,8 +127,8 @@ static enum blk_prep prepare_dwz(struct blk *b, struct mvm_virtq *q,
 	uint64_t bytes = c->readable - BLK_HDR_BYTES;
 	uint8_t seg[BLK_DWZ_BYTES];
 
-	if (!(b->features & (1ULL << (discard ? BLK_F_DISCARD
-					       : BLK_F_WRITE_ZEROES))))
+	if (!(b->features &
+	      (1ULL << (discard ? BLK_F_DISCARD : BLK_F_WRITE_ZEROES))))
 		return answer(b, r, BLK_S_UNSUPP);
 	if (b->opts.readonly)
 		return answer(b, r, BLK_S_IOERR);
@@ -301,8 +301,8 @@ void blk_req_execute(const struct blk *b, struct blk_req *r)
 			if (copy)
 				memcpy(copy, r->iov, r->niov * sizeof(*copy));
 		}
-		e = rw_all(b->fd, r->type == BLK_T_OUT, r->iov, r->niov,
-			   r->off, r->len);
+		e = rw_all(b->fd, r->type == BLK_T_OUT, r->iov, r->niov, r->off,
+			   r->len);
 		/* O_DIRECT refuses buffers or offsets the host's block layer
 		 * cannot take as they are: do this one through the page
 		 * cache. */
