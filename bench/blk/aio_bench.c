@@ -199,8 +199,9 @@ int main(int argc, char **argv)
 	uint64_t n;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s FILE pool|uring QD SECONDS [direct] "
-				"[write] [workers=N]\n",
+		fprintf(stderr,
+			"usage: %s FILE pool|uring QD SECONDS [direct] "
+			"[write] [workers=N]\n",
 			argv[0]);
 		return 2;
 	}
@@ -216,8 +217,8 @@ int main(int argc, char **argv)
 	}
 	if (qd < 1 || qd > MAXQD || nworkers < 1 || nworkers > 64)
 		return 2;
-	fd = open(argv[1], (do_write ? O_RDWR : O_RDONLY) |
-				   (direct ? O_DIRECT : 0));
+	fd = open(argv[1],
+		  (do_write ? O_RDWR : O_RDONLY) | (direct ? O_DIRECT : 0));
 	if (fd < 0) {
 		perror(argv[1]);
 		return 1;

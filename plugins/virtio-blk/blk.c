@@ -46,6 +46,9 @@ static const struct mvm_option blk_options[] = {
 	    0),
 	OPT("serial", MVM_OPT_STR, serial, NULL, false,
 	    "disk serial number the guest reads (at most 20 bytes)", 0, 0),
+	OPT("aio", MVM_OPT_STR, aio, "io_uring", false,
+	    "I/O engine: io_uring, or threads (a pool of worker threads)", 0,
+	    0),
 	OPT("num_queues", MVM_OPT_U64, num_queues, "1", false,
 	    "request queues (more than one offers MQ)", 1,
 	    MVM_VIRTIO_MAX_QUEUES),
@@ -192,6 +195,7 @@ static void pump(struct blk *b, unsigned qi)
 		}
 	}
 out:
+	blk_io_kick(b->io);
 	if (pushed)
 		b->vh->notify(bq->q);
 	arm_refill(b);
@@ -349,11 +353,28 @@ static int check_options(struct blk *b)
 			      BLK_ID_BYTES);
 		return -EINVAL;
 	}
+	if (strcmp(o->aio, "io_uring") && strcmp(o->aio, "threads")) {
+		b->host->fail(b->dev, "aio=%s: expected io_uring or threads",
+			      o->aio);
+		return -EINVAL;
+	}
 	if (!*o->path) {
 		b->host->fail(b->dev, "path=: needs an image file");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Enough SQEs for every request the queues may have in flight at once
+ * (each has one SQE in flight), within a sane bound. */
+static unsigned ring_entries(const struct blk *b)
+{
+	uint64_t want = b->opts.num_queues * b->opts.queue_size;
+	unsigned n = 8;
+
+	while (n < want && n < 4096)
+		n *= 2;
+	return n;
 }
 
 static int blk_create(mvm_dev *dev, const struct mvm_host *host,
@@ -418,7 +439,17 @@ static int blk_create(mvm_dev *dev, const struct mvm_host *host,
 		.reset = blk_reset,
 		.queue_notify = blk_notify,
 	};
-	e = blk_io_start(b, &b->io);
+	b->uring = !strcmp(b->opts.aio, "io_uring");
+	e = blk_io_start(b, b->uring, ring_entries(b), &b->io);
+	if (e < 0 && b->uring) {
+		/* An old kernel, or io_uring disabled (sysctl
+		 * kernel.io_uring_disabled, a container's seccomp). */
+		host->log(dev, MVM_LOG_WARN,
+			  "io_uring unavailable (%s): using worker threads",
+			  strerror(-e));
+		b->uring = false;
+		e = blk_io_start(b, false, 0, &b->io);
+	}
 	if (e < 0) {
 		host->fail(dev, "cannot start I/O threads: %s", strerror(-e));
 		goto fail;
@@ -443,6 +474,11 @@ fail:
 	return e;
 }
 
+/* aio=io_uring submits (event loop) and waits for in-flight requests on a
+ * reset (vCPU thread) with io_uring_enter; everything else is a device
+ * service or runs on the plugin's own threads. */
+static const char *const blk_syscalls[] = {"io_uring_enter", NULL};
+
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	MVM_PLUGIN_HEADER,
 	.name = "virtio-blk",
@@ -451,4 +487,5 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	.options = blk_options,
 	.create = blk_create,
 	.destroy = blk_destroy,
+	.syscalls = blk_syscalls,
 };

@@ -67,6 +67,7 @@ struct blk_opts {
 	bool direct;
 	bool discard;
 	const char *serial;
+	const char *aio;
 	uint64_t num_queues;
 	uint64_t queue_size;
 	uint64_t bw_size, bw_refill_time;
@@ -95,6 +96,13 @@ struct blk_req {
 	struct iovec *iov; /* IN, OUT: guest buffers (host pointers) */
 	unsigned nrange;
 	struct blk_range range[BLK_MAX_DWZ_SEG];
+	/* io_uring engine progress (blk_uring.c). */
+	struct iovec *iov_orig; /* direct=on: iov as prepared, for a retry */
+	unsigned iov_cur;       /* first iovec not yet fully moved */
+	uint64_t done;          /* bytes moved (IN, OUT, zero writes) */
+	unsigned stage;         /* DISCARD / WRITE_ZEROES: current range */
+	int zmode;              /* 0 punch, 1 zero range, 2 write zeros */
+	bool buffered;          /* retried through fd_buffered */
 };
 
 struct blk_queue {
@@ -117,6 +125,7 @@ struct blk {
 	uint64_t features; /* offered */
 	uint8_t config[60];
 	struct blk_io *io;
+	bool uring; /* the engine in use: io_uring, else worker threads */
 	struct blk_limit bw, ops;
 	int timer; /* rate-limit refill, -1 when not armed */
 	struct blk_queue *queues;

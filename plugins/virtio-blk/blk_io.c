@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "blk_io.h"
+#include "blk_uring.h"
 
 struct blk_io {
 	const struct blk *b;
@@ -22,6 +24,7 @@ struct blk_io {
 	bool stop;
 	unsigned nthreads;
 	pthread_t threads[BLK_IO_WORKERS];
+	struct blk_uring *u; /* the io_uring engine, or NULL */
 };
 
 static void append(struct blk_req **head, struct blk_req **tail,
@@ -80,7 +83,8 @@ static void *worker(void *arg)
 }
 #endif
 
-int blk_io_start(struct blk *b, struct blk_io **out)
+int blk_io_start(struct blk *b, bool uring, unsigned entries,
+		 struct blk_io **out)
 {
 	struct blk_io *io = calloc(1, sizeof(*io));
 
@@ -97,6 +101,16 @@ int blk_io_start(struct blk *b, struct blk_io **out)
 	pthread_mutex_init(&io->lock, NULL);
 	pthread_cond_init(&io->work, NULL);
 	pthread_cond_init(&io->idle, NULL);
+	if (uring) {
+		int e = blk_uring_start(b, io->efd, entries, &io->u);
+
+		if (e < 0) {
+			blk_io_stop(io);
+			return e;
+		}
+		*out = io;
+		return 0;
+	}
 #ifndef BLK_IO_INLINE
 	for (unsigned i = 0; i < BLK_IO_WORKERS; i++) {
 		int e = pthread_create(&io->threads[i], NULL, worker, io);
@@ -134,6 +148,8 @@ void blk_io_stop(struct blk_io *io)
 	pthread_mutex_unlock(&io->lock);
 	for (unsigned i = 0; i < io->nthreads; i++)
 		pthread_join(io->threads[i], NULL);
+	if (io->u)
+		blk_uring_stop(io->u, &io->done);
 	free_list(io->head);
 	free_list(io->done);
 	close(io->efd);
@@ -150,6 +166,19 @@ int blk_io_fd(const struct blk_io *io)
 
 void blk_io_submit(struct blk_io *io, struct blk_req *r)
 {
+	if (io->u) {
+		/* direct=on may redo a transfer through the page cache: keep
+		 * the iovecs as they were. */
+		if (io->b->fd_buffered >= 0 && r->niov &&
+		    (r->type == BLK_T_IN || r->type == BLK_T_OUT)) {
+			r->iov_orig = calloc(r->niov, sizeof(*r->iov));
+			if (r->iov_orig)
+				memcpy(r->iov_orig, r->iov,
+				       r->niov * sizeof(*r->iov));
+		}
+		blk_uring_submit(io->u, r);
+		return;
+	}
 #ifdef BLK_IO_INLINE
 	blk_req_execute(io->b, r);
 	pthread_mutex_lock(&io->lock);
@@ -166,6 +195,12 @@ void blk_io_submit(struct blk_io *io, struct blk_req *r)
 #endif
 }
 
+void blk_io_kick(struct blk_io *io)
+{
+	if (io->u)
+		blk_uring_kick(io->u);
+}
+
 struct blk_req *blk_io_take_done(struct blk_io *io)
 {
 	uint64_t n;
@@ -173,6 +208,12 @@ struct blk_req *blk_io_take_done(struct blk_io *io)
 
 	if (read(io->efd, &n, sizeof(n)) < 0) {
 		/* EAGAIN: nothing signalled since the last take. */
+	}
+	if (io->u) {
+		list = io->done; /* left by a drain */
+		io->done = io->done_tail = NULL;
+		blk_uring_reap(io->u, &list);
+		return list;
 	}
 	pthread_mutex_lock(&io->lock);
 	list = io->done;
@@ -183,6 +224,10 @@ struct blk_req *blk_io_take_done(struct blk_io *io)
 
 void blk_io_drain(struct blk_io *io)
 {
+	if (io->u) {
+		blk_uring_drain(io->u, &io->done);
+		return;
+	}
 	pthread_mutex_lock(&io->lock);
 	while (io->busy)
 		pthread_cond_wait(&io->idle, &io->lock);

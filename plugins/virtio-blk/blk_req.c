@@ -212,6 +212,7 @@ void blk_req_free(struct blk_req *r)
 	if (!r)
 		return;
 	free(r->iov);
+	free(r->iov_orig);
 	free(r);
 }
 

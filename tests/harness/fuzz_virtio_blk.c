@@ -410,7 +410,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.nq = (o & 4) ? 2 : 1;
 	f.limited = (o & 0x18) != 0;
 	snprintf(opts, sizeof(opts),
-		 "path=/proc/self/fd/%d,readonly=%s,discard=%s,num_queues=%u,"
+		 "path=/proc/self/fd/"
+		 "%d,aio=threads,readonly=%s,discard=%s,num_queues=%u,"
 		 "queue_size=%s,ops_size=%u,bw_size=%s",
 		 img_fd, f.readonly ? "on" : "off", f.discard ? "on" : "off",
 		 f.nq, (o & 0x20) ? "4" : "16", (o & 8) ? 3 : 0,

@@ -10,8 +10,9 @@
  * was asked. Last: requests in flight together, the rate limit with the
  * harness's virtual clock, and a reset with I/O in flight.
  *
- * The plugin's I/O runs on its worker threads, so a test waits (bounded)
- * for the completion eventfd before running the harness's event loop.
+ * The plugin's I/O completes asynchronously (io_uring, or its worker
+ * threads: BLK_TEST_AIO=threads), so a test waits (bounded) for the
+ * completion eventfd before running the harness's event loop.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -94,9 +95,10 @@ static void drop_image(struct ctx *c)
 static int open_disk(struct ctx *c, const char *extra, char *why, size_t n)
 {
 	char opts[256];
+	const char *aio = getenv("BLK_TEST_AIO"); /* io_uring or threads */
 
-	snprintf(opts, sizeof(opts), "path=%s%s%s", c->path, *extra ? "," : "",
-		 extra);
+	snprintf(opts, sizeof(opts), "path=%s%s%s%s%s", c->path,
+		 aio ? ",aio=" : "", aio ? aio : "", *extra ? "," : "", extra);
 	return mvm_harness_open(BLK_PLUGIN_PATH, opts, NULL, &c->h, why, n);
 }
 
@@ -296,6 +298,7 @@ static void test_user_errors_name_the_problem(void **s)
 	expect_open_fails(&c, "num_queues=0", "num_queues");
 	expect_open_fails(&c, "colour=blue", "colour");
 	expect_open_fails(&c, "readonly=maybe", "readonly");
+	expect_open_fails(&c, "aio=native", "aio=native");
 	drop_image(&c);
 	strcpy(c.path, "/nonexistent/disk.img");
 	expect_open_fails(&c, "", "No such file");
@@ -440,6 +443,35 @@ static void test_header_and_data_in_one_descriptor(void **s)
 	assert_int_equal(status_of(&c, &r), S_OK);
 	memset(c.shadow + 3 * 512, 0x3c, 512);
 	image_unchanged(&c);
+	done(&c);
+}
+
+/* O_DIRECT refuses a buffer that is not block-aligned in host memory; the
+ * device does that one through the page cache instead. */
+static void test_direct_with_misaligned_buffer(void **s)
+{
+	struct ctx c;
+	struct req r;
+	uint64_t odd;
+
+	(void)s;
+	ready(&c, "direct=on");
+	r = make_req(&c, T_OUT, 0, 0);
+	odd = mvm_harness_alloc(c.h, 4096 + 8, 4096) + 8;
+	memset(mvm_harness_gpa(c.h, odd, 4096), 0x5a, 4096);
+	struct mvm_harness_buf b[3] = {
+		{r.hdr, 16, false}, {odd, 4096, false}, {r.status, 1, true}};
+	assert_true(mvm_harness_vq_add(c.h, &c.vq, b, 3) >= 0);
+	mvm_harness_vq_kick(c.h, &c.vq);
+	assert_int_equal(wait_used(&c, 1, NULL), 1);
+	assert_int_equal(status_of(&c, &r), S_OK);
+	memset(c.shadow, 0x5a, 4096);
+	image_unchanged(&c);
+	/* An aligned read goes through O_DIRECT. */
+	r = make_req(&c, T_IN, 8, 4096);
+	assert_int_equal(submit(&c, &r, T_IN, 4096, NULL), S_OK);
+	assert_memory_equal(mvm_harness_gpa(c.h, r.data, 4096), c.shadow + 4096,
+			    4096);
 	done(&c);
 }
 
@@ -837,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_read_returns_image_data),
 		cmocka_unit_test(test_write_lands_in_image),
 		cmocka_unit_test(test_header_and_data_in_one_descriptor),
+		cmocka_unit_test(test_direct_with_misaligned_buffer),
 		cmocka_unit_test(test_flush_succeeds),
 		cmocka_unit_test(test_get_id_returns_serial),
 		cmocka_unit_test(test_discard_punches_a_hole),
