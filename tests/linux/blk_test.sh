@@ -8,6 +8,7 @@
 #   root        the guest runs from the disk, writes and syncs /f1 and /f2;
 #               after poweroff the host reads both back from the image with
 #               debugfs and compares their sha256 with the guest's
+#   root_threads  the same with aio=threads (the worker-pool engine)
 #   two_disks   a second disk, readonly=on: the guest sees it read-only, a
 #               write to it fails, its /hello reads back right, and the
 #               image file is bit for bit what it was
@@ -60,8 +61,10 @@ expect_line() { grep -qE "$1" "$WORK/console" || fail "${2:-no console line matc
 guest_sha() { sed -n "s/^modvmm-guest: sha256 $1 \([0-9a-f]*\).*/\1/p" "$WORK/console" | tr -d '\r'; }
 
 case $case_name in
-root)
-	boot "" "path=$ROOT_IMG,serial=modvmm-root"
+root | root_threads)
+	aio=io_uring
+	[ "$case_name" = root ] || aio=threads
+	boot "" "path=$ROOT_IMG,serial=modvmm-root,aio=$aio"
 	finish
 	expect_line '^modvmm-guest: module virtio_blk loaded' "virtio_blk did not load"
 	expect_line '^modvmm-guest: root /dev/vda ext4' "/ is not /dev/vda (ext4)"
