@@ -365,14 +365,16 @@ static int check_options(struct blk *b)
 	return 0;
 }
 
-/* Enough SQEs for every request the queues may have in flight at once
- * (each has one SQE in flight), within a sane bound. */
+/* An SQE for every request the queues may have in flight at once (each
+ * has one SQE in flight): the completion ring, twice that, then never
+ * overflows, so every completion shows in the ring and signals the eventfd.
+ * At most 64 x 1024 requests: 32768 entries, io_uring's own maximum. */
 static unsigned ring_entries(const struct blk *b)
 {
 	uint64_t want = b->opts.num_queues * b->opts.queue_size;
 	unsigned n = 8;
 
-	while (n < want && n < 4096)
+	while (n < want && n < 32768)
 		n *= 2;
 	return n;
 }
