@@ -3,16 +3,16 @@
  * image file, with options spelled as Cloud Hypervisor's --disk.
  *
  * Queues are served on the event-loop thread: queue_notify pops chains,
- * blk_req.c checks them, and the file I/O runs on the disk's worker threads
- * (blk_io.c), up to queue_size requests in flight per queue. Completions
- * come back through an eventfd watched with host->add_fd, so status bytes,
- * pushes and interrupts happen on the event loop too. No I/O runs on a vCPU
- * thread.
+ * blk_req.c checks them, and the file I/O goes to the disk's engine
+ * (blk_io.c: io_uring, or worker threads with aio=threads), up to
+ * queue_size requests in flight per queue. Completions come back through
+ * an eventfd watched with host->add_fd, so status bytes, pushes and
+ * interrupts happen on the event loop too. No I/O runs on a vCPU thread.
  *
  * Threads: queue_notify, the completion fd and the refill timer run on the
  * event-loop thread; config_read and reset on a vCPU thread; all under the
- * core's device lock. The worker threads never take it: they only touch a
- * request between submit and the done list.
+ * core's device lock. Worker threads (aio=threads) never take it: they
+ * only touch a request between submit and the done list.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +26,7 @@
 
 #include "blk.h"
 #include "blk_io.h"
+#include "blk_req.h"
 
 #define OPT(k, t, f, def, req, hlp, lo, hi)                                    \
 	{                                                                      \
@@ -210,7 +211,7 @@ static void blk_notify(void *opaque, struct mvm_virtq *q, unsigned index)
 		pump(b, index);
 }
 
-/* The workers' eventfd: push what they finished, then look for more work
+/* The engine's eventfd: push what it finished, then look for more work
  * on those queues (they may have stopped at queue_size in flight). */
 static void on_done(void *opaque, int fd, uint32_t events)
 {
@@ -238,8 +239,8 @@ static void on_done(void *opaque, int fd, uint32_t events)
 	}
 }
 
-/* The driver reset the device: wait for the requests the workers hold (they
- * write into guest buffers), then drop them unanswered, as their chains
+/* The driver reset the device: wait for the requests the engine holds (it
+ * writes into guest buffers), then drop them unanswered, as their chains
  * belong to the old queues. */
 static void blk_reset(void *opaque)
 {

@@ -1,15 +1,17 @@
 /*
  * virtio-blk plugin: the state shared by its files. blk.c is the plugin
  * (options, config space, queues, completions), blk_req.c turns a popped
- * chain into a checked request, blk_io.c runs requests on worker threads,
- * blk_limit.c is the token-bucket rate limiter.
+ * chain into a checked request, blk_io.c hands requests to an engine
+ * (blk_uring.c, or its own worker threads), blk_limit.c is the
+ * token-bucket rate limiter.
  *
  * A request's life: the event-loop thread pops a chain (queue_notify),
  * blk_req_prepare checks it against the disk and translates its data
- * segments to host iovecs; blk_io_submit hands it to a worker thread,
- * which does the file I/O and puts it on the done list; the worker's
- * eventfd wakes the event loop, which writes the status byte, pushes the
- * chain and interrupts the driver. Nothing of this runs on a vCPU thread.
+ * segments to host iovecs; blk_io_submit hands it to the engine (an SQE
+ * of the disk's io_uring, or a worker thread) which does the file I/O;
+ * the engine's eventfd wakes the event loop, which writes the status byte,
+ * pushes the chain and interrupts the driver. Nothing of this runs on a vCPU
+ * thread.
  */
 #ifndef MODVMM_BLK_H
 #define MODVMM_BLK_H
@@ -132,21 +134,5 @@ struct blk {
 	/* Counters, for tests and logs. */
 	uint64_t n_ioerr, n_unsupp;
 };
-
-/* blk_req.c */
-enum blk_prep {
-	BLK_PREP_SUBMIT, /* checked; run it on a worker */
-	BLK_PREP_DONE,   /* answered already (status set) */
-	BLK_PREP_BAD,    /* no status byte to answer in: needs reset */
-};
-/* Check the chain `c` just popped from queue `qi` and fill `r`. Event-loop
- * thread. */
-enum blk_prep blk_req_prepare(struct blk *b, struct mvm_virtq *q,
-			      const struct mvm_virtq_chain *c, unsigned qi,
-			      struct blk_req *r);
-/* Free what prepare allocated, and r. */
-void blk_req_free(struct blk_req *r);
-/* Run `r`'s I/O on the image (worker thread; no host calls). */
-void blk_req_execute(const struct blk *b, struct blk_req *r);
 
 #endif /* MODVMM_BLK_H */

@@ -23,6 +23,7 @@
 #define MODVMM_BLK_IO_H
 
 #include "blk.h"
+#include "blk_req.h"
 
 /* Threads per disk: see docs/block.md for the measurement behind it. */
 #define BLK_IO_WORKERS 4

@@ -1,6 +1,5 @@
 /*
- * virtio-blk plugin: turning a popped chain into a checked request, and
- * running a request's I/O on the image.
+ * virtio-blk plugin: turning a popped chain into a checked request.
  *
  * Everything in the chain is the guest's and hostile until checked here.
  * The layout follows virtio spec 5.2.6 with no assumption about framing
@@ -17,12 +16,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "blk.h"
+#include "blk_req.h"
 
 /* Whole sectors [sector, sector+nsec) inside the disk, without wrapping. */
 static bool range_ok(const struct blk *b, uint64_t sector, uint64_t nsec)
@@ -214,118 +211,4 @@ void blk_req_free(struct blk_req *r)
 	free(r->iov);
 	free(r->iov_orig);
 	free(r);
-}
-
-/* preadv/pwritev until done; the iovecs are consumed. */
-static int rw_all(int fd, bool write, struct iovec *iov, unsigned niov,
-		  uint64_t off, uint64_t len)
-{
-	while (len) {
-		ssize_t n = write ? pwritev(fd, iov, (int)niov, (off_t)off)
-				  : preadv(fd, iov, (int)niov, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO; /* the image shrank under us */
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-		while (n > 0 && niov) {
-			size_t k = (size_t)n < iov->iov_len ? (size_t)n
-							    : iov->iov_len;
-
-			iov->iov_base = (uint8_t *)iov->iov_base + k;
-			iov->iov_len -= k;
-			n -= (ssize_t)k;
-			if (iov->iov_len == 0) {
-				iov++;
-				niov--;
-			}
-		}
-	}
-	return 0;
-}
-
-static int write_zeros(int fd, uint64_t off, uint64_t len)
-{
-	static const uint8_t zero[65536];
-
-	while (len) {
-		size_t n = len < sizeof(zero) ? (size_t)len : sizeof(zero);
-		ssize_t w = pwrite(fd, zero, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		off += (uint64_t)w;
-		len -= (uint64_t)w;
-	}
-	return 0;
-}
-
-static int do_range(const struct blk *b, const struct blk_range *rg,
-		    bool discard)
-{
-	int fd = b->fd_buffered >= 0 ? b->fd_buffered : b->fd;
-
-	/* A hole reads as zeros and gives the blocks back to the host. */
-	if (rg->unmap &&
-	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)rg->off, (off_t)rg->len) == 0)
-		return 0;
-	if (discard)
-		return 0; /* a discard is a hint: nothing to undo */
-	if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)rg->off, (off_t)rg->len) == 0)
-		return 0;
-	return write_zeros(fd, rg->off, rg->len);
-}
-
-void blk_req_execute(const struct blk *b, struct blk_req *r)
-{
-	int e = 0;
-
-	switch (r->type) {
-	case BLK_T_IN:
-	case BLK_T_OUT: {
-		/* Keep a copy: a refused O_DIRECT attempt may have consumed
-		 * part of the iovecs before failing. */
-		struct iovec stack[64];
-		struct iovec *copy = NULL;
-
-		if (b->fd_buffered >= 0) {
-			copy = r->niov <= 64 ? stack
-					     : calloc(r->niov, sizeof(*copy));
-			if (copy)
-				memcpy(copy, r->iov, r->niov * sizeof(*copy));
-		}
-		e = rw_all(b->fd, r->type == BLK_T_OUT, r->iov, r->niov, r->off,
-			   r->len);
-		/* O_DIRECT refuses buffers or offsets the host's block layer
-		 * cannot take as they are: do this one through the page
-		 * cache. */
-		if (e == -EINVAL && b->fd_buffered >= 0 && copy)
-			e = rw_all(b->fd_buffered, r->type == BLK_T_OUT, copy,
-				   r->niov, r->off, r->len);
-		if (copy != stack)
-			free(copy);
-		break;
-	}
-	case BLK_T_FLUSH:
-		e = fdatasync(b->fd) < 0 ? -errno : 0;
-		if (!e && b->fd_buffered >= 0 && fdatasync(b->fd_buffered) < 0)
-			e = -errno;
-		break;
-	case BLK_T_DISCARD:
-	case BLK_T_WRITE_ZEROES:
-		for (unsigned i = 0; i < r->nrange && !e; i++)
-			e = do_range(b, &r->range[i], r->type == BLK_T_DISCARD);
-		break;
-	default:
-		break;
-	}
-	r->status = e ? BLK_S_IOERR : BLK_S_OK;
 }
