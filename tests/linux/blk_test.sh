@@ -15,6 +15,10 @@
 #   fstrim      the guest writes 32 MiB, syncs (the host measures the
 #               image's allocated blocks), deletes it and runs fstrim: the
 #               image's allocation drops by at least 24 MiB
+#   balloon     a disk and a balloon: the guest (512 MiB) reads a 160 MiB
+#               file from a second disk into its page cache; `balloon set
+#               320M` still reaches its target (the cache is reclaimed),
+#               and the file reads back intact
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 case_name=$1
@@ -33,15 +37,16 @@ mkfs.ext4 -q -F -L modvmm-root -d "$GUEST/rootfs" "$ROOT_IMG" ||
 blocks() { stat -c %b "$1"; }
 
 # boot EXTRA_CMDLINE DISK_OPTIONS...: the kernel, the initramfs and one
-# --disk per argument, vda first.
+# --disk per argument, vda first; EXTRA_ARGS (an array) goes to modvmm too.
+EXTRA_ARGS=()
 boot() {
 	local cmdline="console=ttyS0 root=/dev/vda modvmm.test=blk $1 ${MODVMM_LINUX_CMDLINE_EXTRA:-}"
 	local d disks=()
 	shift
 	for d in "$@"; do disks+=(--disk "$d"); done
-	log "booting with ${disks[*]}: $cmdline"
+	log "booting with ${disks[*]} ${EXTRA_ARGS[*]}: $cmdline"
 	start_vmm --kernel "$GUEST/vmlinux" --initramfs "$GUEST/initramfs.cpio" --memory 512M \
-		--cmdline "$cmdline" --device uart16550 "${disks[@]}"
+		--cmdline "$cmdline" --device uart16550 "${disks[@]}" "${EXTRA_ARGS[@]}"
 	wait_console 'modvmm-guest: init reached' "$BOUND" ||
 		{ stop_vmm; fail "no 'init reached' (no console output for ${BOUND}s)"; }
 	log "init reached after $(elapsed)s"
@@ -51,7 +56,7 @@ finish() {
 	wait_console 'modvmm-guest: done rc=' "$BOUND" || { stop_vmm; fail "the guest never finished"; }
 	wait_vmm 60
 	[ "$rc" = 0 ] || fail "modvmm exited with status $rc after poweroff, expected 0"
-	grep '^modvmm-guest: \(root\|disk\|switching\|files\|sha256\|vdb\|fstrim\|module virtio_blk\)' "$WORK/console" |
+	grep '^modvmm-guest: \(root\|disk\|switching\|files\|sha256\|vdb\|fstrim\|balloon\|module virtio_blk\)' "$WORK/console" |
 		tr -d '\r' | sed 's/^/  /'
 	grep -q '^modvmm-guest: done rc=0' "$WORK/console" || fail "the guest reported failures"
 }
@@ -108,6 +113,41 @@ fstrim)
 	expect_line '^modvmm-guest: fstrim /: [0-9]+ bytes trimmed' "fstrim did not trim"
 	[ $((b1 - b0)) -ge $((24 * 2048)) ] || fail "writing 32 MiB grew the image by only $(((b1 - b0) / 2048)) MiB"
 	[ $((b1 - b2)) -ge $((24 * 2048)) ] || fail "fstrim gave back only $(((b1 - b2) / 2048)) MiB"
+	;;
+balloon)
+	CTL="$BUILD/modvmm-ctl"
+	[ -x "$CTL" ] || fail "$CTL not built"
+	mkdir -p "$WORK/data"
+	head -c 100000 /dev/urandom >"$WORK/data/hello"
+	head -c $((160 * 1024 * 1024)) /dev/urandom >"$WORK/data/big"
+	want=$(sha256sum "$WORK/data/big" | cut -d' ' -f1)
+	truncate -s 256M "$WORK/data.img"
+	mkfs.ext4 -q -F -d "$WORK/data" "$WORK/data.img"
+	rm -rf "$WORK/data"
+	EXTRA_ARGS=(--balloon size=0 --api-socket "$WORK/api.sock")
+	boot "modvmm.balloon" "path=$ROOT_IMG" "path=$WORK/data.img,readonly=on"
+	wait_console 'modvmm-guest: balloon cache filled' "$BOUND" ||
+		{ stop_vmm; fail "the guest never read its big file"; }
+	grep '^modvmm-guest: balloon cache' "$WORK/console" | tr -d '\r' | sed 's/^/  /'
+	target=$((320 * 1024 * 1024))
+	"$CTL" --api-socket "$WORK/api.sock" balloon set $target >/dev/null ||
+		fail "modvmm-ctl balloon set failed"
+	# Bounded by progress: fail once `actual` has not moved for BOUND s.
+	last= end=$(($(date +%s) + BOUND))
+	while :; do
+		actual=$("$CTL" --api-socket "$WORK/api.sock" balloon info | awk '/^actual:/ { print $2 }')
+		[ "$actual" = "$target" ] && break
+		vmm_running || fail "the VMM exited while the balloon inflated"
+		[ "$actual" != "$last" ] && { last=$actual; end=$(($(date +%s) + BOUND)); }
+		[ "$(date +%s)" -lt "$end" ] || fail "the balloon stuck at $actual of $target bytes"
+		sleep 0.5
+	done
+	log "balloon at 320 MiB after $(elapsed)s, with the page cache full of the disk's file"
+	echo >&8
+	finish
+	got=$(sed -n 's/^modvmm-guest: balloon sha256 big \([0-9a-f]*\).*/\1/p' "$WORK/console" | tr -d '\r')
+	[ "$got" = "$want" ] || fail "/big reads back as $got after the balloon, expected $want"
+	log "the 160 MiB file reads back intact after the balloon took 320 MiB"
 	;;
 *) fail "unknown case '$case_name'" ;;
 esac

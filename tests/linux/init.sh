@@ -13,8 +13,11 @@
 #            that /dev/hwrng returns 64 KiB of non-constant bytes
 #   blk      report the root and virtio disks, write and sync /f1 and /f2
 #            and print their sha256; with /dev/vdb: a write to it must
-#            fail, its /hello is hashed; with modvmm.fstrim: write 32 MiB,
-#            wait for a line on the console, delete, fstrim -v /
+#            fail, its /hello is hashed (and with modvmm.balloon its /big
+#            read into the page cache, a console line awaited while the
+#            host inflates the balloon, /big hashed); with modvmm.fstrim:
+#            write 32 MiB, wait for a line on the console, delete,
+#            fstrim -v /
 #
 # With root=/dev/vdX on the command line, the initramfs mounts that disk
 # (ext4) once the modules are loaded and switch_roots to its /init.
@@ -175,6 +178,15 @@ blk)
 		mkdir -p /mnt
 		if mount -t ext4 -o ro /dev/vdb /mnt 2>/tmp/err; then
 			say "vdb sha256 hello $(sha256sum /mnt/hello | cut -d' ' -f1)"
+			if [ -f /mnt/big ] && grep -q modvmm.balloon /proc/cmdline; then
+				# Fill the page cache from the disk, let the host
+				# inflate the balloon, read the file again.
+				cat /mnt/big >/dev/null
+				say "balloon cache filled: $(grep '^Cached:' /proc/meminfo | tr -s ' ')"
+				read -r _
+				say "balloon inflated: $(grep '^Cached:' /proc/meminfo | tr -s ' ')"
+				say "balloon sha256 big $(sha256sum /mnt/big | cut -d' ' -f1)"
+			fi
 			umount /mnt
 		else
 			say "vdb mount FAILED: $(cat /tmp/err)"
