@@ -11,7 +11,8 @@
 #   root_threads  the same with aio=threads (the worker-pool engine)
 #   two_disks   a second disk, readonly=on: the guest sees it read-only, a
 #               write to it fails, its /hello reads back right, and the
-#               image file is bit for bit what it was
+#               image file is bit for bit what it was; the root disk has
+#               num_queues=2 and the guest (2 vCPUs) uses both
 #   fstrim      the guest writes 32 MiB, syncs (the host measures the
 #               image's allocated blocks), deletes it and runs fstrim: the
 #               image's allocation drops by at least 24 MiB
@@ -73,7 +74,7 @@ root | root_threads)
 	finish
 	expect_line '^modvmm-guest: module virtio_blk loaded' "virtio_blk did not load"
 	expect_line '^modvmm-guest: root /dev/vda ext4' "/ is not /dev/vda (ext4)"
-	expect_line '^modvmm-guest: disk vda sectors=262144 ro=0 serial=modvmm-root' \
+	expect_line '^modvmm-guest: disk vda sectors=262144 ro=0 serial=modvmm-root queues=1' \
 		"vda's size, read-only flag or serial is wrong"
 	for f in f1 f2; do
 		debugfs -R "dump /$f $WORK/$f" "$ROOT_IMG" 2>/dev/null
@@ -90,8 +91,11 @@ two_disks)
 	truncate -s 16M "$WORK/data.img"
 	mkfs.ext4 -q -F -d "$WORK/data" "$WORK/data.img"
 	before=$(sha256sum "$WORK/data.img" | cut -d' ' -f1)
-	boot "" "path=$ROOT_IMG" "path=$WORK/data.img,readonly=on"
+	# Linux's virtio_blk uses at most one queue a CPU.
+	EXTRA_ARGS=(--cpus 2)
+	boot "" "path=$ROOT_IMG,num_queues=2" "path=$WORK/data.img,readonly=on"
 	finish
+	expect_line '^modvmm-guest: disk vda .* queues=2' "vda (num_queues=2) does not have two queues in the guest"
 	expect_line '^modvmm-guest: disk vdb sectors=32768 ro=1' "vdb is not a read-only 16 MiB disk"
 	expect_line '^modvmm-guest: vdb write refused' "a write to the read-only disk was not refused"
 	expect_line "^modvmm-guest: vdb sha256 hello $want" "vdb's /hello does not read back"

@@ -162,7 +162,7 @@ blk)
 	say "root $(awk '$2 == "/" { d = $1 " " $3 } END { print d }' /proc/mounts)"
 	for d in /sys/block/vd*; do
 		[ -e "$d/size" ] || continue
-		say "disk ${d##*/} sectors=$(cat "$d/size") ro=$(cat "$d/ro") serial=$(cat "$d/serial" 2>/dev/null)"
+		say "disk ${d##*/} sectors=$(cat "$d/size") ro=$(cat "$d/ro") serial=$(cat "$d/serial" 2>/dev/null) queues=$(ls "$d/mq" 2>/dev/null | wc -l)"
 	done
 	dd if=/dev/urandom of=/f1 bs=64k count=16 2>/dev/null
 	echo "written by the guest on a virtio-blk root" >/f2
