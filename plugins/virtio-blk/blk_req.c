@@ -133,8 +133,10 @@ static enum blk_prep prepare_dwz(struct blk *b, struct mvm_virtq *q,
 		return answer(b, r, BLK_S_IOERR);
 	if (bytes / BLK_DWZ_BYTES > BLK_MAX_DWZ_SEG)
 		return answer(b, r, BLK_S_UNSUPP);
-	r->nrange = (unsigned)(bytes / BLK_DWZ_BYTES);
-	for (unsigned i = 0; i < r->nrange; i++) {
+	unsigned nseg = (unsigned)(bytes / BLK_DWZ_BYTES);
+
+	r->nrange = 0;
+	for (unsigned i = 0; i < nseg; i++) {
 		if (b->vh->chain_read(q, c, BLK_HDR_BYTES + i * BLK_DWZ_BYTES,
 				      seg, sizeof(seg)) != sizeof(seg))
 			return answer(b, r, BLK_S_IOERR);
@@ -147,11 +149,15 @@ static enum blk_prep prepare_dwz(struct blk *b, struct mvm_virtq *q,
 			return answer(b, r, BLK_S_UNSUPP);
 		if (nsec > BLK_MAX_DWZ_SECTORS || !range_ok(b, sector, nsec))
 			return answer(b, r, BLK_S_IOERR);
-		r->range[i].off = sector * BLK_SECTOR;
-		r->range[i].len = (uint64_t)nsec * BLK_SECTOR;
-		r->range[i].unmap = discard || (flags & BLK_DWZ_F_UNMAP);
+		if (nsec == 0)
+			continue; /* nothing to do for this one */
+		r->range[r->nrange].off = sector * BLK_SECTOR;
+		r->range[r->nrange].len = (uint64_t)nsec * BLK_SECTOR;
+		r->range[r->nrange].unmap =
+			discard || (flags & BLK_DWZ_F_UNMAP);
+		r->nrange++;
 	}
-	return BLK_PREP_SUBMIT;
+	return r->nrange ? BLK_PREP_SUBMIT : answer(b, r, BLK_S_OK);
 }
 
 static enum blk_prep prepare_get_id(struct blk *b, struct mvm_virtq *q,

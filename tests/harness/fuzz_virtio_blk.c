@@ -17,9 +17,11 @@
  * size; a read-only disk's image never changes at all; the event loop
  * settles and no fd or timer is left behind.
  *
- * The plugin's sources are compiled in with BLK_IO_INLINE, so its I/O runs
- * on the calling thread and a run is deterministic. The image is a 64 KiB
- * memfd reopened through /proc/self/fd.
+ * The plugin's sources are compiled in with BLK_IO_INLINE, and aio=threads
+ * then runs its I/O on the calling thread, so a run is deterministic. With
+ * FUZZ_BLK_AIO=io_uring (or the replay's --uring) the io_uring engine is
+ * fuzzed instead, waiting a little real time for each answer. The image is
+ * a 64 KiB memfd reopened through /proc/self/fd.
  *
  * Without MODVMM_FUZZ it builds as a replay program: files given on the
  * command line are replayed, then (with --random or no files) a fixed set
@@ -38,6 +40,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <modvmm/harness.h>
@@ -78,6 +81,10 @@ struct fz {
 };
 
 static int img_fd = -1;
+/* aio=io_uring instead of the inline threads engine: --uring (replay) or
+ * FUZZ_BLK_AIO=io_uring. Not deterministic (the kernel completes), so
+ * libFuzzer runs use the default. */
+static bool use_uring;
 /* Answers checked, by expected status (OK, IOERR, UNSUPP, needs reset):
  * the replay prints them so a run that checks nothing shows. */
 static unsigned long checked[4];
@@ -147,17 +154,37 @@ static void init(struct fz *f, uint8_t fsel)
 }
 
 /* Run until the status at `st` is answered (rate limits may hold it). */
+/* One step of waiting for an answer: virtual time for a rate limit, a
+ * little real time for io_uring (its completions are the kernel's).
+ * false once waiting any longer is pointless. */
+static bool wait_step(struct fz *f, int i)
+{
+	if (!f->limited && !use_uring)
+		return false;
+	if (i >= (use_uring ? 4000 : 400))
+		return false;
+	if (use_uring) {
+		struct timespec ts = {0, 500000};
+
+		nanosleep(&ts, NULL);
+		run(f);
+	}
+	if (f->limited && mvm_harness_advance(f->h, 100000000ULL) < 0)
+		fail("timers never settled", 0, 0);
+	return true;
+}
+
+/* Run until the status at `st` is answered (a rate limit or io_uring may
+ * hold it). */
 static void settle(struct fz *f, unsigned qi, uint64_t st)
 {
 	uint32_t id, len;
 
 	run(f);
-	for (int i = 0; i < 400 && f->limited &&
-			*(uint8_t *)mvm_harness_gpa(f->h, st, 1) == NO_STATUS &&
-			!needs_reset(f);
-	     i++)
-		if (mvm_harness_advance(f->h, 100000000ULL) < 0)
-			fail("timers never settled", 0, 0);
+	for (int i = 0; *(uint8_t *)mvm_harness_gpa(f->h, st, 1) == NO_STATUS &&
+			!needs_reset(f) && wait_step(f, i);
+	     i++) {
+	}
 	while (mvm_harness_vq_used(f->h, &f->vq[qi], &id, &len)) {
 	}
 }
@@ -353,16 +380,17 @@ static void op_raw_desc(struct fz *f)
 	*mvm_harness_vq_desc(f->h, vq, vq->next_desc) = d;
 	mvm_harness_vq_publish(f->h, vq, vq->next_desc);
 	vq->next_desc = (uint16_t)((vq->next_desc + 1) % vq->num);
+	uint16_t used0 = mvm_harness_vq_used_idx(f->h, vq);
+
 	mvm_harness_vq_kick(f->h, vq);
 	run(f);
-	/* A rate limit may hold the chain: let time pass until it is
+	/* A rate limit or io_uring may hold the chain: wait until it is
 	 * answered or refused. */
-	uint16_t used0 = mvm_harness_vq_used_idx(f->h, vq);
-	for (int i = 0; i < 400 && f->limited && !needs_reset(f) &&
-			mvm_harness_vq_used_idx(f->h, vq) == used0;
-	     i++)
-		if (mvm_harness_advance(f->h, 100000000ULL) < 0)
-			fail("timers never settled", 0, 0);
+	for (int i = 0;
+	     !needs_reset(f) && mvm_harness_vq_used_idx(f->h, vq) == used0 &&
+	     wait_step(f, i);
+	     i++) {
+	}
 	uint32_t id, len;
 	while (mvm_harness_vq_used(f->h, vq, &id, &len)) {
 	}
@@ -396,6 +424,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ops = 0;
 
 	if (img_fd < 0) {
+		const char *aio = getenv("FUZZ_BLK_AIO");
+
+		use_uring = use_uring || (aio && !strcmp(aio, "io_uring"));
 		img_fd = memfd_create("fuzz_virtio_blk", 0);
 		if (img_fd < 0 || ftruncate(img_fd, IMG_SIZE) < 0)
 			fail("memfd", 0, 0);
@@ -411,10 +442,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.limited = (o & 0x18) != 0;
 	snprintf(opts, sizeof(opts),
 		 "path=/proc/self/fd/"
-		 "%d,aio=threads,readonly=%s,discard=%s,num_queues=%u,"
+		 "%d,aio=%s,readonly=%s,discard=%s,num_queues=%u,"
 		 "queue_size=%s,ops_size=%u,bw_size=%s",
-		 img_fd, f.readonly ? "on" : "off", f.discard ? "on" : "off",
-		 f.nq, (o & 0x20) ? "4" : "16", (o & 8) ? 3 : 0,
+		 img_fd, use_uring ? "io_uring" : "threads",
+		 f.readonly ? "on" : "off", f.discard ? "on" : "off", f.nq,
+		 (o & 0x20) ? "4" : "16", (o & 8) ? 3 : 0,
 		 (o & 0x10) ? "4K" : "0");
 	if (harness_open_linked(&mvm_plugin_descriptor, opts, &cfg, &f.h, why,
 				sizeof(why)) < 0) {
@@ -462,9 +494,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef MODVMM_FUZZ_REPLAY
 #define REPLAY_PROGRAMS 3000
 
-/* fuzz_virtio_blk_replay [--random] [FILE...]: replays the files; with
- * none, or with --random, then runs REPLAY_PROGRAMS pseudo-random
- * programs. */
+/* fuzz_virtio_blk_replay [--uring] [--random] [FILE...]: replays the
+ * files; with none, or with --random, then runs REPLAY_PROGRAMS
+ * pseudo-random programs. --uring: with aio=io_uring. */
 int main(int argc, char **argv)
 {
 	static uint8_t buf[1 << 16];
@@ -477,6 +509,11 @@ int main(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--random")) {
 			random = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--uring")) {
+			use_uring = true;
+			random = argc == 2;
 			continue;
 		}
 		fp = fopen(argv[i], "rb");
