@@ -7,8 +7,8 @@
  * then resubmits. 4 KiB random reads (or writes) on a file, buffered or
  * O_DIRECT.
  *
- * Build: cc -O2 -o aio_bench bench/blk/aio_bench.c -luring -lpthread
- * Usage: aio_bench FILE pool|uring QD SECONDS [direct] [write] [workers=N]
+ * Build: cc -O2 -o blk_aio bench/blk_aio.c -luring -lpthread
+ * Usage: blk_aio FILE pool|uring QD SECONDS [direct] [write] [workers=N]
  * Prints one line: engine, qd, mode, IOPS, MiB/s, and the process's CPU
  * time (user+sys, all threads) per 1000 requests.
  */
