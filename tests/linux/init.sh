@@ -18,6 +18,8 @@
 #            host inflates the balloon, /big hashed); with modvmm.fstrim:
 #            write 32 MiB, wait for a line on the console, delete,
 #            fstrim -v /
+#   blkbench bench/blk: timed 1 MiB direct writes then reads of /dev/vda,
+#            each step after a line on the console
 #
 # With root=/dev/vdX on the command line, the initramfs mounts that disk
 # (ext4) once the modules are loaded and switch_roots to its /init.
@@ -203,6 +205,32 @@ blk)
 		say "fstrim $(fstrim -v / 2>&1)"
 		sync
 	fi
+	;;
+blkbench)
+	# bench/blk: 1 MiB direct writes, then reads, of all of the first
+	# disk (modvmm.blkbench_mib=N MiB of it, default 256), timed by the
+	# guest's clock; before each step a line on the console is awaited,
+	# so the host can read the VMM's CPU time around it.
+	report
+	dmesg -n 1
+	mib=256
+	for w in $(cat /proc/cmdline); do
+		case $w in modvmm.blkbench_mib=*) mib=${w#*=} ;; esac
+	done
+	for step in write read; do
+		say "blkbench ready $step"
+		read -r _
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		if [ $step = write ]; then
+			dd if=/dev/zero of=/dev/vda bs=1M count="$mib" oflag=direct 2>/dev/null
+		else
+			dd if=/dev/vda of=/dev/null bs=1M count="$mib" iflag=direct 2>/dev/null
+		fi || fails=$((fails + 1))
+		t1=$(cut -d' ' -f1 /proc/uptime)
+		say "blkbench $step $((mib * 1048576)) bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+	done
+	say "blkbench ready end"
+	read -r _
 	;;
 shell)
 	report
