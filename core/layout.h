@@ -55,6 +55,9 @@
 #define LAYOUT_GSI_FIRST_FREE 5
 #define LAYOUT_GSI_LAST 23
 
+/* vCPUs: the MADT gives them xAPIC ids 0..254 (0xff is the broadcast id). */
+#define LAYOUT_MAX_CPUS 255
+
 #define LAYOUT_MIN_MEM (128ULL << 20)
 #define LAYOUT_MAX_MEM (1ULL << 40)
 

@@ -13,20 +13,21 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "acpi.h"
-#include "aml.h"
-#include "api_server.h"
-#include "boot.h"
-#include "device.h"
-#include "dtb.h"
+#include "api/api_core_cmds.h"
+#include "api/api_server.h"
+#include "boot/acpi.h"
+#include "boot/aml.h"
+#include "boot/boot.h"
+#include "boot/dtb.h"
+#include "config/opts.h"
 #include "kvm.h"
 #include "layout.h"
 #include "log.h"
-#include "opts.h"
-#include "plugin_loader.h"
+#include "plugin/device.h"
+#include "plugin/plugin_loader.h"
 #include "sysdev.h"
 #include "vcpu.h"
-#include "virtio_kvm.h"
+#include "virtio/virtio_kvm.h"
 #include "vm.h"
 
 #define DEFAULT_MEM (512ULL << 20)
@@ -146,18 +147,19 @@ static int build_acpi(struct vm *vm, struct acpi_blob *blob)
 	struct acpi_input in = {.ncpus = vm->ncpus};
 	int r = 0;
 
-	for (size_t i = 0; i < vm->ndsdt_recs && r == 0; i++)
-		r = aml_append_device(&sb, vm->dsdt_recs[i].name,
-				      &vm->dsdt_recs[i].d);
-	if (r == 0 && vm->raw_aml_len) {
-		uint8_t *p = realloc(sb.data, sb.len + vm->raw_aml_len);
+	for (size_t i = 0; i < vm->res.ndsdt_recs && r == 0; i++)
+		r = aml_append_device(&sb, vm->res.dsdt_recs[i].name,
+				      &vm->res.dsdt_recs[i].d);
+	if (r == 0 && vm->res.raw_aml_len) {
+		uint8_t *p = realloc(sb.data, sb.len + vm->res.raw_aml_len);
 
 		if (!p) {
 			r = -ENOMEM;
 		} else {
-			memcpy(p + sb.len, vm->raw_aml, vm->raw_aml_len);
+			memcpy(p + sb.len, vm->res.raw_aml,
+			       vm->res.raw_aml_len);
 			sb.data = p;
-			sb.len += vm->raw_aml_len;
+			sb.len += vm->res.raw_aml_len;
 			sb.cap = sb.len;
 		}
 	}
@@ -176,13 +178,13 @@ static int build_acpi(struct vm *vm, struct acpi_blob *blob)
 static int dump_dtb(struct vm *vm, const char *path)
 {
 	struct mem_region ram[2];
-	struct dtb_device *devs = calloc(vm->ndsdt_recs + 1, sizeof(*devs));
+	struct dtb_device *devs = calloc(vm->res.ndsdt_recs + 1, sizeof(*devs));
 	struct dtb_input in = {
 		.ncpus = vm->ncpus,
 		.ram = ram,
 		.cmdline = vm->cfg->cmdline,
 		.devs = devs,
-		.ndevs = vm->ndsdt_recs,
+		.ndevs = vm->res.ndsdt_recs,
 	};
 	int r;
 
@@ -193,9 +195,9 @@ static int dump_dtb(struct vm *vm, const char *path)
 		ram[i].size = vm->ram.regions[i].size;
 	}
 	in.nram = (size_t)vm->ram.nregions;
-	for (size_t i = 0; i < vm->ndsdt_recs; i++) {
-		devs[i].node_name = vm->dsdt_recs[i].name;
-		devs[i].d = &vm->dsdt_recs[i].d;
+	for (size_t i = 0; i < vm->res.ndsdt_recs; i++) {
+		devs[i].node_name = vm->res.dsdt_recs[i].name;
+		devs[i].d = &vm->res.dsdt_recs[i].d;
 	}
 	r = dtb_write_file(&in, path);
 	free(devs);
@@ -222,8 +224,7 @@ static void teardown(struct run_state *st)
 		evloop_destroy(vm->loop);
 	if (st->sigfd >= 0)
 		close(st->sigfd);
-	free(vm->dsdt_recs);
-	free(vm->raw_aml);
+	resources_free(&vm->res);
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
 	ram_discard_free(&vm->discard);
@@ -307,6 +308,8 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		return vmm_error("event loop: %s", strerror(-r));
 	/* Before the devices: they register their commands in create. */
 	r = api_create(vm, &vm->api);
+	if (r == 0)
+		r = api_core_cmds_register(api_commands(vm->api), vm);
 	if (r < 0)
 		return vmm_error("control API: %s", strerror(-r));
 	r = sysdev_register(vm);
@@ -401,7 +404,7 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	st.sigfd = -1;
 	st.vm.cfg = cfg;
 	st.vm.kvm_fd = st.vm.vm_fd = -1;
-	st.vm.mmio_next = LAYOUT_DEVICE_MMIO_START;
+	resources_init(&st.vm.res);
 	pthread_mutex_init(&st.vm.exit_lock, NULL);
 	pthread_cond_init(&st.vm.exit_cond, NULL);
 	pthread_mutex_init(&st.vm.pause_lock, NULL);

@@ -5,7 +5,7 @@
 #ifndef MODVMM_CORE_MACHINE_H
 #define MODVMM_CORE_MACHINE_H
 
-#include "config.h"
+#include "config/config.h"
 
 /* Runs the machine to its end. Returns the process exit status
  * (VM_EXIT_*); user errors print one line and return VM_EXIT_USER_ERROR. */

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "config/cli.h"
 #include "log.h"
 #include "machine.h"
-#include "plugin_loader.h"
+#include "plugin/plugin_loader.h"
 #include "vm.h"
 
 static void exe_dir(char *buf, size_t len)

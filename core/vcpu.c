@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "vcpu_cpuid.h"
 #include "vcpu_exit.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -186,6 +187,8 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
+	/* From now on an exit request kicks the vCPUs (vm.h). */
+	__atomic_store_n(&vm->kick_vcpus, vcpus_kick_all, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vm->vcpus[i].fd = -1;
 	for (unsigned i = 0; i < vm->ncpus && r == 0; i++) {
@@ -285,7 +288,8 @@ static void *vcpu_thread(void *arg)
 					strerror(errno));
 			break;
 		}
-		vcpu_handle_exit(v);
+		vcpu_handle_exit(&(const struct vcpu_exit_src){
+			.vm = v->vm, .id = v->id, .fd = v->fd, .run = v->run});
 	}
 	return NULL;
 }

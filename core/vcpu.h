@@ -25,7 +25,8 @@ struct vcpu {
  * registers for vm->entry. Returns 0 or -errno with `why` set. */
 int vcpus_create(struct vm *vm, char *why, size_t whylen);
 int vcpus_start(struct vm *vm);
-/* Forces every running vCPU out of KVM_RUN (vm_request_exit calls it). */
+/* Forces every running vCPU out of KVM_RUN. vcpus_create installs it as
+ * vm->kick_vcpus, through which vm_request_exit calls it. */
 void vcpus_kick_all(struct vm *vm);
 /* Stops every vCPU outside KVM_RUN and waits (up to 5 s) until they are
  * all parked: no guest code runs until vcpus_resume. 0, or -ETIMEDOUT
@@ -36,8 +37,5 @@ void vcpus_resume(struct vm *vm);
 bool vcpus_paused(struct vm *vm);
 /* Joins the threads and closes the fds. */
 void vcpus_destroy(struct vm *vm);
-
-/* Fills CPUID entries for vCPU `id` of `ncpus` (exposed for unit tests). */
-void cpuid_patch(struct kvm_cpuid2 *cpuid, unsigned id, unsigned ncpus);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "log.h"
 
-static void handle_io(struct vcpu *v)
+static void handle_io(const struct vcpu_exit_src *v)
 {
 	struct kvm_run *run = v->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
@@ -32,7 +32,7 @@ static void handle_io(struct vcpu *v)
 	}
 }
 
-static void handle_mmio(struct vcpu *v)
+static void handle_mmio(const struct vcpu_exit_src *v)
 {
 	struct kvm_run *run = v->run;
 	unsigned len = run->mmio.len;
@@ -67,7 +67,7 @@ struct insn_at_rip {
 /* Reads up to 16 bytes at RIP through the guest's own page tables, one page
  * at a time (the next virtual page need not be the next physical one), and
  * stops at the first byte that is unmapped or not in RAM. */
-static void read_insn_bytes(struct vcpu *v, uint64_t rip,
+static void read_insn_bytes(const struct vcpu_exit_src *v, uint64_t rip,
 			    struct insn_at_rip *in)
 {
 	*in = (struct insn_at_rip){0};
@@ -102,7 +102,7 @@ static void read_insn_bytes(struct vcpu *v, uint64_t rip,
 
 /* An int3 at CPL0 that the emulating KVM returns to us: step over it and
  * inject #BP as the CPU would have. Returns true if handled. */
-static bool reinject_int3(struct vcpu *v, struct kvm_regs *regs,
+static bool reinject_int3(const struct vcpu_exit_src *v, struct kvm_regs *regs,
 			  const uint8_t *insn, int n)
 {
 	struct kvm_vcpu_events ev;
@@ -140,7 +140,7 @@ static const char *suberror_name(uint32_t suberror)
 /* One line naming RIP and, when RIP's instruction is in guest RAM, its
  * bytes; otherwise why there are none (a guest that jumped into MMIO or
  * unmapped memory is the usual cause). */
-static void handle_internal_error(struct vcpu *v)
+static void handle_internal_error(const struct vcpu_exit_src *v)
 {
 	const uint32_t sub = v->run->internal.suberror;
 	struct kvm_regs regs;
@@ -181,7 +181,7 @@ static void handle_internal_error(struct vcpu *v)
 			(unsigned long long)regs.rip, where);
 }
 
-void vcpu_handle_exit(struct vcpu *v)
+void vcpu_handle_exit(const struct vcpu_exit_src *v)
 {
 	struct kvm_run *run = v->run;
 

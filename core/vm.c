@@ -4,10 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "vcpu.h"
-
 void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 {
+	void (*kick)(struct vm * vm);
 	va_list ap;
 
 	pthread_mutex_lock(&vm->exit_lock);
@@ -22,7 +21,9 @@ void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 	va_end(ap);
 	pthread_cond_broadcast(&vm->exit_cond);
 	pthread_mutex_unlock(&vm->exit_lock);
-	vcpus_kick_all(vm);
+	kick = __atomic_load_n(&vm->kick_vcpus, __ATOMIC_ACQUIRE);
+	if (kick)
+		kick(vm);
 }
 
 bool vm_exit_requested(struct vm *vm)

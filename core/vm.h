@@ -12,11 +12,12 @@
 #include <stdint.h>
 
 #include "bus.h"
-#include "config.h"
+#include "config/config.h"
 #include "evloop.h"
 #include "guest_ram.h"
 #include "ram_discard.h"
-#include "seccomp_filter.h"
+#include "resources.h"
+#include "seccomp/seccomp_filter.h"
 
 /* Exit statuses of the modvmm process (documented in README/docs). */
 #define VM_EXIT_POWEROFF 0
@@ -29,52 +30,47 @@ struct virtio_kvm_pending;
 struct mvm_dev;
 struct api;
 
-/* A device node the core emits into the DSDT (and the DTB). */
-struct dsdt_record {
-	char name[5];
-	char hid[9];
-	struct mvm_dsdt_device d;
-};
-
 struct vm {
 	const struct machine_cfg *cfg;
+	unsigned ncpus;
+
+	/* KVM (kvm.c): the system and VM fds, and the helper thread that
+	 * registers guest RAM while the vCPUs are made. */
 	int kvm_fd;
 	int vm_fd;
 	int run_size; /* mmap size of struct kvm_run */
-	unsigned ncpus;
-	struct guest_ram ram;
-	/* kvm_vm_map_ram_start's thread and its result. */
 	pthread_t map_ram_thread;
 	bool map_ram_pending;
 	int map_ram_result;
 	char map_ram_why[200];
+
+	/* Guest memory, and the ranges given back to the host. */
+	struct guest_ram ram;
 	struct ram_discard discard;
+
+	/* Where guest accesses and host events go. */
 	struct bus pio;
 	struct bus mmio;
 	struct evloop *loop;
-	struct vcpu *vcpus;
-	/* One program per thread kind, built before the first thread starts;
-	 * each thread installs its own (seccomp_filter.h). */
-	struct seccomp_filters seccomp;
 
+	/* The devices, what they claimed, and the control API. */
 	struct mvm_dev **devs;
 	size_t ndevs;
-	struct dsdt_record *dsdt_recs;
-	size_t ndsdt_recs;
-	uint8_t *raw_aml; /* host->dsdt_add_aml terms, appended to \_SB */
-	size_t raw_aml_len;
-	uint64_t mmio_next; /* device MMIO allocator */
-	uint32_t gsi_used;  /* bit n: GSI n claimed */
+	struct resources res; /* GSIs, MMIO windows, DSDT records */
 	/* ioeventfds/irqfds asked for before vm_fd existed (virtio_kvm.h). */
 	struct virtio_kvm_pending *virtio_pending;
+	struct api *api; /* api_server.h; NULL until built */
 
 	/* Boot CPU entry, filled by the kernel loader. */
 	uint64_t entry;
 	bool entry_pvh; /* true: 32-bit PVH entry; false: 64-bit Linux */
 	uint64_t boot_info_gpa;
 
-	/* Control API (api_server.h); NULL until built. */
-	struct api *api;
+	/* Threads: one seccomp program per thread kind, built before the
+	 * first thread starts, each thread installing its own
+	 * (seccomp_filter.h); the vCPUs (vcpu.h). */
+	struct seccomp_filters seccomp;
+	struct vcpu *vcpus;
 	uint64_t start_ns; /* log_now_ns() when the vCPUs started */
 
 	/* Pause/resume (vcpus_pause): vCPU threads wait on pause_cond while
@@ -87,6 +83,11 @@ struct vm {
 	unsigned vcpus_parked;
 	bool vcpus_reaping;
 
+	/* How the VM ends (vm_request_exit). kick_vcpus gets every vCPU out
+	 * of KVM_RUN: installed by the vCPU module when it creates them
+	 * (vcpus_create), so that the request needs no call up into vcpu.c;
+	 * NULL: no vCPUs yet. */
+	void (*kick_vcpus)(struct vm *vm);
 	pthread_mutex_t exit_lock;
 	pthread_cond_t exit_cond;
 	bool exit_requested;
@@ -99,7 +100,7 @@ struct vm {
 };
 
 /* First call wins: records the status and reason, kicks every vCPU out of
- * KVM_RUN and wakes main. Safe from any thread. */
+ * KVM_RUN (vm->kick_vcpus) and wakes main. Safe from any thread. */
 void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool vm_exit_requested(struct vm *vm);

@@ -31,13 +31,9 @@ struct dx {
 };
 
 static const struct mvm_option dx_options[] = {
-	{.key = "port",
-	 .type = MVM_OPT_U64,
-	 .offset = offsetof(struct dx_opts, port),
-	 .defval = "0x501",
-	 .help = "the I/O port the guest writes its exit status to",
-	 .min = 1,
-	 .max = 0xffff},
+	MVM_OPTION_RANGE("port", MVM_OPT_U64, struct dx_opts, port, "0x501",
+			 false, 1, 0xffff,
+			 "the I/O port the guest writes its exit status to"),
 	MVM_OPTION("qemu", MVM_OPT_BOOL, struct dx_opts, qemu, "off", false,
 		   "exit with (byte << 1) | 1, as QEMU's isa-debug-exit does"),
 	MVM_OPTION_END,

@@ -4,8 +4,8 @@
  * The core serves a control socket speaking QEMU's QMP (docs/api.md). A
  * plugin adds its own commands to it and emits its own events through the
  * table below, reached as `host->api` (NULL on a core without a control
- * API; check `host->size` covers the member, then `api->size` covers the
- * function you use).
+ * API; check MVM_HOST_HAS(host, api), then MVM_HOST_HAS(host->api, ...) for
+ * the function you use).
  *
  * JSON crosses this ABI as text, never as a library's objects: a plugin
  * needs no JSON library and is not tied to the one the core links. Argument

@@ -22,7 +22,9 @@
  * A cmocka test then plays the driver: mvm_harness_virtio_negotiate(),
  * mvm_harness_vq_setup(), mvm_harness_vq_add(), mvm_harness_vq_kick(),
  * mvm_harness_run(), mvm_harness_vq_used(). Hostile drivers write rings
- * directly (mvm_harness_vq_desc(), mvm_harness_vq_publish()).
+ * directly (mvm_harness_vq_desc(), mvm_harness_vq_publish()) and poke
+ * registers with mvm_harness_mmio_read/write() at the offsets of
+ * modvmm/virtio_mmio_regs.h, which this header includes.
  *
  * Link with libmodvmm_harness (CMake target `modvmm_harness`). Everything
  * runs on the calling thread; one harness is one device. Functions return
@@ -37,6 +39,7 @@
 
 #include <modvmm/plugin.h>
 #include <modvmm/virtio.h>
+#include <modvmm/virtio_mmio_regs.h>
 
 #ifdef __cplusplus
 extern "C" {

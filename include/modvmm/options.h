@@ -17,6 +17,7 @@
  *  - MVM_OPT_BOOL: on|off|true|false|yes|no|1|0, stored as bool.
  *  - MVM_OPT_STR: any text without ',' stored as `const char *`; the string
  *    lives as long as the device.
+ * Numbers and sizes may carry inclusive bounds (MVM_OPTION_RANGE).
  */
 #ifndef MODVMM_OPTIONS_H
 #define MODVMM_OPTIONS_H
@@ -52,16 +53,34 @@ struct mvm_option {
 	bool required;
 	/** One line for `help`. */
 	const char *help;
-	/** For MVM_OPT_SIZE and MVM_OPT_U64: inclusive bounds; both 0 means
-	 *  unbounded. */
+	/** For MVM_OPT_SIZE and MVM_OPT_U64: inclusive bounds; a value
+	 *  outside them is refused naming the bound. `max` 0 means no upper
+	 *  bound (both 0: unbounded). Set them with MVM_OPTION_RANGE. */
 	uint64_t min, max;
 };
 
-/** Convenience initialiser for a table entry. */
+/** Convenience initialiser for a table entry without bounds. */
 #define MVM_OPTION(k, t, strct, field, def, req, hlp)                          \
 	{                                                                      \
 		.key = (k), .type = (t), .offset = offsetof(strct, field),     \
 		.defval = (def), .required = (req), .help = (hlp)              \
+	}
+
+/**
+ * MVM_OPTION with inclusive bounds [lo, hi] for an MVM_OPT_U64 or
+ * MVM_OPT_SIZE value; `hi` 0 means no upper bound. A value outside them is
+ * refused as "key=value: must be at least|most BOUND" (sizes shown with
+ * their suffix). Header-only: it fills the `min`/`max` members every 1.x
+ * core reads, so it needs no newer ABI minor.
+ *
+ *     MVM_OPTION_RANGE("irq", MVM_OPT_U64, struct my_opts, irq, "4", false,
+ *                      0, 23, "interrupt line (GSI)"),
+ */
+#define MVM_OPTION_RANGE(k, t, strct, field, def, req, lo, hi, hlp)            \
+	{                                                                      \
+		.key = (k), .type = (t), .offset = offsetof(strct, field),     \
+		.defval = (def), .required = (req), .help = (hlp),             \
+		.min = (lo), .max = (hi)                                       \
 	}
 
 /** Table terminator. */

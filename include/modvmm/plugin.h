@@ -15,7 +15,7 @@
  *  - MVM_ABI_MINOR grows when members are appended to a struct. Structs only
  *    grow at their end and carry their own size, so a plugin built against an
  *    older minor keeps working, and a plugin checks `host->size` before using
- *    a member newer than the minor it needs.
+ *    a member newer than the minor it needs (MVM_HOST_HAS).
  *
  * Threads and locking: the core keeps one mutex per device and holds it
  * around every callback into that device (port/MMIO access on a vCPU thread,
@@ -51,12 +51,39 @@ extern "C" {
  *  1.2  struct mvm_plugin gains syscalls.
  */
 #define MVM_ABI_MINOR 2
+/*
+ * Helper macros (MVM_HOST_HAS below, MVM_OPTION_RANGE in modvmm/options.h)
+ * expand to code that any 1.x core understands: they change no struct and
+ * need no minor of their own, so a plugin using them still says the minor
+ * of the members it uses.
+ */
 
 /** Name of the one symbol every plugin exports. */
 #define MVM_PLUGIN_SYMBOL "mvm_plugin_descriptor"
 
 /** Marks the descriptor as exported even under -fvisibility=hidden. */
 #define MVM_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+/**
+ * MVM_HOST_HAS(table, member): whether the size-prefixed SDK struct that
+ * `table` points to is long enough to hold `member`, i.e. whether whoever
+ * built it knew that member. Use it before touching a member appended after
+ * 1.0: on the host tables the core hands a plugin (`struct mvm_host`,
+ * `mvm_virtio_host`, `mvm_api_host`), and in the core on the ones a plugin
+ * hands it (`struct mvm_plugin`, `mvm_virtio_device`, `mvm_api_command`).
+ * A member it covers may still be NULL where its documentation says so
+ * (`host->virtio` on a core without virtio). `table` is evaluated more than
+ * once and must not be NULL.
+ *
+ *     if (!MVM_HOST_HAS(host, ram_size)) {
+ *             host->fail(dev, "this modvmm is too old (no ram_size)");
+ *             return -ENOTSUP;
+ *     }
+ */
+#define MVM_HOST_HAS(table, member)                                            \
+	((size_t)((const char *)&(table)->member - (const char *)(table)) +    \
+		 sizeof((table)->member) <=                                    \
+	 (size_t)(table)->size)
 
 /** Opaque handle for one device instance; owned by the core. */
 typedef struct mvm_dev mvm_dev;

@@ -5,7 +5,8 @@
  * space, queues) in a `struct mvm_virtio_device` and calls
  * `host->virtio->create` from its plugin `create` hook. The core then owns
  * the transport: it allocates a 4 KiB MMIO window and an interrupt line,
- * adds the `LNRO0005` node to the DSDT, implements the register map, the
+ * adds the `LNRO0005` node to the DSDT, implements the register map (its
+ * offsets, which only a driver needs, are in modvmm/virtio_mmio_regs.h), the
  * status state machine, feature negotiation (a driver that does not accept
  * VIRTIO_F_VERSION_1 is refused), queue set-up, interrupt status, config
  * generation and reset. Queue notifications arrive on ioeventfds and are
@@ -67,37 +68,6 @@ extern "C" {
 #define MVM_VIRTQ_DESC_F_NEXT 1
 #define MVM_VIRTQ_DESC_F_WRITE 2
 #define MVM_VIRTQ_DESC_F_INDIRECT 4
-
-/* virtio-mmio register offsets (spec 4.2.2). */
-#define MVM_VIRTIO_MMIO_MAGIC 0x000
-#define MVM_VIRTIO_MMIO_VERSION 0x004
-#define MVM_VIRTIO_MMIO_DEVICE_ID 0x008
-#define MVM_VIRTIO_MMIO_VENDOR_ID 0x00c
-#define MVM_VIRTIO_MMIO_DEVICE_FEATURES 0x010
-#define MVM_VIRTIO_MMIO_DEVICE_FEATURES_SEL 0x014
-#define MVM_VIRTIO_MMIO_DRIVER_FEATURES 0x020
-#define MVM_VIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024
-#define MVM_VIRTIO_MMIO_QUEUE_SEL 0x030
-#define MVM_VIRTIO_MMIO_QUEUE_NUM_MAX 0x034
-#define MVM_VIRTIO_MMIO_QUEUE_NUM 0x038
-#define MVM_VIRTIO_MMIO_QUEUE_READY 0x044
-#define MVM_VIRTIO_MMIO_QUEUE_NOTIFY 0x050
-#define MVM_VIRTIO_MMIO_INTERRUPT_STATUS 0x060
-#define MVM_VIRTIO_MMIO_INTERRUPT_ACK 0x064
-#define MVM_VIRTIO_MMIO_STATUS 0x070
-#define MVM_VIRTIO_MMIO_QUEUE_DESC_LOW 0x080
-#define MVM_VIRTIO_MMIO_QUEUE_DESC_HIGH 0x084
-#define MVM_VIRTIO_MMIO_QUEUE_DRIVER_LOW 0x090
-#define MVM_VIRTIO_MMIO_QUEUE_DRIVER_HIGH 0x094
-#define MVM_VIRTIO_MMIO_QUEUE_DEVICE_LOW 0x0a0
-#define MVM_VIRTIO_MMIO_QUEUE_DEVICE_HIGH 0x0a4
-#define MVM_VIRTIO_MMIO_CONFIG_GENERATION 0x0fc
-#define MVM_VIRTIO_MMIO_CONFIG 0x100
-#define MVM_VIRTIO_MMIO_MAGIC_VALUE 0x74726976u /* "virt" */
-#define MVM_VIRTIO_MMIO_WINDOW 0x1000
-
-#define MVM_VIRTIO_INT_USED 1   /* InterruptStatus: used buffer */
-#define MVM_VIRTIO_INT_CONFIG 2 /* InterruptStatus: config change */
 
 /** Most queues one device may have. */
 #define MVM_VIRTIO_MAX_QUEUES 64
@@ -203,7 +173,8 @@ struct mvm_virtq_chain {
 
 /**
  * The transport and virtqueue services (host->virtio). `size` guards
- * members appended later, as for struct mvm_host.
+ * members appended later, as for struct mvm_host: check them with
+ * MVM_HOST_HAS(host->virtio, member).
  */
 struct mvm_virtio_host {
 	/** sizeof(struct mvm_virtio_host) as built by the core. */

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "balloon.h"
 
@@ -27,28 +26,6 @@ static const struct mvm_option balloon_options[] = {
 		   "statistics queue)"),
 	MVM_OPTION_END,
 };
-
-uint64_t balloon_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-enum balloon_queue balloon_queue_kind(unsigned index, uint64_t features)
-{
-	enum balloon_queue order[4] = {BQ_INFLATE, BQ_DEFLATE, BQ_NONE,
-				       BQ_NONE};
-	unsigned n = 2;
-
-	if (features & (1ULL << BALLOON_F_STATS_VQ))
-		order[n++] = BQ_STATS;
-	/* Free page hinting is never offered, so it takes no index. */
-	if (features & (1ULL << BALLOON_F_REPORTING))
-		order[n++] = BQ_REPORTING;
-	return index < n ? order[index] : BQ_NONE;
-}
 
 static uint16_t queue_max_for(void *opaque, unsigned index, uint64_t features)
 {
@@ -171,8 +148,8 @@ static int needs_host(struct balloon *b)
 {
 	const struct mvm_host *h = b->host;
 
-	if (h->size < offsetof(struct mvm_host, ram_size) + sizeof(void *) ||
-	    !h->virtio || !h->discard || !h->ram_size) {
+	if (!MVM_HOST_HAS(h, ram_size) || !h->virtio || !h->discard ||
+	    !h->ram_size) {
 		h->fail(b->dev, "this modvmm lacks the virtio transport or RAM "
 				"discard the balloon needs");
 		return -ENOTSUP;

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "balloon.h"
+#include "balloon_api.h"
+#include "balloon_stats.h"
 
 static uint64_t actual_bytes(const struct balloon *b)
 {

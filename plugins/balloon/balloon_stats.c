@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "balloon.h"
+#include "balloon_stats.h"
 
 #define STAT_ENTRY_SIZE 10 /* packed: u16 tag, u64 value */
 

@@ -41,12 +41,10 @@ struct rng {
 };
 
 static const struct mvm_option rng_options[] = {
-	{.key = "max_bytes_per_sec",
-	 .type = MVM_OPT_SIZE,
-	 .offset = offsetof(struct rng_opts, max_bytes_per_sec),
-	 .defval = "0",
-	 .help = "entropy rate limit in bytes per second, K/M/G suffixes "
-		 "(0: unlimited)"},
+	MVM_OPTION("max_bytes_per_sec", MVM_OPT_SIZE, struct rng_opts,
+		   max_bytes_per_sec, "0", false,
+		   "entropy rate limit in bytes per second, K/M/G suffixes "
+		   "(0: unlimited)"),
 	MVM_OPTION_END,
 };
 
@@ -149,8 +147,8 @@ static int rng_create(mvm_dev *dev, const struct mvm_host *host,
 	struct rng *r;
 	int e;
 
-	if (host->size < offsetof(struct mvm_host, api) || !host->virtio ||
-	    host->virtio->size < sizeof(struct mvm_virtio_host)) {
+	if (!MVM_HOST_HAS(host, virtio) || !host->virtio ||
+	    !MVM_HOST_HAS(host->virtio, queue_ready)) {
 		host->fail(dev, "this modvmm has no virtio transport");
 		return -ENOTSUP;
 	}

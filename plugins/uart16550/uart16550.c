@@ -45,20 +45,11 @@
 #include "uart16550.h"
 
 static const struct mvm_option uart_options[] = {
-	{.key = "port",
-	 .type = MVM_OPT_U64,
-	 .offset = offsetof(struct uart_opts, port),
-	 .defval = "0x3f8",
-	 .help = "first of the 8 I/O ports",
-	 .min = 0,
-	 .max = 0x10000 - UART_NPORTS},
-	{.key = "irq",
-	 .type = MVM_OPT_U64,
-	 .offset = offsetof(struct uart_opts, irq),
-	 .defval = "4",
-	 .help = "interrupt line (GSI)",
-	 .min = 0,
-	 .max = 23},
+	MVM_OPTION_RANGE("port", MVM_OPT_U64, struct uart_opts, port, "0x3f8",
+			 false, 0, 0x10000 - UART_NPORTS,
+			 "first of the 8 I/O ports"),
+	MVM_OPTION_RANGE("irq", MVM_OPT_U64, struct uart_opts, irq, "4", false,
+			 0, 23, "interrupt line (GSI)"),
 	MVM_OPTION("file", MVM_OPT_STR, struct uart_opts, file, NULL, false,
 		   "write output to this file (created or truncated) instead "
 		   "of stdout"),
@@ -67,65 +58,7 @@ static const struct mvm_option uart_options[] = {
 	MVM_OPTION_END,
 };
 
-/* ---- interrupt state ---- */
-
-unsigned uart_rx_capacity(const struct uart *s)
-{
-	/* Without FIFOs the 16550 is a 16450 with a one-byte RBR. */
-	return (s->fcr & FCR_FE) ? RX_FIFO_SIZE : 1;
-}
-
-static unsigned rx_trigger(const struct uart *s)
-{
-	static const unsigned level[4] = {1, 4, 8, 14};
-
-	return level[s->fcr >> 6];
-}
-
-/* The IIR interrupt id, highest priority first (16550 datasheet table). */
-static uint8_t pending_id(const struct uart *s)
-{
-	if ((s->ier & IER_RLSI) && (s->lsr_errors & LSR_ERRORS))
-		return IIR_RLSI;
-	if ((s->ier & IER_RDI) && s->rx_count) {
-		if ((s->fcr & FCR_FE) && s->rx_count < rx_trigger(s))
-			return IIR_CTI;
-		return IIR_RDI;
-	}
-	if ((s->ier & IER_THRI) && s->thr_ipending)
-		return IIR_THRI;
-	if ((s->ier & IER_MSI) && (s->msr_deltas & 0x0f))
-		return IIR_MSI;
-	return IIR_NO_INT;
-}
-
-void uart_update_irq(struct uart *s)
-{
-	bool level = pending_id(s) != IIR_NO_INT;
-	int rc;
-
-	if (level == s->irq_level)
-		return;
-	rc = s->host->set_irq(s->dev, (uint32_t)s->gsi, level);
-	if (rc)
-		s->host->log_guest(s->dev, "set_irq(%d, %d): %s", s->gsi, level,
-				   strerror(-rc));
-	s->irq_level = level;
-}
-
-void uart_rx_push(struct uart *s, uint8_t c)
-{
-	if (s->rx_count == uart_rx_capacity(s)) {
-		s->lsr_errors |= LSR_OE;
-		/* A 16450 overwrites RBR; a 16550 FIFO keeps its contents
-		 * and loses the new character. */
-		if (!(s->fcr & FCR_FE))
-			s->rx[s->rx_head] = c;
-		return;
-	}
-	s->rx[(s->rx_head + s->rx_count) % RX_FIFO_SIZE] = c;
-	s->rx_count++;
-}
+/* ---- receive FIFO ---- */
 
 static void rx_clear(struct uart *s)
 {
@@ -211,7 +144,7 @@ static uint8_t read_rbr(struct uart *s)
 
 static uint8_t read_iir(struct uart *s)
 {
-	uint8_t id = pending_id(s);
+	uint8_t id = uart_pending_id(s);
 
 	/* Reading IIR while it reports THRI is what acknowledges THRI. */
 	if (id == IIR_THRI)
@@ -345,8 +278,7 @@ static int uart_create(mvm_dev *dev, const struct mvm_host *host,
 	struct mvm_dsdt_device dd;
 	int rc;
 
-	if (host->size <
-	    offsetof(struct mvm_host, dev_name) + sizeof(host->dev_name)) {
+	if (!MVM_HOST_HAS(host, dev_name)) {
 		host->fail(dev, "host table too old (size %u)", host->size);
 		return -ENOTSUP;
 	}

@@ -1,118 +1,17 @@
 /*
- * The uart16550 plugin's shared state: the 16550A model (uart16550.c:
- * registers, FIFO, interrupt line, plugin hooks) and the host side of the
- * console (uart_console.c: terminal raw mode, output, stdin input and the
- * Ctrl-A keys). Both run under the core's per-device lock.
+ * The uart16550 plugin, split by concern, each file with its own header:
+ *  - uart16550.c: the plugin hooks and the 16550A registers a vCPU reads
+ *    and writes;
+ *  - uart_console.c: the host side of the console (terminal raw mode,
+ *    output, stdin input and the Ctrl-A keys);
+ *  - uart_state.c: the state both share, the receive FIFO and the
+ *    interrupt line; it calls neither.
+ * uart16550.c calls uart_console.c, and both call uart_state.c.
  */
 #ifndef MODVMM_UART16550_H
 #define MODVMM_UART16550_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <modvmm/plugin.h>
-
-/* Register offsets. */
-#define REG_RBR_THR 0 /* DLL with DLAB */
-#define REG_IER 1     /* DLM with DLAB */
-#define REG_IIR_FCR 2
-#define REG_LCR 3
-#define REG_MCR 4
-#define REG_LSR 5
-#define REG_MSR 6
-#define REG_SCR 7
-#define UART_NPORTS 8
-
-#define IER_RDI 0x01
-#define IER_THRI 0x02
-#define IER_RLSI 0x04
-#define IER_MSI 0x08
-
-#define IIR_NO_INT 0x01
-#define IIR_MSI 0x00
-#define IIR_THRI 0x02
-#define IIR_RDI 0x04
-#define IIR_RLSI 0x06
-#define IIR_CTI 0x0c
-#define IIR_FIFO_ON 0xc0
-
-#define FCR_FE 0x01
-#define FCR_CLEAR_RX 0x02
-#define FCR_CLEAR_TX 0x04
-#define FCR_STORED 0xc9 /* FE, DMA mode, trigger level */
-
-#define LCR_DLAB 0x80
-
-#define MCR_DTR 0x01
-#define MCR_RTS 0x02
-#define MCR_OUT1 0x04
-#define MCR_OUT2 0x08
-#define MCR_LOOP 0x10
-
-#define LSR_DR 0x01
-#define LSR_OE 0x02
-#define LSR_ERRORS 0x1e /* OE, PE, FE, BI: cleared by reading LSR */
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-
-#define MSR_DCTS 0x01
-#define MSR_DDSR 0x02
-#define MSR_TERI 0x04
-#define MSR_DDCD 0x08
-#define MSR_CTS 0x10
-#define MSR_DSR 0x20
-#define MSR_RI 0x40
-#define MSR_DCD 0x80
-
-#define RX_FIFO_SIZE 16
-#define CTRL_A 0x01
-
-struct uart_opts {
-	uint64_t port;
-	uint64_t irq;
-	const char *file;
-	bool input;
-};
-
-struct uart {
-	mvm_dev *dev;
-	const struct mvm_host *host;
-	struct uart_opts opts;
-	int gsi;
-	int out_fd;
-	bool own_out_fd;
-	bool out_error_logged;
-
-	uint8_t ier, lcr, mcr, fcr, scr;
-	uint8_t lsr_errors; /* LSR_ERRORS bits latched until LSR is read */
-	uint8_t msr_deltas; /* MSR low nibble, cleared by reading MSR */
-	uint16_t divisor;
-	bool thr_ipending;
-	uint8_t rbr; /* last byte received, returned again on an empty read */
-	uint8_t rx[RX_FIFO_SIZE];
-	unsigned rx_head, rx_count;
-	bool irq_level;
-
-	bool in_enabled;  /* input=on and stdin usable */
-	bool in_watching; /* stdin registered with the event loop */
-	bool in_eof;      /* stdin ended or failed: never watch again */
-	bool in_escape;   /* the previous input byte was Ctrl-A */
-};
-
-/* uart16550.c, for the console side. */
-unsigned uart_rx_capacity(const struct uart *s);
-void uart_rx_push(struct uart *s, uint8_t c);
-void uart_update_irq(struct uart *s);
-
-/* uart_console.c */
-void uart_terminal_raw(struct uart *s);
-void uart_terminal_restore(void);
-void uart_out_write(struct uart *s, const void *buf, size_t len);
-/* Starts console input if input=on and stdin can be watched; -errno with
- * host->fail called if it cannot. */
-int uart_setup_input(struct uart *s);
-/* Watch stdin exactly when the guest can take more bytes. */
-void uart_update_input_watch(struct uart *s);
+#include "uart_console.h"
+#include "uart_state.h"
 
 #endif

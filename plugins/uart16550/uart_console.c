@@ -16,7 +16,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "uart16550.h"
+#include "uart_console.h"
+
+#define CTRL_A 0x01
 
 /* ---- terminal ---- */
 

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for the control socket's request path: the bytes a
- * client sends go through the framer (core/api_frame.c), the QMP parser
- * and the dispatcher (core/api_proto.c, core/api_cmds.c) exactly as
+ * client sends go through the framer (core/api/api_frame.c), the QMP parser
+ * and the dispatcher (core/api/api_proto.c, core/api/api_cmds.c) exactly as
  * api_server.c drives them. Beyond "no crash, no sanitizer report" it
  * checks that every framed message gets one reply that is a single line
  * of JSON holding exactly one of "return" and "error".
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_cmds.h"
-#include "api_frame.h"
+#include "api/api_cmds.h"
+#include "api/api_frame.h"
 
 static void check(int ok, const char *what)
 {

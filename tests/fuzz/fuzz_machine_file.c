@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for core/machine_file.c: arbitrary bytes as a machine
+ * libFuzzer target for core/config/machine_file.c: arbitrary bytes as a machine
  * file, through libyaml and the schema walk. Beyond "no crash, no sanitizer
  * report, no leak", checks the loader's contract: 0 or -EINVAL/-ENOMEM, a
  * message exactly when it fails, one line starting with the file's name,
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "machine_file.h"
+#include "config/config.h"
+#include "config/machine_file.h"
 
 /* A name with a folder, so relative-path resolution runs too. */
 #define FUZZ_NAME "cfg/fuzz.yaml"

@@ -1,7 +1,7 @@
 /*
- * libFuzzer target for core/opts.c, the parser every plugin's option string
- * goes through (host->parse_options), so it sees text straight from users'
- * machine files. Checks, beyond "no crash, no sanitizer report", that
+ * libFuzzer target for core/config/opts.c, the parser every plugin's option
+ * string goes through (host->parse_options), so it sees text straight from
+ * users' machine files. Checks, beyond "no crash, no sanitizer report", that
  * results obey the parser's contract: 0 or -errno, an error message exactly
  * when it fails, bounds honoured, strings owned by the store.
  *
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts.h"
+#include "config/opts.h"
 
 struct fuzz_opts {
 	uint64_t size;

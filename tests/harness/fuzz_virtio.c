@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "virtio_mmio.h"
+#include "virtio/virtio_dev.h"
 
 #define RAM_SIZE (1u << 20)
 
@@ -129,13 +129,13 @@ static void dev_notify(void *opaque, struct mvm_virtq *q, unsigned index)
 	uint8_t buf[64];
 
 	(void)opaque;
-	for (int n = 0; n < 300 && virtq_pop(q, &c) > 0; n++) {
+	for (int n = 0; n < 300 && virtio_queue_pop(q, &c) > 0; n++) {
 		size_t got = virtq_chain_read(q, &c, index, buf, sizeof(buf));
 
 		virtq_chain_write(q, &c, 1, buf, got);
-		virtq_push(q, &c, (uint32_t)got);
+		virtio_queue_push(q, &c, (uint32_t)got);
 	}
-	virtq_notify(q);
+	virtio_queue_notify(q);
 }
 
 static void cfg_read(void *o, uint32_t off, void *buf, uint32_t len)

@@ -5,8 +5,8 @@
  *
  * The host here is a fake that records what the plugin asks for (ports,
  * interrupt line levels, DSDT entry, watched fds, exit requests) and
- * parses options with the core's real opts_parse. Standing in until the
- * per-plugin harness (tests/harness/) exists.
+ * parses options with the core's real opts_parse. Written before the
+ * per-plugin harness (sdk/harness/) existed, and kept as it is.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
 
 #include <modvmm/plugin.h>
 
-#include "opts.h"
+#include "config/opts.h"
 
 /* ---- the fake host ---- */
 

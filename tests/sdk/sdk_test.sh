@@ -55,7 +55,8 @@ install_layout)
 	for f in bin/modvmm bin/modvmm-ctl bin/modvmm-plugin-check \
 		include/modvmm/plugin.h include/modvmm/options.h \
 		include/modvmm/virtio.h include/modvmm/api.h \
-		include/modvmm/harness.h lib/modvmm/libmodvmm_harness.a \
+		include/modvmm/harness.h include/modvmm/virtio_mmio_regs.h \
+		lib/modvmm/libmodvmm_harness.a \
 		lib/pkgconfig/modvmm-plugin.pc lib/pkgconfig/modvmm-harness.pc \
 		lib/cmake/modvmm/modvmmConfig.cmake \
 		lib/cmake/modvmm/modvmmConfigVersion.cmake \

@@ -1,4 +1,4 @@
-/* ACPI tables (core/acpi.c), checked by hand and by `iasl -d`. */
+/* ACPI tables (core/boot/acpi.c), checked by hand and by `iasl -d`. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "acpi.h"
-#include "aml.h"
+#include "boot/acpi.h"
+#include "boot/aml.h"
 #include "layout.h"
 
 #define GPA LAYOUT_ACPI_ADDR

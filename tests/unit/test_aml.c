@@ -1,4 +1,4 @@
-/* The AML byte builder (core/aml.c). */
+/* The AML byte builder (core/boot/aml.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,9 +9,11 @@
 
 #include <cmocka.h>
 
-#include "aml.h"
+#include "boot/aml.h"
 
-/* REFERENCE.md: Device V000, LNRO0005, 0xC0001000 + 0x1000, GSI 5. */
+/* Device(V000){_HID "LNRO0005" _UID 0 _CCA One _CRS{Memory32Fixed(
+ * ReadWrite, 0xC0001000, 0x1000) Interrupt(ResourceConsumer, Edge,
+ * ActiveHigh, Exclusive){5}}}: 71 bytes, which `iasl -d` decodes cleanly. */
 static const uint8_t known_good_v000[71] = {
 	0x5b, 0x82, 0x45, 0x04, 0x56, 0x30, 0x30, 0x30, 0x08, 0x5f, 0x48, 0x49,
 	0x44, 0x0d, 0x4c, 0x4e, 0x52, 0x4f, 0x30, 0x30, 0x30, 0x35, 0x00, 0x08,

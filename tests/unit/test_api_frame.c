@@ -1,4 +1,4 @@
-/* Control-socket message framing (core/api_frame.c). */
+/* Control-socket message framing (core/api/api_frame.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "api_frame.h"
+#include "api/api_frame.h"
 
 struct got {
 	int n;

@@ -1,5 +1,5 @@
 /* QMP parsing, replies and the dispatcher's error replies
- * (core/api_proto.c, core/api_cmds.c, core/api_plugin.c). */
+ * (core/api/api_proto.c, core/api/api_cmds.c, core/api/api_plugin.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "api_cmds.h"
-#include "api_plugin.h"
-#include "api_proto.h"
+#include "api/api_cmds.h"
+#include "api/api_plugin.h"
+#include "api/api_proto.h"
 
 static struct api_cmds cmds;
 static struct api_session sess;

@@ -14,7 +14,8 @@
 
 #include <cmocka.h>
 
-#include "boot.h"
+#include "boot/boot_linux.h"
+#include "boot/boot_pvh.h"
 #include "guest_ram.h"
 #include "layout.h"
 

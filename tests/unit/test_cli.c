@@ -17,8 +17,8 @@
 
 #include <modvmm/plugin.h>
 
-#include "cli.h"
-#include "config.h"
+#include "config/cli.h"
+#include "config/config.h"
 
 static char yaml_path[64];
 
@@ -566,6 +566,62 @@ static void test_usage_mentions_every_flag(void **state)
 	free(text);
 }
 
+/* One schema: the machine file and the flag judge every memory and cpus
+ * value alike, and word it alike after the key. */
+static void test_file_and_flags_share_one_schema(void **state)
+{
+	static const struct {
+		const char *file_key, *flag, *flag_key, *value;
+	} cases[] = {
+		{"memory", "--memory", "size", "64M"},
+		{"memory", "--memory", "size", "0"},
+		{"memory", "--memory", "size", "2T"},
+		{"memory", "--memory", "size", "1X"},
+		{"memory", "--memory", "size", "99999999999999999999"},
+		{"memory", "--memory", "shared", "maybe"},
+		{"memory", "--memory", "thp", ""},
+		{"cpus", "--cpus", "boot", "0"},
+		{"cpus", "--cpus", "boot", "256"},
+		{"cpus", "--cpus", "boot", "two"},
+	};
+	char path[] = "/tmp/test_cli_schema.XXXXXX.yaml";
+	int fd = mkstemps(path, 5);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct machine_cfg cfg;
+		struct cfg_error ferr, cerr;
+		char yaml[128], arg[64], *tail;
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fprintf(f, "kernel: /k\n%s: {%s: \"%s\"}\n", cases[i].file_key,
+			cases[i].flag_key, cases[i].value);
+		fclose(f);
+		assert_int_equal(PARSE(&cfg, &ferr, "--machine", path),
+				 -EINVAL);
+		machine_cfg_free(&cfg);
+		snprintf(arg, sizeof(arg), "%s=%s", cases[i].flag_key,
+			 cases[i].value);
+		assert_int_equal(PARSE(&cfg, &cerr, "--kernel", "/k",
+				       cases[i].flag, arg),
+				 -EINVAL);
+		machine_cfg_free(&cfg);
+		/* ".../x.yaml:2:L: memory.size=64M: ..." against
+		 * "--memory size=64M: ...". */
+		snprintf(yaml, sizeof(yaml), "%s.%s=%s", cases[i].file_key,
+			 cases[i].flag_key, cases[i].value);
+		tail = strstr(ferr.msg, yaml);
+		assert_non_null(tail);
+		assert_string_equal(tail + strlen(yaml),
+				    cerr.msg + strlen(cases[i].flag) + 1 +
+					    strlen(arg));
+	}
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_seccomp_flag_overrides_the_file),
 		cmocka_unit_test(test_path_flags_are_stored),
 		cmocka_unit_test(test_usage_mentions_every_flag),
+		cmocka_unit_test(test_file_and_flags_share_one_schema),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,4 +1,4 @@
-/* The device tree for --dump-dtb (core/dtb.c). */
+/* The device tree for --dump-dtb (core/boot/dtb.c). */
 #include <errno.h>
 #include <libfdt.h>
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dtb.h"
+#include "boot/dtb.h"
 
 static const struct mvm_dsdt_device virtio0 = {.hid = "LNRO0005",
 					       .mmio_base = 0xc0001000,

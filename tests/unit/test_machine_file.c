@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "machine_file.h"
+#include "config/config.h"
+#include "config/machine_file.h"
 
 static char tmpdir[64];
 static char yaml_path[256];
@@ -391,13 +391,13 @@ static void test_bad_bool_in_memory_mapping(void **state)
 static void test_zero_memory_is_rejected(void **state)
 {
 	(void)state;
-	expect_error("memory: 0\n", "1:9: memory=0: must not be zero");
+	expect_error("memory: 0\n", "1:9: memory=0: must be at least 128M");
 }
 
 static void test_cpus_out_of_range(void **state)
 {
 	(void)state;
-	expect_error("cpus: 256\n", "1:7: cpus=256: must be between 1 and 255");
+	expect_error("cpus: 256\n", "1:7: cpus=256: must be at most 255");
 }
 
 static void test_cpus_not_a_number(void **state)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/opts.c: the option-string parser behind
+ * Unit tests for core/config/opts.c: the option-string parser behind
  * host->parse_options. One behaviour per test; every user-facing error
  * message is checked word for word, since those lines are what a user sees.
  */
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "opts.h"
+#include "config/opts.h"
 
 struct balloon_opts {
 	uint64_t size;
@@ -31,13 +31,8 @@ static const struct mvm_option balloon_spec[] = {
 		   deflate_on_oom, "off", false, "deflate when the guest OOMs"),
 	MVM_OPTION("free_page_reporting", MVM_OPT_BOOL, struct balloon_opts,
 		   free_page_reporting, "off", false, "free page reporting"),
-	{.key = "stats",
-	 .type = MVM_OPT_U64,
-	 .offset = offsetof(struct balloon_opts, stats),
-	 .defval = "0",
-	 .help = "stats polling interval in seconds",
-	 .min = 0,
-	 .max = 3600},
+	MVM_OPTION_RANGE("stats", MVM_OPT_U64, struct balloon_opts, stats, "0",
+			 false, 0, 3600, "stats polling interval in seconds"),
 	MVM_OPTION("tag", MVM_OPT_STR, struct balloon_opts, tag, "none", false,
 		   "a label"),
 	MVM_OPTION_END,
@@ -48,20 +43,14 @@ struct bounded_opts {
 };
 
 static const struct mvm_option min_only_spec[] = {
-	{.key = "mem",
-	 .type = MVM_OPT_SIZE,
-	 .offset = offsetof(struct bounded_opts, mem),
-	 .min = 4096,
-	 .max = 0},
+	MVM_OPTION_RANGE("mem", MVM_OPT_SIZE, struct bounded_opts, mem, NULL,
+			 false, 4096, 0, NULL),
 	MVM_OPTION_END,
 };
 
 static const struct mvm_option max_size_spec[] = {
-	{.key = "mem",
-	 .type = MVM_OPT_SIZE,
-	 .offset = offsetof(struct bounded_opts, mem),
-	 .min = 0,
-	 .max = 2ULL << 30},
+	MVM_OPTION_RANGE("mem", MVM_OPT_SIZE, struct bounded_opts, mem, NULL,
+			 false, 0, 2ULL << 30, NULL),
 	MVM_OPTION_END,
 };
 

@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "seccomp_filter.h"
+#include "seccomp/seccomp_filter.h"
 
 #define SURVIVED 42
 

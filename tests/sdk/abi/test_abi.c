@@ -4,7 +4,8 @@
  * plugin of another major, of a newer minor, or with a descriptor smaller
  * than any 1.x one is refused with a line naming the versions. A 1.2
  * plugin's extra system calls (`syscalls`) are read and their names
- * checked; an older plugin's are not read at all.
+ * checked; an older plugin's are not read at all. MVM_HOST_HAS tells
+ * which members a shorter table has.
  * ABI_PLUGIN_DIR holds abi_<variant>.so built from abi_plugin.c.
  */
 #include <dlfcn.h>
@@ -18,9 +19,10 @@
 
 #include <cmocka.h>
 
+#include <modvmm/api.h>
 #include <modvmm/harness.h>
 
-#include "plugin_loader.h" /* plugin_syscalls: what the VMM reads */
+#include "plugin/plugin_loader.h" /* plugin_syscalls: what the VMM reads */
 
 static const char *path(const char *variant)
 {
@@ -168,6 +170,36 @@ static void test_descriptor_shorter_than_any_1_x_is_refused(void **s)
 	expect_refused("short_desc", "smaller than any ABI", NULL);
 }
 
+/* MVM_HOST_HAS on a table as an ABI 1.0 core built it: up to dev_name. */
+static void test_host_has_stops_at_the_end_of_an_older_table(void **s)
+{
+	struct mvm_host h = {.size = offsetof(struct mvm_host, virtio)};
+
+	(void)s;
+	assert_true(MVM_HOST_HAS(&h, log));
+	assert_true(MVM_HOST_HAS(&h, dev_name));
+	assert_false(MVM_HOST_HAS(&h, virtio));
+	assert_false(MVM_HOST_HAS(&h, ram_size));
+	h.size = sizeof(h);
+	assert_true(MVM_HOST_HAS(&h, ram_size));
+}
+
+static void test_host_has_refuses_a_member_cut_in_half(void **s)
+{
+	struct mvm_api_command c = {
+		.size = offsetof(struct mvm_api_command, handler) + 4};
+	struct mvm_plugin p = {.size = offsetof(struct mvm_plugin, syscalls)};
+
+	(void)s;
+	assert_false(MVM_HOST_HAS(&c, handler));
+	c.size += 4;
+	assert_true(MVM_HOST_HAS(&c, handler));
+	/* Not only the first member may be `size`: the descriptor's is its
+	 * third. */
+	assert_true(MVM_HOST_HAS(&p, destroy));
+	assert_false(MVM_HOST_HAS(&p, syscalls));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +219,9 @@ int main(void)
 		cmocka_unit_test(test_older_plugins_declare_no_syscalls),
 		cmocka_unit_test(test_unknown_syscall_name_is_refused_by_name),
 		cmocka_unit_test(test_older_minor_list_is_not_read),
+		cmocka_unit_test(
+			test_host_has_stops_at_the_end_of_an_older_table),
+		cmocka_unit_test(test_host_has_refuses_a_member_cut_in_half),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

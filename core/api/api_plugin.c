@@ -1,0 +1,56 @@
+/*
+ * The SDK's control-API table (modvmm/api.h) as the VMM serves it: plugin
+ * commands go into the VM's command table under "<device>.<name>", events
+ * go to the connected clients. A call's arguments, reply and error are
+ * api_call.c's, shared with the plugin test harness.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+
+#include "api/api_call.h"
+#include "api/api_plugin.h"
+#include "api/api_server.h"
+#include "dev.h"
+
+static int api_register(mvm_dev *dev, const struct mvm_api_command *cmd,
+			void *opaque)
+{
+	char name[128];
+	struct api_cmd c;
+	int r;
+
+	if (!dev->vm->api)
+		return -EINVAL;
+	r = api_plugin_command(dev->name, cmd, opaque, name, sizeof(name), &c);
+	if (r < 0)
+		return r;
+	c.lock = &dev->lock;
+	return api_cmds_add(api_commands(dev->vm->api), &c);
+}
+
+static int api_emit_event(mvm_dev *dev, const char *name, const char *data_json)
+{
+	char full[160];
+	json_t *data;
+	int r = api_plugin_event(dev->name, name, data_json, full, sizeof(full),
+				 &data);
+
+	if (r < 0)
+		return r;
+	api_emit(dev->vm->api, full, data);
+	return 0;
+}
+
+const struct mvm_api_host core_api_host = {
+	.size = sizeof(struct mvm_api_host),
+	.register_command = api_register,
+	.args_json = api_call_args_json,
+	.arg_str = api_call_arg_str,
+	.arg_u64 = api_call_arg_u64,
+	.arg_bool = api_call_arg_bool,
+	.arg_size = api_call_arg_size,
+	.reply_json = api_call_reply_json,
+	.error = api_call_error,
+	.emit_event = api_emit_event,
+};

@@ -1,0 +1,27 @@
+/* The balloon's shared facts: the clock and the queue layout; see
+ * balloon_state.h. */
+#include <time.h>
+
+#include "balloon_state.h"
+
+uint64_t balloon_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+enum balloon_queue balloon_queue_kind(unsigned index, uint64_t features)
+{
+	enum balloon_queue order[4] = {BQ_INFLATE, BQ_DEFLATE, BQ_NONE,
+				       BQ_NONE};
+	unsigned n = 2;
+
+	if (features & (1ULL << BALLOON_F_STATS_VQ))
+		order[n++] = BQ_STATS;
+	/* Free page hinting is never offered, so it takes no index. */
+	if (features & (1ULL << BALLOON_F_REPORTING))
+		order[n++] = BQ_REPORTING;
+	return index < n ? order[index] : BQ_NONE;
+}
