@@ -28,46 +28,44 @@
 #include "blk_io.h"
 #include "blk_req.h"
 
-#define OPT(k, t, f, def, req, hlp, lo, hi)                                    \
-	{                                                                      \
-		.key = (k), .type = (t),                                       \
-		.offset = offsetof(struct blk_opts, f), .defval = (def),       \
-		.required = (req), .help = (hlp), .min = (lo), .max = (hi)     \
-	}
+#define O struct blk_opts
 
 static const struct mvm_option blk_options[] = {
-	OPT("path", MVM_OPT_STR, path, NULL, true,
-	    "raw disk image file (or block device)", 0, 0),
-	OPT("readonly", MVM_OPT_BOOL, readonly, "off", false,
-	    "open the image read-only; the guest sees a read-only disk", 0, 0),
-	OPT("direct", MVM_OPT_BOOL, direct, "off", false,
-	    "open the image with O_DIRECT (bypass the host page cache)", 0, 0),
-	OPT("discard", MVM_OPT_BOOL, discard, "on", false,
-	    "offer DISCARD: the guest's discards punch holes in the image", 0,
-	    0),
-	OPT("serial", MVM_OPT_STR, serial, NULL, false,
-	    "disk serial number the guest reads (at most 20 bytes)", 0, 0),
-	OPT("aio", MVM_OPT_STR, aio, "io_uring", false,
-	    "I/O engine: io_uring, or threads (a pool of worker threads)", 0,
-	    0),
-	OPT("num_queues", MVM_OPT_U64, num_queues, "1", false,
-	    "request queues (more than one offers MQ)", 1,
-	    MVM_VIRTIO_MAX_QUEUES),
-	OPT("queue_size", MVM_OPT_U64, queue_size, "128", false,
-	    "entries per queue (a power of two)", 2, 1024),
-	OPT("bw_size", MVM_OPT_SIZE, bw_size, "0", false,
-	    "bandwidth limit: bytes per bw_refill_time, K/M/G suffixes "
-	    "(0: unlimited)",
-	    0, 0),
-	OPT("bw_refill_time", MVM_OPT_U64, bw_refill_time, "1000", false,
-	    "bandwidth limit period in ms", 1, 3600000),
-	OPT("ops_size", MVM_OPT_U64, ops_size, "0", false,
-	    "operations limit: requests per ops_refill_time (0: unlimited)", 0,
-	    0),
-	OPT("ops_refill_time", MVM_OPT_U64, ops_refill_time, "1000", false,
-	    "operations limit period in ms", 1, 3600000),
+	MVM_OPTION("path", MVM_OPT_STR, O, path, NULL, true,
+		   "raw disk image file (or block device)"),
+	MVM_OPTION("readonly", MVM_OPT_BOOL, O, readonly, "off", false,
+		   "open the image read-only; the guest sees a read-only disk"),
+	MVM_OPTION("direct", MVM_OPT_BOOL, O, direct, "off", false,
+		   "open the image with O_DIRECT (bypass the host page cache)"),
+	MVM_OPTION("discard", MVM_OPT_BOOL, O, discard, "on", false,
+		   "offer DISCARD: the guest's discards punch holes in the "
+		   "image"),
+	MVM_OPTION("serial", MVM_OPT_STR, O, serial, NULL, false,
+		   "disk serial number the guest reads (at most 20 bytes)"),
+	MVM_OPTION("aio", MVM_OPT_STR, O, aio, "io_uring", false,
+		   "I/O engine: io_uring, or threads (a pool of worker "
+		   "threads)"),
+	MVM_OPTION_RANGE("num_queues", MVM_OPT_U64, O, num_queues, "1", false,
+			 1, MVM_VIRTIO_MAX_QUEUES,
+			 "request queues (more than one offers MQ)"),
+	MVM_OPTION_RANGE("queue_size", MVM_OPT_U64, O, queue_size, "128", false,
+			 2, 1024, "entries per queue (a power of two)"),
+	MVM_OPTION("bw_size", MVM_OPT_SIZE, O, bw_size, "0", false,
+		   "bandwidth limit: bytes per bw_refill_time, K/M/G suffixes "
+		   "(0: unlimited)"),
+	MVM_OPTION_RANGE("bw_refill_time", MVM_OPT_U64, O, bw_refill_time,
+			 "1000", false, 1, 3600000,
+			 "bandwidth limit period in ms"),
+	MVM_OPTION("ops_size", MVM_OPT_U64, O, ops_size, "0", false,
+		   "operations limit: requests per ops_refill_time (0: "
+		   "unlimited)"),
+	MVM_OPTION_RANGE("ops_refill_time", MVM_OPT_U64, O, ops_refill_time,
+			 "1000", false, 1, 3600000,
+			 "operations limit period in ms"),
 	MVM_OPTION_END,
 };
+
+#undef O
 
 static void pump(struct blk *b, unsigned qi);
 
@@ -387,8 +385,8 @@ static int blk_create(mvm_dev *dev, const struct mvm_host *host,
 	struct blk *b;
 	int e;
 
-	if (host->size < offsetof(struct mvm_host, api) || !host->virtio ||
-	    host->virtio->size < sizeof(struct mvm_virtio_host)) {
+	if (!MVM_HOST_HAS(host, virtio) || !host->virtio ||
+	    !MVM_HOST_HAS(host->virtio, queue_ready)) {
 		host->fail(dev, "this modvmm has no virtio transport");
 		return -ENOTSUP;
 	}
