@@ -30,6 +30,7 @@ enum {
 	OPT_CPUS,
 	OPT_DEVICE,
 	OPT_BALLOON,
+	OPT_DISK,
 	OPT_PLUGIN_DIR,
 	OPT_API_SOCKET,
 	OPT_DUMP_ACPI,
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"device", required_argument, NULL, OPT_DEVICE},
 	{"balloon", required_argument, NULL, OPT_BALLOON},
+	{"disk", required_argument, NULL, OPT_DISK},
 	{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
 	{"api-socket", required_argument, NULL, OPT_API_SOCKET},
 	{"dump-acpi", required_argument, NULL, OPT_DUMP_ACPI},
@@ -306,6 +308,8 @@ static int apply(int c, const char *v, struct machine_cfg *cfg,
 		return add_device(cfg, "device", NULL, v, err);
 	case OPT_BALLOON:
 		return add_device(cfg, "balloon", "balloon", v, err);
+	case OPT_DISK:
+		return add_device(cfg, "disk", "virtio-blk", v, err);
 	case OPT_PLUGIN_DIR:
 		if (!*v)
 			return fail(err, -EINVAL,
@@ -423,6 +427,8 @@ void cli_print_usage(FILE *f)
 	      "PLUGIN,help lists\n"
 	      "                        its options\n"
 	      "  --balloon OPTIONS     same as --device balloon,OPTIONS\n"
+	      "  --disk OPTIONS        same as --device virtio-blk,OPTIONS "
+	      "(repeatable)\n"
 	      "  --plugin-dir DIR      search DIR for plugins first "
 	      "(repeatable)\n"
 	      "  --api-socket PATH     control socket (modvmm-ctl)\n"

@@ -198,8 +198,18 @@ struct mvm_host {
 	/**
 	 * The one checked way into guest memory: returns a host pointer to
 	 * guest-physical [gpa, gpa+len), or NULL if the range overflows or is
-	 * not entirely inside one guest RAM region. Do not keep the pointer
-	 * past the current callback.
+	 * not entirely inside one guest RAM region.
+	 *
+	 * Guest RAM is mapped once, before `create`, and unmapped only after
+	 * every device's `destroy`; it never moves. So a pointer may be kept
+	 * and used from a thread of the plugin's own (e.g. an I/O worker
+	 * filling a guest buffer) until the request it serves is answered,
+	 * the driver resets the device (drain such work in `reset`), or
+	 * `destroy` returns. What it points to may change under it: the
+	 * guest writes its own RAM, and a balloon may discard the page (the
+	 * mapping stays; the page then reads as zeros until written again).
+	 * Re-check with guest_mem for each new request: never cache a
+	 * translation across requests.
 	 */
 	void *(*guest_mem)(mvm_dev *dev, uint64_t gpa, uint64_t len);
 

@@ -6,6 +6,8 @@
 #   OUT/initramfs.cpio    busybox-static + virtio modules + /init (uncompressed:
 #                         an emulating KVM pays per instruction for gunzip)
 #                         + /bin/memhog (memhog.c, gcc -static)
+#   OUT/rootfs/           the same tree as a directory, for disk images
+#                         (mkfs.ext4 -d OUT/rootfs: tests/linux/blk_test.sh)
 #   OUT/kernel-version    e.g. 6.1.0-56-cloud-amd64
 #   OUT/stamp             what the files were built from (see below)
 #
@@ -26,7 +28,9 @@ out=${1:-$here/../../build/linux-guest}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 meta=linux-image-cloud-amd64
-modules=(virtio virtio_ring virtio_mmio virtio_balloon virtio_rng)
+# ext4 (the root disk's file system) is built into Debian's cloud kernel;
+# a kernel where it is a module gets it loaded like the others.
+modules=(virtio virtio_ring virtio_mmio virtio_balloon virtio_rng virtio_blk ext4)
 
 say() { echo "build-guest: $*" >&2; }
 die() {
@@ -63,7 +67,8 @@ script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" | sha256sum | cut -c1-16
 want="meta=$meta_ver busybox=$bb_ver script=$script_hash"
 
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$want" ] &&
-	[ -s "$out/vmlinux" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.cpio" ]; then
+	[ -s "$out/vmlinux" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.cpio" ] &&
+	[ -x "$out/rootfs/init" ]; then
 	say "up to date ($want)"
 	exit 0
 fi
@@ -148,8 +153,12 @@ add_module() { # add_module RELPATH
 for m in "${modules[@]}"; do
 	# module names use _ where file names may use - (virtio_rng = virtio-rng.ko)
 	pat="/$(echo "$m" | sed 's/[_-]/[_-]/g')\\.ko:"
-	rel=$(grep -m1 "$pat" "$mods/modules.dep" | cut -d: -f1) ||
-		die "module $m not in $kpkg"
+	if ! rel=$(grep -m1 "$pat" "$mods/modules.dep" | cut -d: -f1); then
+		grep -q "${pat%:}\$" "$mods/modules.builtin" ||
+			die "module $m not in $kpkg"
+		say "module $m is built into the kernel"
+		continue
+	fi
 	add_module "$rel"
 done
 : >"$dest/modules.dep"
@@ -179,6 +188,8 @@ fi
 [ -s "$work/initramfs.cpio" ] || die "cpio wrote nothing"
 
 # --- publish ---------------------------------------------------------------
+rm -rf "$out/rootfs"
+cp -a "$root" "$out/rootfs"
 cp "$vmlinuz" "$out/vmlinuz"
 mv "$work/vmlinux" "$out/vmlinux"
 mv "$work/initramfs.cpio" "$out/initramfs.cpio"

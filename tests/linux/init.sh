@@ -11,6 +11,18 @@
 #   modules  only load the modules and list the virtio devices
 #   rng      report, then check that virtio_rng is the current hwrng and
 #            that /dev/hwrng returns 64 KiB of non-constant bytes
+#   blk      report the root and virtio disks, write and sync /f1 and /f2
+#            and print their sha256; with /dev/vdb: a write to it must
+#            fail, its /hello is hashed (and with modvmm.balloon its /big
+#            read into the page cache, a console line awaited while the
+#            host inflates the balloon, /big hashed); with modvmm.fstrim:
+#            write 32 MiB, wait for a line on the console, delete,
+#            fstrim -v /
+#   blkbench bench/blk: timed 1 MiB direct writes then reads of /dev/vda,
+#            each step after a line on the console
+#
+# With root=/dev/vdX on the command line, the initramfs mounts that disk
+# (ext4) once the modules are loaded and switch_roots to its /init.
 #   cmd      report, then read commands from the console, one a line, and
 #            answer each with "modvmm-guest: cmd#N ok NAME rc=R" (N counts
 #            the non-empty lines read, from 1); the host drives the test
@@ -45,13 +57,37 @@ say "test=$test"
 fails=0
 for m in $(cat /etc/modules.load); do
 	name=${m##*/}
-	if insmod "$m" 2>/tmp/err; then
+	mod=$(echo "${name%.ko}" | tr - _)
+	if [ -d "/sys/module/$mod" ]; then
+		# Loaded by the initramfs before switching to a root disk.
+		say "module ${name%.ko} already loaded"
+	elif insmod "$m" 2>/tmp/err; then
 		say "module ${name%.ko} loaded"
 	else
 		say "module ${name%.ko} FAILED: $(cat /tmp/err)"
 		fails=$((fails + 1))
 	fi
 done
+
+# root=/dev/vdX on the command line: the initramfs has loaded virtio_blk;
+# mount that disk and run its own /init (the same script, from the disk).
+root=
+for w in $(cat /proc/cmdline); do
+	case $w in root=/dev/*) root=${w#root=} ;; esac
+done
+if [ -n "$root" ] && [ "$(awk '$2 == "/" { t = $3 } END { print t }' /proc/mounts)" = rootfs ]; then
+	mkdir -p /newroot
+	i=0
+	while [ ! -b "$root" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	if mount -t ext4 -o rw "$root" /newroot 2>/tmp/err; then
+		say "switching to root $root"
+		mount --move /dev /newroot/dev
+		umount /sys /proc
+		exec switch_root /newroot /init
+	fi
+	say "mount $root FAILED: $(cat /tmp/err)"
+	fails=$((fails + 1))
+fi
 
 report() {
 	say "nproc $(nproc)"
@@ -119,6 +155,82 @@ cmd)
 		esac
 		say "cmd#$n ok $c rc=$rc"
 	done
+	;;
+blk)
+	# virtio-blk (tests/linux/blk_test.sh): the root disk, files written
+	# and synced (the host reads them back from the image after poweroff),
+	# a read-only second disk, and fstrim giving blocks back.
+	report
+	say "root $(awk '$2 == "/" { d = $1 " " $3 } END { print d }' /proc/mounts)"
+	for d in /sys/block/vd*; do
+		[ -e "$d/size" ] || continue
+		say "disk ${d##*/} sectors=$(cat "$d/size") ro=$(cat "$d/ro") serial=$(cat "$d/serial" 2>/dev/null) queues=$(ls "$d/mq" 2>/dev/null | wc -l)"
+	done
+	dd if=/dev/urandom of=/f1 bs=64k count=16 2>/dev/null
+	echo "written by the guest on a virtio-blk root" >/f2
+	sync /f1 /f2 && say "files synced" || { say "sync FAILED"; fails=$((fails + 1)); }
+	for f in f1 f2; do say "sha256 $f $(sha256sum /$f | cut -d' ' -f1)"; done
+	if [ -b /dev/vdb ]; then
+		if dd if=/dev/zero of=/dev/vdb bs=512 count=1 conv=fsync 2>/tmp/err; then
+			say "vdb write ACCEPTED"
+			fails=$((fails + 1))
+		else
+			say "vdb write refused: $(head -n 1 /tmp/err)"
+		fi
+		mkdir -p /mnt
+		if mount -t ext4 -o ro /dev/vdb /mnt 2>/tmp/err; then
+			say "vdb sha256 hello $(sha256sum /mnt/hello | cut -d' ' -f1)"
+			if [ -f /mnt/big ] && grep -q modvmm.balloon /proc/cmdline; then
+				# Fill the page cache from the disk, let the host
+				# inflate the balloon, read the file again.
+				cat /mnt/big >/dev/null
+				say "balloon cache filled: $(grep '^Cached:' /proc/meminfo | tr -s ' ')"
+				read -r _
+				say "balloon inflated: $(grep '^Cached:' /proc/meminfo | tr -s ' ')"
+				say "balloon sha256 big $(sha256sum /mnt/big | cut -d' ' -f1)"
+			fi
+			umount /mnt
+		else
+			say "vdb mount FAILED: $(cat /tmp/err)"
+			fails=$((fails + 1))
+		fi
+	fi
+	if grep -q modvmm.fstrim /proc/cmdline; then
+		dd if=/dev/urandom of=/big bs=1M count=32 2>/dev/null
+		sync
+		say "fstrim big written"
+		read -r _ # the host measures the image, then presses enter
+		rm /big
+		sync
+		say "fstrim $(fstrim -v / 2>&1)"
+		sync
+	fi
+	;;
+blkbench)
+	# bench/blk: 1 MiB direct writes, then reads, of all of the first
+	# disk (modvmm.blkbench_mib=N MiB of it, default 256), timed by the
+	# guest's clock; before each step a line on the console is awaited,
+	# so the host can read the VMM's CPU time around it.
+	report
+	dmesg -n 1
+	mib=256
+	for w in $(cat /proc/cmdline); do
+		case $w in modvmm.blkbench_mib=*) mib=${w#*=} ;; esac
+	done
+	for step in write read; do
+		say "blkbench ready $step"
+		read -r _
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		if [ $step = write ]; then
+			dd if=/dev/zero of=/dev/vda bs=1M count="$mib" oflag=direct 2>/dev/null
+		else
+			dd if=/dev/vda of=/dev/null bs=1M count="$mib" iflag=direct 2>/dev/null
+		fi || fails=$((fails + 1))
+		t1=$(cut -d' ' -f1 /proc/uptime)
+		say "blkbench $step $((mib * 1048576)) bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+	done
+	say "blkbench ready end"
+	read -r _
 	;;
 shell)
 	report

@@ -257,6 +257,25 @@ static void test_balloon_is_shorthand_for_device(void **state)
 	machine_cfg_free(&cfg);
 }
 
+static void test_disk_is_shorthand_for_virtio_blk(void **state)
+{
+	struct machine_cfg cfg;
+	struct cfg_error err;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--disk",
+			       "path=a.img,readonly=on", "--disk",
+			       "path=b.img"),
+			 CLI_RUN);
+	assert_int_equal(cfg.n_devices, 2);
+	assert_string_equal(cfg.devices[0].plugin, "virtio-blk");
+	assert_string_equal(cfg.devices[0].options, "path=a.img,readonly=on");
+	assert_string_equal(cfg.devices[0].origin, "--disk");
+	assert_string_equal(cfg.devices[1].plugin, "virtio-blk");
+	assert_string_equal(cfg.devices[1].options, "path=b.img");
+	machine_cfg_free(&cfg);
+}
+
 static void test_device_help_puts_that_device_last(void **state)
 {
 	struct machine_cfg cfg;
@@ -620,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_device_splits_at_first_comma),
 		cmocka_unit_test(test_device_without_name_is_rejected),
 		cmocka_unit_test(test_balloon_is_shorthand_for_device),
+		cmocka_unit_test(test_disk_is_shorthand_for_virtio_blk),
 		cmocka_unit_test(test_device_help_puts_that_device_last),
 		cmocka_unit_test(test_balloon_help_asks_for_device_help),
 		cmocka_unit_test(test_machine_file_alone_fills_config),
