@@ -3,23 +3,20 @@
  */
 #include "fuzz_replay.h"
 
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-int fuzz_replay_main(int argc, char **argv, uint64_t seed, int count,
-		     size_t min_len, size_t spread, const char *what)
-{
-	static uint8_t buf[1 << 16];
-	uint64_t x = seed;
-	bool random = argc == 1;
+static uint8_t buf[1 << 16];
 
+int fuzz_replay_files(int argc, char **argv, bool *random)
+{
+	*random = argc == 1;
 	for (int i = 1; i < argc; i++) {
 		FILE *fp;
 		size_t n;
 
 		if (!strcmp(argv[i], "--random")) {
-			random = true;
+			*random = true;
 			continue;
 		}
 		fp = fopen(argv[i], "rb");
@@ -31,8 +28,13 @@ int fuzz_replay_main(int argc, char **argv, uint64_t seed, int count,
 		fclose(fp);
 		LLVMFuzzerTestOneInput(buf, n);
 	}
-	if (!random)
-		return 0;
+	return 0;
+}
+
+void fuzz_replay_random(uint64_t seed, int count, size_t min_len, size_t spread)
+{
+	uint64_t x = seed;
+
 	for (int n = 0; n < count; n++) {
 		size_t len = min_len + (size_t)n % spread;
 
@@ -44,6 +46,18 @@ int fuzz_replay_main(int argc, char **argv, uint64_t seed, int count,
 		}
 		LLVMFuzzerTestOneInput(buf, len);
 	}
+}
+
+int fuzz_replay_main(int argc, char **argv, uint64_t seed, int count,
+		     size_t min_len, size_t spread, const char *what)
+{
+	bool random;
+
+	if (fuzz_replay_files(argc, argv, &random))
+		return 1;
+	if (!random)
+		return 0;
+	fuzz_replay_random(seed, count, min_len, spread);
 	printf("%d random %s survived\n", count, what);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #ifndef MODVMM_TESTS_FUZZ_REPLAY_H
 #define MODVMM_TESTS_FUZZ_REPLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * a file cannot be read). */
 int fuzz_replay_main(int argc, char **argv, uint64_t seed, int count,
 		     size_t min_len, size_t spread, const char *what);
+
+/* The two halves of fuzz_replay_main, for a target with more to do: plays
+ * the FILEs of argv (1 if one cannot be read, else 0) and says whether the
+ * random programs are wanted (--random, or no FILE); then plays those. */
+int fuzz_replay_files(int argc, char **argv, bool *random);
+void fuzz_replay_random(uint64_t seed, int count, size_t min_len,
+			size_t spread);
 
 #endif

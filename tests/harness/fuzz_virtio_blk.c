@@ -45,6 +45,7 @@
 
 #include <modvmm/harness.h>
 
+#include "fuzz_replay.h"
 #include "harness_linked.h"
 
 extern const struct mvm_plugin mvm_plugin_descriptor; /* virtio-blk's */
@@ -413,8 +414,6 @@ static void check_image(struct fz *f)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mvm_harness_config cfg = {.ram_size = RAM_SIZE};
@@ -496,48 +495,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* fuzz_virtio_blk_replay [--uring] [--random] [FILE...]: replays the
  * files; with none, or with --random, then runs REPLAY_PROGRAMS
- * pseudo-random programs. --uring: with aio=io_uring. */
+ * pseudo-random programs of 8 to 607 bytes (fuzz_replay.h). --uring
+ * (anywhere on the line): with aio=io_uring. */
 int main(int argc, char **argv)
 {
-	static uint8_t buf[1 << 16];
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
-	bool random = argc == 1;
+	bool random;
+	int nargs = 1;
 
 	for (int i = 1; i < argc; i++) {
-		FILE *fp;
-		size_t n;
-
-		if (!strcmp(argv[i], "--random")) {
-			random = true;
-			continue;
-		}
-		if (!strcmp(argv[i], "--uring")) {
+		if (!strcmp(argv[i], "--uring"))
 			use_uring = true;
-			random = argc == 2;
-			continue;
-		}
-		fp = fopen(argv[i], "rb");
-		if (!fp) {
-			perror(argv[i]);
-			return 1;
-		}
-		n = fread(buf, 1, sizeof(buf), fp);
-		fclose(fp);
-		LLVMFuzzerTestOneInput(buf, n);
+		else
+			argv[nargs++] = argv[i];
 	}
+	if (fuzz_replay_files(nargs, argv, &random))
+		return 1;
 	if (!random)
 		return 0;
-	for (int n = 0; n < REPLAY_PROGRAMS; n++) {
-		size_t len = 8 + (size_t)(n % 600);
-
-		for (size_t i = 0; i < len; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			buf[i] = (uint8_t)(x >> 24);
-		}
-		LLVMFuzzerTestOneInput(buf, len);
-	}
+	fuzz_replay_random(0x9e3779b97f4a7c15ULL, REPLAY_PROGRAMS, 8, 600);
 	printf("%d random virtio-blk driver programs survived; answers "
 	       "checked: %lu OK, %lu IOERR, %lu UNSUPP, %lu needs reset\n",
 	       REPLAY_PROGRAMS, checked[0], checked[1], checked[2], checked[3]);
