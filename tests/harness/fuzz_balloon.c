@@ -40,6 +40,7 @@
 
 #include <modvmm/harness.h>
 
+#include "fuzz_input.h"
 #include "fuzz_replay.h"
 #include "harness_linked.h"
 
@@ -103,11 +104,7 @@ static void fail(const char *what, uint64_t a, uint64_t b)
 /* The next n (<= 8) input bytes, little-endian; zeros past the end. */
 static uint64_t take(struct fz *f, unsigned n)
 {
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n && f->p < f->end; i++)
-		v |= (uint64_t)*f->p++ << (8 * i);
-	return v;
+	return fuzz_take(&f->p, f->end, n);
 }
 
 static uint8_t take8(struct fz *f)
@@ -118,12 +115,7 @@ static uint8_t take8(struct fz *f)
 /* `len` bytes of scratch RAM, `align` a power of two (1 = any). */
 static uint64_t scratch(struct fz *f, uint64_t len, uint64_t align)
 {
-	uint64_t gpa = (f->cursor + align - 1) & ~(align - 1);
-
-	if (gpa + len > SCRATCH_GPA + SCRATCH_SIZE)
-		gpa = SCRATCH_GPA;
-	f->cursor = gpa + len;
-	return gpa;
+	return fuzz_scratch(&f->cursor, SCRATCH_GPA, SCRATCH_SIZE, len, align);
 }
 
 /* Copies into guest RAM whatever part of [gpa, gpa+len) is RAM: a buffer

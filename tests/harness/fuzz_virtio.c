@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_input.h"
 #include "fuzz_replay.h"
 #include "virtio/virtio_dev.h"
 
@@ -182,11 +183,7 @@ static void run_loop(void)
 
 static uint32_t take(const uint8_t **p, const uint8_t *end, unsigned n)
 {
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < n && *p < end; i++)
-		v |= (uint32_t) * (*p)++ << (8 * i);
-	return v;
+	return (uint32_t)fuzz_take(p, end, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
