@@ -248,7 +248,7 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		 struct acpi_blob *blob)
 {
 	struct vm *vm = &st->vm;
-	struct cfg_error err = {{0}};
+	struct error err = {0};
 	struct boot_result boot = {0};
 	char why[300] = "";
 	const char *mwhy = NULL;
@@ -284,7 +284,7 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		return user_error("no kernel: give --kernel or 'kernel:' in "
 				  "the machine file");
 	if (boot_image_open(cfg->kernel, cfg->initramfs, bi, &err) < 0)
-		return user_error("%s", err.msg);
+		return error_report(&err);
 
 	r = guest_ram_alloc(&vm->ram, mem, cfg->mem_shared, cfg->mem_hugepages,
 			    &mwhy);
@@ -298,7 +298,7 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		return vmm_error("memory: %s", strerror(-r));
 	r = boot_load(&vm->ram, bi, cfg->initramfs, cfg->cmdline, &boot, &err);
 	if (r < 0)
-		return user_error("%s", err.msg);
+		return error_report(&err);
 	vm->entry = boot.entry;
 	vm->entry_pvh = boot.kind == BOOT_PVH;
 	vm->boot_info_gpa = boot.boot_info_gpa;
@@ -322,7 +322,7 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		r = device_create(vm, &cfg->devices[i], exe_dir,
 				  &vm->devs[vm->ndevs], &err);
 		if (r < 0)
-			return user_error("%s", err.msg);
+			return error_report(&err);
 		vm->ndevs++;
 	}
 	r = build_acpi(vm, blob);
@@ -396,7 +396,7 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	struct run_state st;
 	struct acpi_blob blob = {0};
 	struct boot_image bi = {0};
-	struct cfg_error err = {{0}};
+	struct error err = {0};
 	sigset_t stop_sigs;
 	int status;
 
@@ -463,7 +463,7 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	}
 	for (size_t i = 0; i < st.vm.ndevs; i++) {
 		if (device_start(st.vm.devs[i], &err) < 0) {
-			status = vmm_error("%s", err.msg);
+			status = error_report(&err);
 			goto out;
 		}
 	}

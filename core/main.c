@@ -32,23 +32,21 @@ static void exe_dir(char *buf, size_t len)
 int main(int argc, char **argv)
 {
 	struct machine_cfg cfg = {0};
-	struct cfg_error err = {{0}};
+	struct error err = {0};
 	char dir[PATH_MAX];
 	int action, status = 0;
 
 	exe_dir(dir, sizeof(dir));
 	action = cli_parse(argc, argv, &cfg, &err);
 	if (action < 0) {
-		fprintf(stderr, "modvmm: %s\n", err.msg);
 		machine_cfg_free(&cfg);
-		return VM_EXIT_USER_ERROR;
+		return error_report(&err);
 	}
 	log_set_level((enum mvm_log_level)cfg.log_level);
 	if (action != CLI_HELP && action != CLI_VERSION &&
 	    machine_cfg_check_plugin_dirs(&cfg, &err) < 0) {
-		fprintf(stderr, "modvmm: %s\n", err.msg);
 		machine_cfg_free(&cfg);
-		return VM_EXIT_USER_ERROR;
+		return error_report(&err);
 	}
 	switch (action) {
 	case CLI_HELP:

@@ -55,7 +55,7 @@ static int read_whole_file(const char *path, uint8_t **buf, size_t *len)
  * allows, page aligned, above the kernel. */
 static int load_initrd(struct guest_ram *ram, const char *path,
 		       uint64_t kernel_end, uint64_t max_end,
-		       struct boot_extras *x, struct cfg_error *err)
+		       struct boot_extras *x, struct error *err)
 {
 	struct stat st;
 	uint64_t top, gpa;
@@ -65,8 +65,8 @@ static int load_initrd(struct guest_ram *ram, const char *path,
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int e = fd < 0 ? errno : EINVAL;
 
-		snprintf(err->msg, sizeof(err->msg), "initramfs %s: %s", path,
-			 fd < 0 ? strerror(e) : "not a regular file");
+		error_user(err, "initramfs %s: %s", path,
+			   fd < 0 ? strerror(e) : "not a regular file");
 		if (fd >= 0)
 			close(fd);
 		return -e;
@@ -77,10 +77,11 @@ static int load_initrd(struct guest_ram *ram, const char *path,
 	gpa = (top - (uint64_t)st.st_size) & ~(PAGE_SIZE - 1);
 	if ((uint64_t)st.st_size > top || gpa < kernel_end ||
 	    !(dst = guest_ram_ptr(ram, gpa, (uint64_t)st.st_size + 1))) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "initramfs %s (%lld bytes) does not fit in guest RAM "
-			 "next to the kernel: give the machine more memory",
-			 path, (long long)st.st_size);
+		error_user(
+			err,
+			"initramfs %s (%lld bytes) does not fit in guest RAM "
+			"next to the kernel: give the machine more memory",
+			path, (long long)st.st_size);
 		close(fd);
 		return -EINVAL;
 	}
@@ -90,8 +91,7 @@ static int load_initrd(struct guest_ram *ram, const char *path,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(err->msg, sizeof(err->msg),
-				 "initramfs %s: read failed", path);
+			error_user(err, "initramfs %s: read failed", path);
 			close(fd);
 			return -EIO;
 		}
@@ -104,7 +104,7 @@ static int load_initrd(struct guest_ram *ram, const char *path,
 }
 
 int boot_image_open(const char *kernel, const char *initramfs,
-		    struct boot_image *bi, struct cfg_error *err)
+		    struct boot_image *bi, struct error *err)
 {
 	const char *why = NULL;
 	uint64_t entry;
@@ -114,8 +114,8 @@ int boot_image_open(const char *kernel, const char *initramfs,
 	bi->path = kernel;
 	r = read_whole_file(kernel, &bi->img, &bi->len);
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "kernel %s: %s", kernel,
-			 r == -EINVAL ? "not a regular file" : strerror(-r));
+		error_user(err, "kernel %s: %s", kernel,
+			   r == -EINVAL ? "not a regular file" : strerror(-r));
 		return r;
 	}
 	if (boot_is_elf(bi->img, bi->len)) {
@@ -129,12 +129,10 @@ int boot_image_open(const char *kernel, const char *initramfs,
 		why = "neither a bzImage nor an ELF image";
 	}
 	if (r == 0 && initramfs && access(initramfs, R_OK) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "initramfs %s: %s",
-			 initramfs, strerror(errno));
+		error_user(err, "initramfs %s: %s", initramfs, strerror(errno));
 		r = -errno;
 	} else if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "kernel %s: %s", kernel,
-			 why);
+		error_user(err, "kernel %s: %s", kernel, why);
 	}
 	if (r < 0)
 		boot_image_close(bi);
@@ -150,7 +148,7 @@ void boot_image_close(struct boot_image *bi)
 
 int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 	      const char *initramfs, const char *cmdline,
-	      struct boot_result *out, struct cfg_error *err)
+	      struct boot_result *out, struct error *err)
 {
 	struct boot_extras x = {.cmdline = cmdline,
 				.rsdp_gpa = LAYOUT_ACPI_ADDR};
@@ -174,8 +172,7 @@ int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 			cmdline_max = csz;
 	}
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "kernel %s: %s", kernel,
-			 why);
+		error_user(err, "kernel %s: %s", kernel, why);
 		return r;
 	}
 	if (cmdline && strlen(cmdline) > cmdline_max) {
@@ -189,7 +186,7 @@ int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 	if (cmdline && *cmdline &&
 	    guest_ram_write(ram, LAYOUT_CMDLINE_ADDR, cmdline,
 			    strlen(cmdline) + 1) < 0) {
-		snprintf(err->msg, sizeof(err->msg), "cannot place cmdline");
+		error_user(err, "cannot place cmdline");
 		return -EFAULT;
 	}
 	if (initramfs) {
@@ -203,8 +200,7 @@ int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 	else
 		r = boot_linux_write_params(ram, img, len, &x, out);
 	if (r < 0)
-		snprintf(err->msg, sizeof(err->msg),
-			 "kernel %s: cannot write boot information: %s", kernel,
-			 strerror(-r));
+		error_user(err, "kernel %s: cannot write boot information: %s",
+			   kernel, strerror(-r));
 	return r;
 }

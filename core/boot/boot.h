@@ -30,7 +30,7 @@ struct boot_image {
 /* Reads and checks `kernel` and checks that `initramfs` (may be NULL) is a
  * readable file. User errors return -errno with err->msg naming the file. */
 int boot_image_open(const char *kernel, const char *initramfs,
-		    struct boot_image *bi, struct cfg_error *err);
+		    struct boot_image *bi, struct error *err);
 void boot_image_close(struct boot_image *bi);
 
 /*
@@ -40,6 +40,6 @@ void boot_image_close(struct boot_image *bi);
  */
 int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 	      const char *initramfs, const char *cmdline,
-	      struct boot_result *out, struct cfg_error *err);
+	      struct boot_result *out, struct error *err);
 
 #endif

@@ -73,15 +73,16 @@ static const char *const log_levels[] = {
 	[MVM_LOG_DEBUG] = "debug",
 };
 
-static int fail(struct cfg_error *err, int rc, const char *fmt, ...)
+static int fail(struct error *err, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(struct cfg_error *err, int rc, const char *fmt, ...)
+static int fail(struct error *err, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* Everything on the command line is the user's: exit 2. */
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	error_vset(err, ERROR_USER, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -111,7 +112,7 @@ static bool looks_like_flag(const char *v)
 }
 
 /* getopt_long's '?' and ':' returns, as one line naming the flag. */
-static int bad_flag(int c, int argc, char **argv, struct cfg_error *err)
+static int bad_flag(int c, int argc, char **argv, struct error *err)
 {
 	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
 
@@ -146,7 +147,7 @@ static char *with_default_key(const char *key, const char *val)
  * "--memory size=1X: not a size ...", "--memory: unknown option ...". */
 static int parse_flag_opts(const char *flag, const char *key,
 			   const struct mvm_option *spec, const char *val,
-			   void *out, struct cfg_error *err)
+			   void *out, struct error *err)
 {
 	char msg[sizeof(err->msg) - 64];
 	char *s = with_default_key(key, val);
@@ -169,7 +170,7 @@ static int parse_flag_opts(const char *flag, const char *key,
  * as the machine file's `memory` and `cpus`; keys not given keep their
  * value. */
 static int set_setting(struct machine_cfg *cfg, const struct schema_setting *st,
-		       const char *val, struct cfg_error *err)
+		       const char *val, struct error *err)
 {
 	_Alignas(max_align_t) unsigned char opts[SCHEMA_OPTS_MAX];
 	int rc;
@@ -185,8 +186,7 @@ static int set_setting(struct machine_cfg *cfg, const struct schema_setting *st,
 /* --device PLUGIN[,OPTIONS]: everything after the first comma is the
  * plugin's option string, untouched. Returns 1 for PLUGIN,help. */
 static int add_device(struct machine_cfg *cfg, const char *flag,
-		      const char *plugin, const char *val,
-		      struct cfg_error *err)
+		      const char *plugin, const char *val, struct error *err)
 {
 	const char *comma = plugin ? NULL : strchr(val, ',');
 	const char *options = plugin ? val : comma ? comma + 1 : "";
@@ -213,7 +213,7 @@ static int add_device(struct machine_cfg *cfg, const char *flag,
 }
 
 static int set_path(char **dst, const char *flag, const char *val,
-		    struct cfg_error *err)
+		    struct error *err)
 {
 	if (!*val)
 		return fail(err, -EINVAL, "--%s: needs a non-empty path", flag);
@@ -223,7 +223,7 @@ static int set_path(char **dst, const char *flag, const char *val,
 }
 
 static int set_log_level(struct machine_cfg *cfg, const char *val,
-			 struct cfg_error *err)
+			 struct error *err)
 {
 	for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]);
 	     i++) {
@@ -240,7 +240,7 @@ static int set_log_level(struct machine_cfg *cfg, const char *val,
 
 /* Pass 1: syntax of every flag, and the flags that decide what to read. */
 static int scan(int argc, char **argv, const char **machine, bool *help,
-		bool *version, struct cfg_error *err)
+		bool *version, struct error *err)
 {
 	int c;
 
@@ -289,7 +289,7 @@ static int scan(int argc, char **argv, const char **machine, bool *help,
 /* Pass 2: apply one flag on top of the machine file. Returns 1 when the
  * flag asks for a device's help. */
 static int apply(int c, const char *v, struct machine_cfg *cfg,
-		 size_t *cli_dirs, struct cfg_error *err)
+		 size_t *cli_dirs, struct error *err)
 {
 	switch (c) {
 	case OPT_KERNEL:
@@ -351,8 +351,7 @@ static void rotate_to_end(struct machine_cfg *cfg, size_t i)
 	cfg->devices[cfg->n_devices - 1] = d;
 }
 
-int cli_parse(int argc, char **argv, struct machine_cfg *cfg,
-	      struct cfg_error *err)
+int cli_parse(int argc, char **argv, struct machine_cfg *cfg, struct error *err)
 {
 	const char *machine = NULL;
 	bool help = false, version = false, dev_help = false;

@@ -31,7 +31,7 @@ enum cli_action {
  * read the machine file. Uses getopt_long, so it is not thread-safe.
  */
 int cli_parse(int argc, char **argv, struct machine_cfg *cfg,
-	      struct cfg_error *err);
+	      struct error *err);
 
 void cli_print_usage(FILE *f);
 

@@ -144,7 +144,7 @@ int machine_cfg_insert_plugin_dir(struct machine_cfg *cfg, size_t index,
 }
 
 int machine_cfg_check_plugin_dirs(const struct machine_cfg *cfg,
-				  struct cfg_error *err)
+				  struct error *err)
 {
 	for (size_t i = 0; i < cfg->n_plugin_dirs; i++) {
 		const char *d = cfg->plugin_dirs[i];
@@ -156,8 +156,8 @@ int machine_cfg_check_plugin_dirs(const struct machine_cfg *cfg,
 		else if (!S_ISDIR(st.st_mode))
 			why = "not a folder";
 		if (why) {
-			snprintf(err->msg, sizeof(err->msg), "%s %s: %s",
-				 cfg->plugin_dir_origins[i], d, why);
+			error_user(err, "%s %s: %s", cfg->plugin_dir_origins[i],
+				   d, why);
 			return -EINVAL;
 		}
 	}

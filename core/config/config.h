@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 /* --seccomp / 'seccomp:': what a system call outside a thread's allow-list
  * does (docs/seccomp.md). */
 enum cfg_seccomp {
@@ -50,11 +52,6 @@ struct machine_cfg {
 	bool list_plugins;
 };
 
-/* A user-facing error: one line, already naming file:line:col or key=value. */
-struct cfg_error {
-	char msg[512];
-};
-
 /* Zero `cfg` and set the defaults that are not zero (log level: warn). */
 void machine_cfg_init(struct machine_cfg *cfg);
 /* Free every string and array in `cfg` and zero it. */
@@ -76,6 +73,6 @@ int machine_cfg_parse_seccomp(const char *s, enum cfg_seccomp *out);
  * is a typo, better named now than as "plugin not found" later). 0, or
  * -EINVAL with err naming the folder and where it was given. */
 int machine_cfg_check_plugin_dirs(const struct machine_cfg *cfg,
-				  struct cfg_error *err);
+				  struct error *err);
 
 #endif

@@ -27,7 +27,7 @@ struct mf {
 	char *dir; /* "dir/" relative paths resolve against; or NULL */
 	yaml_document_t *doc;
 	struct machine_cfg *cfg;
-	struct cfg_error *err;
+	struct error *err;
 };
 
 /* The keys one mapping accepts, and which of them were already seen. */
@@ -50,15 +50,14 @@ static int fail_at(struct mf *m, yaml_mark_t mark, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(m->err->msg, sizeof(m->err->msg), "%s:%zu:%zu: %s", m->name,
-		 mark.line + 1, mark.column + 1, msg);
+	error_user(m->err, "%s:%zu:%zu: %s", m->name, mark.line + 1,
+		   mark.column + 1, msg);
 	return -EINVAL;
 }
 
 static int fail_nomem(struct mf *m)
 {
-	snprintf(m->err->msg, sizeof(m->err->msg), "%s: out of memory",
-		 m->name);
+	error_user(m->err, "%s: out of memory", m->name);
 	return -ENOMEM;
 }
 
@@ -561,7 +560,7 @@ out:
 }
 
 int machine_file_load_buffer(const char *name, const char *buf, size_t len,
-			     struct machine_cfg *cfg, struct cfg_error *err)
+			     struct machine_cfg *cfg, struct error *err)
 {
 	struct mf m = {
 		.name = name, .buf = buf, .len = len, .cfg = cfg, .err = err};
@@ -571,9 +570,9 @@ int machine_file_load_buffer(const char *name, const char *buf, size_t len,
 
 	err->msg[0] = '\0';
 	if (len > MACHINE_FILE_MAX_SIZE) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "%s: too large for a machine file (over %u KiB)", name,
-			 MACHINE_FILE_MAX_SIZE >> 10);
+		error_user(err,
+			   "%s: too large for a machine file (over %u KiB)",
+			   name, MACHINE_FILE_MAX_SIZE >> 10);
 		return -EINVAL;
 	}
 	if (machine_cfg_set_str(&cfg->config_path, name))
@@ -595,7 +594,7 @@ int machine_file_load_buffer(const char *name, const char *buf, size_t len,
 }
 
 int machine_file_load(const char *path, struct machine_cfg *cfg,
-		      struct cfg_error *err)
+		      struct error *err)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
@@ -638,7 +637,7 @@ int machine_file_load(const char *path, struct machine_cfg *cfg,
 	return rc;
 
 io_error:
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", path, strerror(-rc));
+	error_user(err, "%s: %s", path, strerror(-rc));
 	if (f)
 		fclose(f);
 	free(buf);

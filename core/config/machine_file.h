@@ -26,13 +26,13 @@
  * be partly filled: the caller frees it with machine_cfg_free as usual.
  */
 int machine_file_load(const char *path, struct machine_cfg *cfg,
-		      struct cfg_error *err);
+		      struct error *err);
 
 /*
  * The same from memory: `name` is the file name used in messages and as the
  * base of relative paths; `buf` need not be NUL-terminated.
  */
 int machine_file_load_buffer(const char *name, const char *buf, size_t len,
-			     struct machine_cfg *cfg, struct cfg_error *err);
+			     struct machine_cfg *cfg, struct error *err);
 
 #endif

@@ -31,8 +31,7 @@ static void name_instance(struct vm *vm, struct mvm_dev *dev)
 }
 
 int device_create(struct vm *vm, const struct device_cfg *cfg,
-		  const char *exe_dir, struct mvm_dev **out,
-		  struct cfg_error *err)
+		  const char *exe_dir, struct mvm_dev **out, struct error *err)
 {
 	struct mvm_dev *dev = calloc(1, sizeof(*dev));
 	char why[300];
@@ -40,7 +39,7 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 	int r;
 
 	if (!dev)
-		return -ENOMEM;
+		return error_host(err, ENOMEM, "out of memory");
 	dev->vm = vm;
 	dev->cfg = cfg;
 	dev->host = &core_host;
@@ -48,9 +47,9 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 	r = plugin_open(cfg->plugin, vm->cfg, exe_dir, &handle, &dev->plugin,
 			&dev->so_path, why, sizeof(why));
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: device %s: %s",
-			 cfg->origin ? cfg->origin : "--device", cfg->plugin,
-			 why);
+		error_user(err, "%s: device %s: %s",
+			   cfg->origin ? cfg->origin : "--device", cfg->plugin,
+			   why);
 		free(dev);
 		return -EINVAL;
 	}
@@ -63,11 +62,13 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 				cfg->options ? cfg->options : "", &dev->state);
 	dev->in_create = false;
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "%s: device %s: %s%s%s%s",
-			 cfg->origin ? cfg->origin : "--device", dev->name,
-			 dev->fail_msg[0] ? dev->fail_msg : strerror(-r),
-			 dev->host_err[0] ? " (" : "", dev->host_err,
-			 dev->host_err[0] ? ")" : "");
+		/* A failing create is the user's by the SDK's contract
+		 * (docs/plugins.md): host->fail names the option at fault. */
+		error_user(err, "%s: device %s: %s%s%s%s",
+			   cfg->origin ? cfg->origin : "--device", dev->name,
+			   dev->fail_msg[0] ? dev->fail_msg : strerror(-r),
+			   dev->host_err[0] ? " (" : "", dev->host_err,
+			   dev->host_err[0] ? ")" : "");
 		opts_strings_free(&dev->strings);
 		free(dev->so_path);
 		free(dev);
@@ -78,7 +79,7 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 	return 0;
 }
 
-int device_start(struct mvm_dev *dev, struct cfg_error *err)
+int device_start(struct mvm_dev *dev, struct error *err)
 {
 	int r;
 
@@ -86,10 +87,11 @@ int device_start(struct mvm_dev *dev, struct cfg_error *err)
 		return 0;
 	r = dev->plugin->start(dev->state);
 	if (r < 0) {
-		snprintf(err->msg, sizeof(err->msg), "device %s: start: %s",
-			 dev->name,
-			 dev->fail_msg[0] ? dev->fail_msg : strerror(-r));
-		return r;
+		/* Options were checked in create; a failing start is the
+		 * VMM's or the host's (exit 1). */
+		return error_host(err, r, "device %s: start: %s", dev->name,
+				  dev->fail_msg[0] ? dev->fail_msg
+						   : strerror(-r));
 	}
 	dev->started = true;
 	return 0;

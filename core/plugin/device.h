@@ -14,9 +14,8 @@
  * (missing plugin, ABI mismatch, bad options, failing create) return
  * -EINVAL with err->msg set to one line naming the device and its origin. */
 int device_create(struct vm *vm, const struct device_cfg *cfg,
-		  const char *exe_dir, struct mvm_dev **out,
-		  struct cfg_error *err);
-int device_start(struct mvm_dev *dev, struct cfg_error *err);
+		  const char *exe_dir, struct mvm_dev **out, struct error *err);
+int device_start(struct mvm_dev *dev, struct error *err);
 void device_destroy(struct mvm_dev *dev);
 
 #endif

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 	int rc;
 
 	machine_cfg_init(&cfg);

@@ -50,7 +50,7 @@ static int teardown(void **state)
 	return unlink(yaml_path);
 }
 
-static int parse_argv(struct machine_cfg *cfg, struct cfg_error *err,
+static int parse_argv(struct machine_cfg *cfg, struct error *err,
 		      const char **argv)
 {
 	int argc = 0;
@@ -67,7 +67,7 @@ static int parse_argv(struct machine_cfg *cfg, struct cfg_error *err,
 #define EXPECT_ERROR(want, ...)                                                \
 	do {                                                                   \
 		struct machine_cfg cfg_;                                       \
-		struct cfg_error err_;                                         \
+		struct error err_;                                             \
 		assert_int_equal(PARSE(&cfg_, &err_, __VA_ARGS__), -EINVAL);   \
 		assert_string_equal(err_.msg, want);                           \
 		machine_cfg_free(&cfg_);                                       \
@@ -76,7 +76,7 @@ static int parse_argv(struct machine_cfg *cfg, struct cfg_error *err,
 static void test_kernel_only_runs_with_defaults(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k.elf"), CLI_RUN);
@@ -93,7 +93,7 @@ static void test_kernel_only_runs_with_defaults(void **state)
 static void test_equals_form_is_accepted(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel=k.elf", "--cmdline=a b",
@@ -108,7 +108,7 @@ static void test_equals_form_is_accepted(void **state)
 static void test_memory_key_value_form(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--memory",
@@ -123,7 +123,7 @@ static void test_memory_key_value_form(void **state)
 static void test_memory_thp_is_on_unless_turned_off(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--memory", "1G"),
@@ -140,7 +140,7 @@ static void test_memory_thp_is_on_unless_turned_off(void **state)
 static void test_memory_bare_size_form(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(
@@ -190,7 +190,7 @@ static void test_memory_bounds_named(void **state)
 static void test_cpus_boot_and_bare_forms(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--cpus", "boot=3"),
@@ -215,7 +215,7 @@ static void test_cpus_out_of_range(void **state)
 static void test_device_splits_at_first_comma(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--device",
@@ -243,7 +243,7 @@ static void test_device_without_name_is_rejected(void **state)
 static void test_balloon_is_shorthand_for_device(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--balloon",
@@ -260,7 +260,7 @@ static void test_balloon_is_shorthand_for_device(void **state)
 static void test_disk_is_shorthand_for_virtio_blk(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--disk",
@@ -279,7 +279,7 @@ static void test_disk_is_shorthand_for_virtio_blk(void **state)
 static void test_device_help_puts_that_device_last(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	/* No kernel needed to ask for help. */
@@ -295,7 +295,7 @@ static void test_device_help_puts_that_device_last(void **state)
 static void test_balloon_help_asks_for_device_help(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--balloon", "help"),
@@ -307,7 +307,7 @@ static void test_balloon_help_asks_for_device_help(void **state)
 static void test_machine_file_alone_fills_config(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--machine", yaml_path), CLI_RUN);
@@ -322,7 +322,7 @@ static void test_machine_file_alone_fills_config(void **state)
 static void test_flags_override_file_wherever_machine_appears(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	/* --machine last, yet the flags before it still win. */
@@ -339,7 +339,7 @@ static void test_flags_override_file_wherever_machine_appears(void **state)
 static void test_memory_flag_keeps_file_values_it_does_not_name(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--machine", yaml_path, "--memory",
@@ -354,7 +354,7 @@ static void test_memory_flag_keeps_file_values_it_does_not_name(void **state)
 static void test_devices_append_to_the_file_devices(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--balloon", "size=64M", "--machine",
@@ -369,7 +369,7 @@ static void test_devices_append_to_the_file_devices(void **state)
 static void test_plugin_dirs_from_flags_come_first(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--plugin-dir", "a", "--machine",
@@ -385,7 +385,7 @@ static void test_plugin_dirs_from_flags_come_first(void **state)
 static void test_bad_machine_file_error_passes_through(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--machine", "/nonexistent.yaml"),
@@ -414,7 +414,7 @@ static void test_no_kernel_is_an_error_when_running(void **state)
 static void test_list_plugins_needs_no_kernel(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(
@@ -427,7 +427,7 @@ static void test_list_plugins_needs_no_kernel(void **state)
 static void test_help_and_version_skip_the_machine_file(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(
@@ -462,7 +462,7 @@ static void test_flag_taken_as_value_is_rejected(void **state)
 static void test_attached_value_may_look_like_a_flag(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--cmdline=--help"),
@@ -489,7 +489,7 @@ static void test_positional_argument_is_rejected(void **state)
 static void test_log_level_names(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(
@@ -505,7 +505,7 @@ static void test_log_level_names(void **state)
 static void test_seccomp_flag_overrides_the_file(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k"), CLI_RUN);
@@ -530,7 +530,7 @@ static void test_seccomp_flag_overrides_the_file(void **state)
 static void test_path_flags_are_stored(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--initramfs",
@@ -592,7 +592,7 @@ static void test_file_and_flags_share_one_schema(void **state)
 	close(fd);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct machine_cfg cfg;
-		struct cfg_error ferr, cerr;
+		struct error ferr, cerr;
 		char yaml[128], arg[64], *tail;
 		FILE *f = fopen(path, "w");
 

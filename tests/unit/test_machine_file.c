@@ -65,8 +65,7 @@ static const char *write_yaml(const char *rel, const char *text)
 	return yaml_path;
 }
 
-static int load(const char *text, struct machine_cfg *cfg,
-		struct cfg_error *err)
+static int load(const char *text, struct machine_cfg *cfg, struct error *err)
 {
 	machine_cfg_init(cfg);
 	return machine_file_load(write_yaml("machine.yaml", text), cfg, err);
@@ -76,7 +75,7 @@ static int load(const char *text, struct machine_cfg *cfg,
 static void expect_error(const char *text, const char *where_msg)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 	char want[1024];
 
 	assert_int_equal(load(text, &cfg, &err), -EINVAL);
@@ -96,7 +95,7 @@ static char *in_tmp(const char *rel)
 static void test_full_file_fills_every_field(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(load("kernel: /boot/vmlinuz\n"
@@ -134,7 +133,7 @@ static void test_full_file_fills_every_field(void **state)
 static void test_relative_paths_resolve_against_file_folder(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 	char want[256];
 
 	(void)state;
@@ -170,7 +169,7 @@ static void test_name_without_folder_keeps_paths_as_written(void **state)
 {
 	static const char yaml[] = "kernel: k.elf\n";
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	machine_cfg_init(&cfg);
@@ -184,7 +183,7 @@ static void test_name_without_folder_keeps_paths_as_written(void **state)
 static void test_memory_mapping_sets_size_shared_hugepages(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(load("memory:\n"
@@ -202,7 +201,7 @@ static void test_memory_mapping_sets_size_shared_hugepages(void **state)
 static void test_cpus_mapping_sets_boot(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(load("cpus: {boot: 2}\n", &cfg, &err), 0);
@@ -213,7 +212,7 @@ static void test_cpus_mapping_sets_boot(void **state)
 static void test_empty_file_sets_nothing(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(load("# only a comment\n", &cfg, &err), 0);
@@ -226,7 +225,7 @@ static void test_empty_file_sets_nothing(void **state)
 static void test_null_value_counts_as_not_given(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	assert_int_equal(
@@ -239,7 +238,7 @@ static void test_null_value_counts_as_not_given(void **state)
 static void test_device_origin_names_file_line_column(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 	char want[512];
 
 	(void)state;
@@ -297,7 +296,7 @@ static void test_seccomp_modes(void **state)
 		{"kernel: k\nseccomp: off\n", CFG_SECCOMP_OFF},
 	};
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -457,7 +456,7 @@ static void test_self_referencing_alias_is_an_error(void **state)
 static void test_missing_file_names_file_and_errno(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 	char want[512];
 
 	(void)state;
@@ -473,7 +472,7 @@ static void test_missing_file_names_file_and_errno(void **state)
 static void test_directory_is_not_a_machine_file(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 	char want[512];
 
 	(void)state;
@@ -487,7 +486,7 @@ static void test_directory_is_not_a_machine_file(void **state)
 static void test_kit_hello_example_loads(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	machine_cfg_init(&cfg);
@@ -511,7 +510,7 @@ static void test_kit_hello_example_loads(void **state)
 static void test_kit_smp_example_loads(void **state)
 {
 	struct machine_cfg cfg;
-	struct cfg_error err;
+	struct error err;
 
 	(void)state;
 	machine_cfg_init(&cfg);
