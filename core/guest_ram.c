@@ -70,9 +70,8 @@ static long free_hugepages_2m(void)
 }
 
 int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
-		    bool hugepages, const char **why)
+		    bool hugepages, struct error *err)
 {
-	static char hp_why[200];
 	struct mem_region regs[2];
 	/* Huge pages are reserved at mmap time, so a pool too small fails
 	 * here with ENOMEM rather than as SIGBUS on the first touch (the
@@ -83,28 +82,25 @@ int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 
 	memset(ram, 0, sizeof(*ram));
 	ram->memfd = -1;
-	*why = NULL;
-	if (hugepages && (size & ((2ULL << 20) - 1))) {
-		*why = "with hugepages=on the size must be a multiple of 2M";
-		return -EINVAL;
-	}
+	if (hugepages && (size & ((2ULL << 20) - 1)))
+		return error_user(err, "with hugepages=on the size must be a "
+				       "multiple of 2M");
 	if (shared) {
 		unsigned mfd_flags = MFD_CLOEXEC;
 
 		if (hugepages)
 			mfd_flags |= MFD_HUGETLB | MFD_HUGE_2MB;
 		ram->memfd = memfd_create("modvmm-ram", mfd_flags);
-		if (ram->memfd < 0) {
-			*why = "memfd_create failed";
-			return -errno;
-		}
+		if (ram->memfd < 0)
+			return error_host(err, errno, "memfd_create failed: %s",
+					  strerror(errno));
 		if (ftruncate(ram->memfd, (off_t)size) < 0) {
 			int e = -errno;
 
-			*why = "cannot size the memfd";
 			close(ram->memfd);
 			ram->memfd = -1;
-			return e;
+			return error_host(err, e, "cannot size the memfd: %s",
+					  strerror(-e));
 		}
 		flags |= MAP_SHARED;
 	} else {
@@ -124,17 +120,17 @@ int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
 
 			/* The host lacks what the user asked for: their call
 			 * (reserve more, or drop hugepages=on). */
-			snprintf(hp_why, sizeof(hp_why),
-				 "hugepages=on needs %llu free 2M huge pages, "
-				 "the host has %ld (reserve them in "
-				 "/proc/sys/vm/nr_hugepages)",
-				 (unsigned long long)(size >> 21), have);
-			*why = hp_why;
-			return -EINVAL;
+			return error_user(
+				err,
+				"hugepages=on needs %llu free 2M huge "
+				"pages, the host has %ld (reserve "
+				"them in /proc/sys/vm/nr_hugepages)",
+				(unsigned long long)(size >> 21), have);
 		}
-		*why = hugepages ? "cannot map hugepage RAM"
-				 : "cannot map guest RAM";
-		return e;
+		return error_host(err, e, "%s: %s",
+				  hugepages ? "cannot map hugepage RAM"
+					    : "cannot map guest RAM",
+				  strerror(-e));
 	}
 	/* Guest RAM in a core dump is useless and huge. */
 	madvise(p, size, MADV_DONTDUMP);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "layout.h"
 
 struct ram_region {
@@ -49,9 +50,11 @@ uintptr_t guest_ram_place(uintptr_t reserved, uint64_t align);
 
 /* Map `size` bytes of guest RAM, GUEST_RAM_ALIGN-aligned. shared: backed by a
  * memfd (MAP_SHARED); hugepages: 2 MiB hugetlb pages (size must be a multiple
- * of 2 MiB). Returns 0 or -errno; `why` gets a short reason on failure. */
+ * of 2 MiB). Returns 0 or -errno with `err` set: the user's when the size or
+ * the host's huge page pool does not fit what was asked, the host's when a
+ * system call fails. */
 int guest_ram_alloc(struct guest_ram *ram, uint64_t size, bool shared,
-		    bool hugepages, const char **why);
+		    bool hugepages, struct error *err);
 /* on: ask for transparent huge pages on private anonymous RAM (as QEMU
  * does): fewer guest page-table walks and faults, and a reported 2 MiB
  * chunk goes back as one huge page; all but the first GUEST_RAM_LOW_4K

@@ -251,7 +251,6 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	struct error err = {0};
 	struct boot_result boot = {0};
 	char why[300] = "";
-	const char *mwhy = NULL;
 	uint64_t mem = cfg->mem_size ? cfg->mem_size : DEFAULT_MEM;
 	uint64_t host_mem = host_mem_total();
 	unsigned phys_bits = host_phys_bits();
@@ -287,11 +286,12 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 		return error_report(&err);
 
 	r = guest_ram_alloc(&vm->ram, mem, cfg->mem_shared, cfg->mem_hugepages,
-			    &mwhy);
-	if (r < 0)
-		return (r == -EINVAL) ? user_error("memory: %s", mwhy)
-				      : vmm_error("memory: %s: %s", mwhy,
-						  strerror(-r));
+			    &err);
+	if (r < 0) {
+		/* guest_ram said whose fault it is. */
+		error_prefix(&err, "memory: ");
+		return error_report(&err);
+	}
 	guest_ram_advise_thp(&vm->ram, cfg->mem_thp);
 	r = ram_discard_init(&vm->discard, &vm->ram);
 	if (r < 0)

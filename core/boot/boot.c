@@ -106,7 +106,6 @@ static int load_initrd(struct guest_ram *ram, const char *path,
 int boot_image_open(const char *kernel, const char *initramfs,
 		    struct boot_image *bi, struct error *err)
 {
-	const char *why = NULL;
 	uint64_t entry;
 	int r;
 
@@ -120,19 +119,18 @@ int boot_image_open(const char *kernel, const char *initramfs,
 	}
 	if (boot_is_elf(bi->img, bi->len)) {
 		bi->kind = BOOT_PVH;
-		r = boot_pvh_find_entry(bi->img, bi->len, &entry, &why);
+		r = boot_pvh_find_entry(bi->img, bi->len, &entry, err);
 	} else if (boot_is_bzimage(bi->img, bi->len)) {
 		bi->kind = BOOT_LINUX64;
-		r = boot_linux_check(bi->img, bi->len, &why);
+		r = boot_linux_check(bi->img, bi->len, err);
 	} else {
-		r = -EINVAL;
-		why = "neither a bzImage nor an ELF image";
+		r = error_user(err, "neither a bzImage nor an ELF image");
 	}
 	if (r == 0 && initramfs && access(initramfs, R_OK) < 0) {
 		error_user(err, "initramfs %s: %s", initramfs, strerror(errno));
 		r = -errno;
 	} else if (r < 0) {
-		error_user(err, "kernel %s: %s", kernel, why);
+		error_prefix(err, "kernel %s: ", kernel);
 	}
 	if (r < 0)
 		boot_image_close(bi);
@@ -152,7 +150,6 @@ int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 {
 	struct boot_extras x = {.cmdline = cmdline,
 				.rsdp_gpa = LAYOUT_ACPI_ADDR};
-	const char *why = NULL;
 	const char *kernel = bi->path;
 	const uint8_t *img = bi->img;
 	size_t len = bi->len;
@@ -161,23 +158,23 @@ int boot_load(struct guest_ram *ram, const struct boot_image *bi,
 	int r;
 
 	if (bi->kind == BOOT_PVH) {
-		r = boot_pvh_load(ram, img, len, out, &why);
+		r = boot_pvh_load(ram, img, len, out, err);
 	} else {
 		uint32_t csz;
 
-		r = boot_linux_load(ram, img, len, out, &why);
+		r = boot_linux_load(ram, img, len, out, err);
 		initrd_max = boot_linux_initrd_max(img, len);
 		memcpy(&csz, img + BP_CMDLINE_SIZE, 4);
 		if (csz && csz < cmdline_max)
 			cmdline_max = csz;
 	}
 	if (r < 0) {
-		error_user(err, "kernel %s: %s", kernel, why);
+		error_prefix(err, "kernel %s: ", kernel);
 		return r;
 	}
 	if (cmdline && strlen(cmdline) > cmdline_max) {
-		snprintf(
-			err->msg, sizeof(err->msg),
+		error_user(
+			err,
 			"command line is %zu bytes, the kernel accepts at most "
 			"%zu",
 			strlen(cmdline), cmdline_max);

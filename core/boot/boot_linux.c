@@ -52,32 +52,30 @@ uint64_t boot_linux_initrd_max(const uint8_t *img, size_t len)
 	return (uint64_t)rd32(img + BP_INITRD_ADDR_MAX) + 1;
 }
 
-int boot_linux_check(const uint8_t *img, size_t len, const char **why)
+int boot_linux_check(const uint8_t *img, size_t len, struct error *err)
 {
 	if (!boot_is_bzimage(img, len)) {
-		*why = "not a bzImage";
-		return -EINVAL;
+		return error_user(err, "not a bzImage");
 	}
 	if (rd16(img + BP_VERSION) < MIN_PROTOCOL ||
 	    !(rd16(img + BP_XLOADFLAGS) & XLF_KERNEL_64)) {
-		*why = "bzImage too old or without a 64-bit entry point "
-		       "(boot protocol 2.12+ with XLF_KERNEL_64 needed)";
-		return -EINVAL;
+		return error_user(
+			err, "bzImage too old or without a 64-bit entry point "
+			     "(boot protocol 2.12+ with XLF_KERNEL_64 needed)");
 	}
 	if (setup_size(img) >= len) {
-		*why = "truncated bzImage";
-		return -EINVAL;
+		return error_user(err, "truncated bzImage");
 	}
 	return 0;
 }
 
 int boot_linux_load(struct guest_ram *ram, const uint8_t *img, size_t len,
-		    struct boot_result *out, const char **why)
+		    struct boot_result *out, struct error *err)
 {
 	size_t setup;
 	uint64_t kernel_len, room;
 	uint8_t *dst;
-	int r = boot_linux_check(img, len, why);
+	int r = boot_linux_check(img, len, err);
 
 	if (r < 0)
 		return r;
@@ -89,8 +87,7 @@ int boot_linux_load(struct guest_ram *ram, const uint8_t *img, size_t len,
 	if (room < kernel_len)
 		room = kernel_len;
 	if (!guest_ram_ptr(ram, LAYOUT_KERNEL_ADDR, room)) {
-		*why = "kernel does not fit in guest RAM";
-		return -EINVAL;
+		return error_user(err, "kernel does not fit in guest RAM");
 	}
 	dst = guest_ram_ptr(ram, LAYOUT_KERNEL_ADDR, kernel_len);
 	memcpy(dst, img + setup, kernel_len);

@@ -16,9 +16,9 @@
 
 /* True when `img` carries a bzImage setup header ("HdrS", 0xAA55). */
 bool boot_is_bzimage(const uint8_t *img, size_t len);
-int boot_linux_check(const uint8_t *img, size_t len, const char **why);
+int boot_linux_check(const uint8_t *img, size_t len, struct error *err);
 int boot_linux_load(struct guest_ram *ram, const uint8_t *img, size_t len,
-		    struct boot_result *out, const char **why);
+		    struct boot_result *out, struct error *err);
 int boot_linux_write_params(struct guest_ram *ram, const uint8_t *img,
 			    size_t len, const struct boot_extras *x,
 			    struct boot_result *out);

@@ -58,32 +58,30 @@ static bool find_pvh_note(const uint8_t *seg, uint64_t size, uint64_t *entry)
 }
 
 static int check_elf_header(const uint8_t *img, size_t len, Elf64_Ehdr *eh,
-			    const char **why)
+			    struct error *err)
 {
 	if (len < sizeof(*eh)) {
-		*why = "truncated ELF header";
-		return -EINVAL;
+		return error_user(err, "truncated ELF header");
 	}
 	memcpy(eh, img, sizeof(*eh));
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64) {
-		*why = "not a little-endian x86-64 ELF64 image";
-		return -EINVAL;
+		return error_user(err,
+				  "not a little-endian x86-64 ELF64 image");
 	}
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
 	    !range_ok(len, eh->e_phoff,
 		      (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr))) {
-		*why = "bad ELF program headers";
-		return -EINVAL;
+		return error_user(err, "bad ELF program headers");
 	}
 	return 0;
 }
 
 int boot_pvh_find_entry(const uint8_t *img, size_t len, uint64_t *entry,
-			const char **why)
+			struct error *err)
 {
 	Elf64_Ehdr eh;
-	int r = check_elf_header(img, len, &eh, why);
+	int r = check_elf_header(img, len, &eh, err);
 
 	if (r < 0)
 		return r;
@@ -94,23 +92,24 @@ int boot_pvh_find_entry(const uint8_t *img, size_t len, uint64_t *entry,
 		if (ph.p_type != PT_NOTE)
 			continue;
 		if (!range_ok(len, ph.p_offset, ph.p_filesz)) {
-			*why = "ELF note segment outside the file";
-			return -EINVAL;
+			return error_user(err,
+					  "ELF note segment outside the file");
 		}
 		if (find_pvh_note(img + ph.p_offset, ph.p_filesz, entry))
 			return 0;
 	}
-	*why = "ELF image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); "
-	       "modvmm boots ELF kernels only through PVH";
-	return -EINVAL;
+	return error_user(
+		err,
+		"ELF image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); "
+		"modvmm boots ELF kernels only through PVH");
 }
 
 int boot_pvh_load(struct guest_ram *ram, const uint8_t *img, size_t len,
-		  struct boot_result *out, const char **why)
+		  struct boot_result *out, struct error *err)
 {
 	Elf64_Ehdr eh;
 	uint64_t entry = 0, end = 0;
-	int r = boot_pvh_find_entry(img, len, &entry, why);
+	int r = boot_pvh_find_entry(img, len, &entry, err);
 
 	/* The entry is checked first so a non-PVH ELF leaves RAM untouched. */
 	if (r < 0)
@@ -125,14 +124,14 @@ int boot_pvh_load(struct guest_ram *ram, const uint8_t *img, size_t len,
 			continue;
 		if (ph.p_filesz > ph.p_memsz ||
 		    !range_ok(len, ph.p_offset, ph.p_filesz)) {
-			*why = "ELF segment outside the file";
-			return -EINVAL;
+			return error_user(err, "ELF segment outside the file");
 		}
 		dst = guest_ram_ptr(ram, ph.p_paddr, ph.p_memsz);
 		if (!dst || ph.p_paddr < LAYOUT_HIGH_MEM_START) {
-			*why = "ELF segment does not fit in guest RAM above "
-			       "1 MiB";
-			return -EINVAL;
+			return error_user(
+				err,
+				"ELF segment does not fit in guest RAM above "
+				"1 MiB");
 		}
 		memcpy(dst, img + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
@@ -140,8 +139,7 @@ int boot_pvh_load(struct guest_ram *ram, const uint8_t *img, size_t len,
 			end = ph.p_paddr + ph.p_memsz;
 	}
 	if (end == 0) {
-		*why = "ELF image has nothing to load";
-		return -EINVAL;
+		return error_user(err, "ELF image has nothing to load");
 	}
 	out->kind = BOOT_PVH;
 	out->entry = entry;

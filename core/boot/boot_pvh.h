@@ -16,12 +16,12 @@
 
 /* True when `img` starts like an ELF file. */
 bool boot_is_elf(const uint8_t *img, size_t len);
-/* Finds the Xen PHYS32_ENTRY note's address: 0, or -EINVAL with `why`
+/* Finds the Xen PHYS32_ENTRY note's address: 0, or -EINVAL with `err`
  * set. */
 int boot_pvh_find_entry(const uint8_t *img, size_t len, uint64_t *entry,
-			const char **why);
+			struct error *err);
 int boot_pvh_load(struct guest_ram *ram, const uint8_t *img, size_t len,
-		  struct boot_result *out, const char **why);
+		  struct boot_result *out, struct error *err);
 int boot_pvh_write_info(struct guest_ram *ram, const struct boot_extras *x,
 			struct boot_result *out);
 

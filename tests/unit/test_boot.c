@@ -61,10 +61,10 @@ static void make_pvh_elf(struct fake_elf *f, bool with_note, uint64_t paddr)
 static int ram_setup(void **state)
 {
 	struct guest_ram *ram = calloc(1, sizeof(*ram));
-	const char *why;
+	struct error err;
 
 	assert_non_null(ram);
-	assert_int_equal(guest_ram_alloc(ram, RAM_SIZE, false, false, &why), 0);
+	assert_int_equal(guest_ram_alloc(ram, RAM_SIZE, false, false, &err), 0);
 	*state = ram;
 	return 0;
 }
@@ -85,14 +85,14 @@ static void test_pvh_start_info_fields(void **state)
 				.initrd_gpa = 0x4000000,
 				.initrd_size = 12345,
 				.rsdp_gpa = LAYOUT_ACPI_ADDR};
-	const char *why = NULL;
+	struct error err;
 	struct hvm_start_info si;
 	struct hvm_modlist_entry mod;
 
 	make_pvh_elf(&f, true, LOAD_ADDR);
 	memset(guest_ram_ptr(ram, LOAD_ADDR + 64, 64), 0xff, 64);
 	assert_int_equal(
-		boot_pvh_load(ram, (uint8_t *)&f, sizeof(f), &br, &why), 0);
+		boot_pvh_load(ram, (uint8_t *)&f, sizeof(f), &br, &err), 0);
 	assert_int_equal(br.kind, BOOT_PVH);
 	assert_int_equal(br.entry, PVH_ENTRY);
 	assert_int_equal(br.kernel_end, LOAD_ADDR + 4096);
@@ -129,28 +129,28 @@ static void test_pvh_elf_without_note_is_refused(void **state)
 {
 	struct fake_elf f;
 	struct boot_result br = {0};
-	const char *why = NULL;
+	struct error err;
 
 	make_pvh_elf(&f, false, LOAD_ADDR);
 	assert_int_equal(
-		boot_pvh_load(*state, (uint8_t *)&f, sizeof(f), &br, &why),
+		boot_pvh_load(*state, (uint8_t *)&f, sizeof(f), &br, &err),
 		-EINVAL);
-	assert_non_null(strstr(why, "PVH"));
+	assert_non_null(strstr(err.msg, "PVH"));
 }
 
 static void test_pvh_segment_outside_ram_is_refused(void **state)
 {
 	struct fake_elf f;
 	struct boot_result br = {0};
-	const char *why = NULL;
+	struct error err;
 
 	make_pvh_elf(&f, true, RAM_SIZE - 100);
 	assert_int_equal(
-		boot_pvh_load(*state, (uint8_t *)&f, sizeof(f), &br, &why),
+		boot_pvh_load(*state, (uint8_t *)&f, sizeof(f), &br, &err),
 		-EINVAL);
 	make_pvh_elf(&f, true, UINT64_MAX - 10); /* wraps */
 	assert_int_equal(
-		boot_pvh_load(*state, (uint8_t *)&f, sizeof(f), &br, &why),
+		boot_pvh_load(*state, (uint8_t *)&f, sizeof(f), &br, &err),
 		-EINVAL);
 }
 
@@ -158,12 +158,12 @@ static void test_pvh_truncated_program_headers_are_refused(void **state)
 {
 	struct fake_elf f;
 	struct boot_result br = {0};
-	const char *why = NULL;
+	struct error err;
 
 	make_pvh_elf(&f, true, LOAD_ADDR);
 	f.eh.e_phnum = 1000;
 	assert_int_equal(
-		boot_pvh_load(*state, (uint8_t *)&f, sizeof(f), &br, &why),
+		boot_pvh_load(*state, (uint8_t *)&f, sizeof(f), &br, &err),
 		-EINVAL);
 }
 
@@ -201,12 +201,12 @@ static void test_linux_boot_params_fields(void **state)
 				.initrd_gpa = 0x5000000,
 				.initrd_size = 4096,
 				.rsdp_gpa = LAYOUT_ACPI_ADDR};
-	const char *why = NULL;
+	struct error err;
 	uint8_t *bp;
 	uint32_t u32;
 	uint64_t u64;
 
-	assert_int_equal(boot_linux_load(ram, img, len, &br, &why), 0);
+	assert_int_equal(boot_linux_load(ram, img, len, &br, &err), 0);
 	assert_int_equal(br.kind, BOOT_LINUX64);
 	assert_int_equal(br.entry, LAYOUT_KERNEL_ADDR + 0x200);
 	assert_int_equal(*(uint8_t *)guest_ram_ptr(ram, LAYOUT_KERNEL_ADDR, 1),
@@ -240,10 +240,10 @@ static void test_linux_old_protocol_is_refused(void **state)
 	size_t len;
 	uint8_t *img = make_bzimage(&len, 0x0206);
 	struct boot_result br = {0};
-	const char *why = NULL;
+	struct error err;
 
-	assert_int_equal(boot_linux_load(*state, img, len, &br, &why), -EINVAL);
-	assert_non_null(strstr(why, "too old"));
+	assert_int_equal(boot_linux_load(*state, img, len, &br, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "too old"));
 	free(img);
 }
 
@@ -253,10 +253,10 @@ static void test_linux_kernel_bigger_than_ram_is_refused(void **state)
 	uint8_t *img = make_bzimage(&len, 0x020f);
 	uint32_t huge = 0x7fffffff;
 	struct boot_result br = {0};
-	const char *why = NULL;
+	struct error err;
 
 	memcpy(img + BP_INIT_SIZE, &huge, 4);
-	assert_int_equal(boot_linux_load(*state, img, len, &br, &why), -EINVAL);
+	assert_int_equal(boot_linux_load(*state, img, len, &br, &err), -EINVAL);
 	free(img);
 }
 

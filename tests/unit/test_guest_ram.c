@@ -41,10 +41,10 @@ static void test_place_keeps_an_aligned_reservation(void **s)
 static void expect_aligned_regions(uint64_t size, bool shared)
 {
 	struct guest_ram ram;
-	const char *why;
+	struct error err;
 	uint64_t total = 0;
 
-	assert_int_equal(guest_ram_alloc(&ram, size, shared, false, &why), 0);
+	assert_int_equal(guest_ram_alloc(&ram, size, shared, false, &err), 0);
 	assert_true((uintptr_t)ram.base % GUEST_RAM_ALIGN == 0);
 	for (int i = 0; i < ram.nregions; i++) {
 		const struct ram_region *r = &ram.regions[i];
@@ -90,12 +90,12 @@ static void test_many_mappings_in_a_row_are_all_aligned(void **s)
 	/* Each allocation reserves and trims: the address space it leaves
 	 * behind must not push the next one off the boundary. */
 	struct guest_ram ram[8];
-	const char *why;
+	struct error err;
 
 	(void)s;
 	for (int i = 0; i < 8; i++) {
 		assert_int_equal(guest_ram_alloc(&ram[i], 130 * MiB + 4096,
-						 false, false, &why),
+						 false, false, &err),
 				 0);
 		assert_true((uintptr_t)ram[i].base % GUEST_RAM_ALIGN == 0);
 	}
@@ -134,11 +134,11 @@ static void test_thp_advice_spares_the_low_2mib(void **s)
 	 * pages there must not cost a whole huge page. With THP off, all of
 	 * it is "nh". VmFlags shows the advice whatever the host's THP mode. */
 	struct guest_ram ram;
-	const char *why;
+	struct error err;
 	char flags[256];
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, 128 * MiB, false, false, &why),
+	assert_int_equal(guest_ram_alloc(&ram, 128 * MiB, false, false, &err),
 			 0);
 	guest_ram_advise_thp(&ram, true);
 	assert_non_null(area_flags(ram.base, flags, sizeof(flags)));
@@ -148,7 +148,7 @@ static void test_thp_advice_spares_the_low_2mib(void **s)
 	assert_non_null(strstr(flags, " hg"));
 	guest_ram_free(&ram);
 
-	assert_int_equal(guest_ram_alloc(&ram, 128 * MiB, false, false, &why),
+	assert_int_equal(guest_ram_alloc(&ram, 128 * MiB, false, false, &err),
 			 0);
 	guest_ram_advise_thp(&ram, false);
 	assert_non_null(area_flags(ram.base, flags, sizeof(flags)));

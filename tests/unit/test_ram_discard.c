@@ -45,10 +45,10 @@ static void test_private_ram_discard_frees_pages_and_reads_zero(void **s)
 {
 	struct guest_ram ram;
 	struct ram_discard rd;
-	const char *why;
+	struct error err;
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &why),
+	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &err),
 			 0);
 	assert_int_equal(ram_discard_init(&rd, &ram), 0);
 	touch(&ram, 16 * MiB, 8 * MiB);
@@ -68,10 +68,10 @@ static void test_shared_ram_discard_punches_the_memfd(void **s)
 	struct guest_ram ram;
 	struct ram_discard rd;
 	struct stat before, after;
-	const char *why;
+	struct error err;
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, true, false, &why), 0);
+	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, true, false, &err), 0);
 	assert_int_equal(ram_discard_init(&rd, &ram), 0);
 	touch(&ram, 32 * MiB, 8 * MiB);
 	assert_int_equal(fstat(ram.memfd, &before), 0);
@@ -89,10 +89,10 @@ static void test_discard_outside_ram_is_refused_untouched(void **s)
 {
 	struct guest_ram ram;
 	struct ram_discard rd;
-	const char *why;
+	struct error err;
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &why),
+	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &err),
 			 0);
 	assert_int_equal(ram_discard_init(&rd, &ram), 0);
 	touch(&ram, RAM_SIZE - 8 * MiB, 8 * MiB);
@@ -116,10 +116,10 @@ static void test_hugepage_freed_only_when_whole(void **s)
 {
 	struct guest_ram ram;
 	struct ram_discard rd;
-	const char *why;
+	struct error err;
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &why),
+	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &err),
 			 0);
 	ram.hugepages = true;
 	assert_int_equal(ram_discard_init(&rd, &ram), 0);
