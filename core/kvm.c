@@ -28,35 +28,35 @@ static const struct {
 	{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
 };
 
-int kvm_vm_create(struct vm *vm, char *why, size_t whylen)
+int kvm_vm_create(struct vm *vm, struct error *err)
 {
 	int r;
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		r = -errno;
-		snprintf(why, whylen, "/dev/kvm: %s", strerror(errno));
+		error_host(err, 0, "/dev/kvm: %s", strerror(errno));
 		return r;
 	}
 	r = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (r != KVM_API_VERSION) {
-		snprintf(why, whylen, "KVM API version %d, expected %d", r,
-			 KVM_API_VERSION);
+		error_host(err, 0, "KVM API version %d, expected %d", r,
+			   KVM_API_VERSION);
 		return -ENOTSUP;
 	}
 	for (size_t i = 0; i < sizeof(required_caps) / sizeof(*required_caps);
 	     i++) {
 		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 			  required_caps[i].cap) <= 0) {
-			snprintf(why, whylen, "this KVM lacks %s",
-				 required_caps[i].name);
+			error_host(err, 0, "this KVM lacks %s",
+				   required_caps[i].name);
 			return -ENOTSUP;
 		}
 	}
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size <= 0) {
-		snprintf(why, whylen, "KVM_GET_VCPU_MMAP_SIZE: %s",
-			 strerror(errno));
+		error_host(err, 0, "KVM_GET_VCPU_MMAP_SIZE: %s",
+			   strerror(errno));
 		return -errno;
 	}
 	do {
@@ -64,12 +64,12 @@ int kvm_vm_create(struct vm *vm, char *why, size_t whylen)
 	} while (vm->vm_fd < 0 && errno == EINTR);
 	if (vm->vm_fd < 0) {
 		r = -errno;
-		snprintf(why, whylen, "KVM_CREATE_VM: %s", strerror(errno));
+		error_host(err, 0, "KVM_CREATE_VM: %s", strerror(errno));
 		return r;
 	}
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
 		r = -errno;
-		snprintf(why, whylen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		error_host(err, 0, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 		return r;
 	}
 	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
@@ -77,20 +77,19 @@ int kvm_vm_create(struct vm *vm, char *why, size_t whylen)
 	ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		r = -errno;
-		snprintf(why, whylen, "KVM_CREATE_IRQCHIP: %s",
-			 strerror(errno));
+		error_host(err, 0, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		return r;
 	}
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		r = -errno;
-		snprintf(why, whylen, "KVM_CREATE_PIT2: %s", strerror(errno));
+		error_host(err, 0, "KVM_CREATE_PIT2: %s", strerror(errno));
 		return r;
 	}
 	return 0;
 }
 
-int kvm_vm_map_ram(struct vm *vm, char *why, size_t whylen)
+int kvm_vm_map_ram(struct vm *vm, struct error *err)
 {
 	for (int i = 0; i < vm->ram.nregions; i++) {
 		const struct ram_region *rr = &vm->ram.regions[i];
@@ -104,8 +103,8 @@ int kvm_vm_map_ram(struct vm *vm, char *why, size_t whylen)
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0) {
 			int r = -errno;
 
-			snprintf(
-				why, whylen,
+			error_host(
+				err, 0,
 				"KVM_SET_USER_MEMORY_REGION(0x%llx, %llu MiB): "
 				"%s",
 				(unsigned long long)rr->gpa,
@@ -123,15 +122,14 @@ static void *map_ram_thread(void *arg)
 	int r = seccomp_filter_apply(&vm->seccomp, SECCOMP_KIND_MAP_RAM);
 
 	if (r < 0) {
-		snprintf(vm->map_ram_why, sizeof(vm->map_ram_why),
-			 "RAM mapping thread: cannot install its seccomp "
-			 "filter: %s",
-			 strerror(-r));
+		error_host(&vm->map_ram_err, r,
+			   "RAM mapping thread: cannot install its seccomp "
+			   "filter: %s",
+			   strerror(-r));
 		vm->map_ram_result = r;
 		return NULL;
 	}
-	vm->map_ram_result =
-		kvm_vm_map_ram(vm, vm->map_ram_why, sizeof(vm->map_ram_why));
+	vm->map_ram_result = kvm_vm_map_ram(vm, &vm->map_ram_err);
 	return NULL;
 }
 
@@ -145,14 +143,14 @@ int kvm_vm_map_ram_start(struct vm *vm)
 	return 0;
 }
 
-int kvm_vm_map_ram_wait(struct vm *vm, char *why, size_t whylen)
+int kvm_vm_map_ram_wait(struct vm *vm, struct error *err)
 {
 	if (vm->map_ram_pending) {
 		pthread_join(vm->map_ram_thread, NULL);
 		vm->map_ram_pending = false;
 	}
-	if (vm->map_ram_result < 0 && why)
-		snprintf(why, whylen, "%s", vm->map_ram_why);
+	if (vm->map_ram_result < 0 && err)
+		*err = vm->map_ram_err;
 	return vm->map_ram_result;
 }
 

@@ -208,7 +208,7 @@ static void teardown(struct run_state *st)
 {
 	struct vm *vm = &st->vm;
 
-	kvm_vm_map_ram_wait(vm, NULL, 0);
+	kvm_vm_map_ram_wait(vm, NULL);
 	vcpus_kick_all(vm);
 	vcpus_destroy(vm);
 	if (vm->loop)
@@ -250,7 +250,6 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	struct vm *vm = &st->vm;
 	struct error err = {0};
 	struct boot_result boot = {0};
-	char why[300] = "";
 	uint64_t mem = cfg->mem_size ? cfg->mem_size : DEFAULT_MEM;
 	uint64_t host_mem = host_mem_total();
 	unsigned phys_bits = host_phys_bits();
@@ -331,11 +330,11 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	/* Listening now only queues clients: the event loop greets them
 	 * once the VM runs. Dumping runs no VM and needs no socket. */
 	if (cfg->api_socket && !cfg->dump_acpi && !cfg->dump_dtb) {
-		r = api_listen(vm->api, cfg->api_socket, why, sizeof(why));
+		/* api_listen says whose fault it is: a bad path is the
+		 * user's, a failing event loop the host's. */
+		r = api_listen(vm->api, cfg->api_socket, &err);
 		if (r < 0)
-			return (r == -ENOMEM || r == -EIO)
-				       ? vmm_error("%s", why)
-				       : user_error("%s", why);
+			return error_report(&err);
 	}
 	return 0;
 }
@@ -345,12 +344,12 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 static int attach_kvm(struct run_state *st)
 {
 	struct vm *vm = &st->vm;
-	char why[300] = "";
+	struct error err = {0};
 	int r;
 
-	r = kvm_vm_create(vm, why, sizeof(why));
+	r = kvm_vm_create(vm, &err);
 	if (r < 0)
-		return vmm_error("%s", why);
+		return error_report(&err);
 	int maxcpus = kvm_max_vcpus(vm);
 	if (vm->ncpus > (unsigned)maxcpus)
 		return user_error("cpus boot=%u is more than this KVM allows "
@@ -359,13 +358,10 @@ static int attach_kvm(struct run_state *st)
 	r = kvm_vm_map_ram_start(vm);
 	if (r < 0)
 		return vmm_error("cannot start a thread: %s", strerror(-r));
-	if (virtio_kvm_connect(vm, why, sizeof(why)) < 0)
-		return vmm_error("%s", why);
-	if (vcpus_create(vm, why, sizeof(why)) < 0)
-		return vmm_error("%s", why);
-	/* The memory slot was being registered while the vCPUs were made. */
-	if (kvm_vm_map_ram_wait(vm, why, sizeof(why)) < 0)
-		return vmm_error("%s", why);
+	if (virtio_kvm_connect(vm, &err) < 0 || vcpus_create(vm, &err) < 0 ||
+	    /* The slot was being registered while the vCPUs were made. */
+	    kvm_vm_map_ram_wait(vm, &err) < 0)
+		return error_report(&err);
 	return 0;
 }
 

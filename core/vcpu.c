@@ -166,7 +166,7 @@ static struct kvm_cpuid2 *get_supported_cpuid(int kvm_fd)
 	return NULL;
 }
 
-int vcpus_create(struct vm *vm, char *why, size_t whylen)
+int vcpus_create(struct vm *vm, struct error *err)
 {
 	struct kvm_cpuid2 *supported = get_supported_cpuid(vm->kvm_fd);
 	size_t cpuid_size;
@@ -174,8 +174,8 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen)
 	int r = 0;
 
 	if (!supported) {
-		snprintf(why, whylen, "KVM_GET_SUPPORTED_CPUID: %s",
-			 strerror(errno));
+		error_host(err, 0, "KVM_GET_SUPPORTED_CPUID: %s",
+			   strerror(errno));
 		return -errno;
 	}
 	cpuid_size = sizeof(*supported) +
@@ -184,7 +184,7 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen)
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		free(supported);
-		snprintf(why, whylen, "out of memory");
+		error_host(err, 0, "out of memory");
 		return -ENOMEM;
 	}
 	/* From now on an exit request kicks the vCPUs (vm.h). */
@@ -200,8 +200,8 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen)
 		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
 		if (v->fd < 0 || !c) {
 			r = -errno;
-			snprintf(why, whylen, "KVM_CREATE_VCPU %u: %s", i,
-				 strerror(errno));
+			error_host(err, 0, "KVM_CREATE_VCPU %u: %s", i,
+				   strerror(errno));
 			free(c);
 			break;
 		}
@@ -210,8 +210,7 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen)
 		if (v->run == MAP_FAILED) {
 			v->run = NULL;
 			r = -errno;
-			snprintf(why, whylen, "mmap kvm_run: %s",
-				 strerror(errno));
+			error_host(err, 0, "mmap kvm_run: %s", strerror(errno));
 			free(c);
 			break;
 		}
@@ -219,15 +218,15 @@ int vcpus_create(struct vm *vm, char *why, size_t whylen)
 		cpuid_patch(c, i, vm->ncpus);
 		if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
 			r = -errno;
-			snprintf(why, whylen, "KVM_SET_CPUID2: %s",
-				 strerror(errno));
+			error_host(err, 0, "KVM_SET_CPUID2: %s",
+				   strerror(errno));
 		}
 		free(c);
 		if (r == 0 && (r = setup_lapic(v)) < 0)
-			snprintf(why, whylen, "LAPIC set-up: %s", strerror(-r));
+			error_host(err, 0, "LAPIC set-up: %s", strerror(-r));
 		if (r == 0 && i == 0 && (r = setup_boot_regs(v)) < 0)
-			snprintf(why, whylen, "boot CPU registers: %s",
-				 strerror(-r));
+			error_host(err, 0, "boot CPU registers: %s",
+				   strerror(-r));
 	}
 	free(supported);
 	return r;

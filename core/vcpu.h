@@ -22,8 +22,8 @@ struct vcpu {
 };
 
 /* Creates vm->ncpus vCPUs with CPUID and LAPIC set up, and the boot CPU's
- * registers for vm->entry. Returns 0 or -errno with `why` set. */
-int vcpus_create(struct vm *vm, char *why, size_t whylen);
+ * registers for vm->entry. Returns 0 or -errno with `err` set (the host's). */
+int vcpus_create(struct vm *vm, struct error *err);
 int vcpus_start(struct vm *vm);
 /* Forces every running vCPU out of KVM_RUN. vcpus_create installs it as
  * vm->kick_vcpus, through which vm_request_exit calls it. */

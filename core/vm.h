@@ -42,7 +42,7 @@ struct vm {
 	pthread_t map_ram_thread;
 	bool map_ram_pending;
 	int map_ram_result;
-	char map_ram_why[200];
+	struct error map_ram_err;
 
 	/* Guest memory, and the ranges given back to the host. */
 	struct guest_ram ram;

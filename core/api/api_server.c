@@ -387,37 +387,30 @@ static void on_idle_check(void *opaque)
 	}
 }
 
-int api_listen(struct api *api, const char *path, char *why, size_t whylen)
+int api_listen(struct api *api, const char *path, struct error *err)
 {
 	struct evloop *loop = api->vm->loop;
 	int r;
 
-	why[0] = '\0';
 	api->path = strdup(path);
 	if (!api->path)
-		return -ENOMEM;
+		return error_host(err, ENOMEM, "out of memory");
 	api->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (api->wake_fd < 0 ||
-	    evloop_add_fd(loop, api->wake_fd, EPOLLIN, on_wake, api, NULL)) {
-		snprintf(why, whylen, "api-socket: cannot watch events");
-		return -EIO;
-	}
-	r = api_socket_listen(path, &api->id, why, whylen);
+	    evloop_add_fd(loop, api->wake_fd, EPOLLIN, on_wake, api, NULL))
+		return error_host(err, EIO, "api-socket: cannot watch events");
+	r = api_socket_listen(path, &api->id, err);
 	if (r < 0)
 		return r;
 	api->lfd = r;
 	r = evloop_add_fd(loop, api->lfd, EPOLLIN, on_listen, api, NULL);
-	if (r < 0) {
-		snprintf(why, whylen, "api-socket: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return error_host(err, r, "api-socket: %s", strerror(-r));
 	r = evloop_add_timer(loop, 1000000000ULL, 1000000000ULL, on_idle_check,
 			     api, NULL);
-	if (r < 0) {
-		snprintf(why, whylen, "api-socket: idle timer: %s",
-			 strerror(-r));
-		return -EIO;
-	}
+	if (r < 0)
+		return error_host(err, EIO, "api-socket: idle timer: %s",
+				  strerror(-r));
 	api->idle_timer = r;
 	return 0;
 }

@@ -35,8 +35,8 @@ struct api_cmds *api_commands(struct api *api);
 /* Creates the socket at `path` (mode 0600) and serves it on vm->loop.
  * A stale socket (nobody accepting) is replaced; a live one, or a path
  * that is not a socket, is refused: -EADDRINUSE / -EEXIST / ... with
- * `why` set to one line for the user. */
-int api_listen(struct api *api, const char *path, char *why, size_t whylen);
+ * `err` set to one line: the user's for the path, the host's otherwise. */
+int api_listen(struct api *api, const char *path, struct error *err);
 
 /* Queues event `name` with `data` (stolen; may be NULL) for every
  * negotiated client. Any thread. */

@@ -23,7 +23,7 @@ static int fill_addr(const char *path, struct sockaddr_un *sa)
 
 /* 0 if nothing (or a dead socket, now removed) is at `path`. */
 static int clear_stale(const char *path, const struct sockaddr_un *sa,
-		       char *why, size_t whylen)
+		       struct error *err)
 {
 	struct stat st;
 	int fd, r;
@@ -31,10 +31,10 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa,
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(why, whylen,
-			 "api-socket %s: exists and is not a socket; not "
-			 "replacing it",
-			 path);
+		error_user(err,
+			   "api-socket %s: exists and is not a socket; not "
+			   "replacing it",
+			   path);
 		return -EEXIST;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -43,10 +43,10 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa,
 	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	close(fd);
 	if (r == 0) {
-		snprintf(why, whylen,
-			 "api-socket %s: another VMM is serving it (a live "
-			 "socket); choose another path",
-			 path);
+		error_user(err,
+			   "api-socket %s: another VMM is serving it (a live "
+			   "socket); choose another path",
+			   path);
 		return -EADDRINUSE;
 	}
 	/* Nobody listens: a VMM died without cleaning up. */
@@ -57,28 +57,30 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa,
 	return 0;
 }
 
-int api_socket_listen(const char *path, struct api_socket_id *id, char *why,
-		      size_t whylen)
+int api_socket_listen(const char *path, struct api_socket_id *id,
+		      struct error *err)
 {
 	struct sockaddr_un sa;
 	struct stat st;
 	mode_t old_mask;
 	int fd, r;
 
+	/* What is wrong with the path is the user's to fix: too long, a
+	 * folder that is missing or not theirs, a file in the way. */
+	err->kind = ERROR_NONE;
 	r = fill_addr(path, &sa);
 	if (r == 0)
-		r = clear_stale(path, &sa, why, whylen);
+		r = clear_stale(path, &sa, err);
 	if (r < 0) {
-		if (!why[0])
-			snprintf(why, whylen, "api-socket %s: %s", path,
-				 strerror(-r));
+		if (err->kind == ERROR_NONE)
+			error_user(err, "api-socket %s: %s", path,
+				   strerror(-r));
 		return r;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(why, whylen, "api-socket: %s", strerror(-r));
-		return r;
+		return error_host(err, r, "api-socket: %s", strerror(-r));
 	}
 	/* bind creates the file with the umask applied: never let it exist,
 	 * even for a moment, with more than 0600. */
@@ -91,7 +93,14 @@ int api_socket_listen(const char *path, struct api_socket_id *id, char *why,
 		r = -1;
 	if (r < 0) {
 		r = -errno;
-		snprintf(why, whylen, "api-socket %s: %s", path, strerror(-r));
+		/* bind, chmod and stat fail on the user's path; only running
+		 * out of memory is the host's. */
+		if (r == -ENOMEM)
+			error_host(err, r, "api-socket %s: %s", path,
+				   strerror(-r));
+		else
+			error_user(err, "api-socket %s: %s", path,
+				   strerror(-r));
 		if (bound)
 			unlink(path);
 		close(fd);

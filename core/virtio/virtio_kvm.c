@@ -145,7 +145,7 @@ static void del_irqfd(mvm_dev *dev, int gsi, int fd)
 		irqfd(dev->vm, gsi, fd, false);
 }
 
-int virtio_kvm_connect(struct vm *vm, char *why, size_t whylen)
+int virtio_kvm_connect(struct vm *vm, struct error *err)
 {
 	struct virtio_kvm_pending *p = vm->virtio_pending;
 	int r = 0;
@@ -156,11 +156,11 @@ int virtio_kvm_connect(struct vm *vm, char *why, size_t whylen)
 		r = w->is_irqfd ? irqfd(vm, w->gsi, w->fd, true)
 				: ioeventfd(vm, w->addr, w->index, w->fd, true);
 		if (r < 0)
-			snprintf(why, whylen, "%s for virtio (%s %d): %s",
-				 w->is_irqfd ? "KVM_IRQFD" : "KVM_IOEVENTFD",
-				 w->is_irqfd ? "GSI" : "queue",
-				 w->is_irqfd ? w->gsi : (int)w->index,
-				 strerror(-r));
+			error_host(err, 0, "%s for virtio (%s %d): %s",
+				   w->is_irqfd ? "KVM_IRQFD" : "KVM_IOEVENTFD",
+				   w->is_irqfd ? "GSI" : "queue",
+				   w->is_irqfd ? w->gsi : (int)w->index,
+				   strerror(-r));
 	}
 	virtio_kvm_forget(vm);
 	return r;

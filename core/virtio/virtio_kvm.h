@@ -16,8 +16,8 @@ extern const struct mvm_virtio_host core_virtio_host;
 
 /* Hands KVM the ioeventfds and irqfds that devices created before the VM
  * existed asked for; call once, right after the VM is created. Returns 0,
- * or -errno with `why` set to one line. */
-int virtio_kvm_connect(struct vm *vm, char *why, size_t whylen);
+ * or -errno with `err` set to one line. */
+int virtio_kvm_connect(struct vm *vm, struct error *err);
 
 /* Drops what is still waiting (teardown of a VM that never got that far). */
 void virtio_kvm_forget(struct vm *vm);
