@@ -125,7 +125,7 @@ static int evloop_sandbox(void *opaque)
 static int build_seccomp(struct vm *vm)
 {
 	const char *const **extras = calloc(vm->ndevs + 1, sizeof(*extras));
-	char why[300] = "";
+	struct error err = {0};
 	int r;
 
 	if (!extras)
@@ -134,9 +134,9 @@ static int build_seccomp(struct vm *vm)
 		extras[i] = plugin_syscalls(vm->devs[i]->plugin);
 	r = seccomp_filters_build(&vm->seccomp, vm->cfg->seccomp,
 				  (const char *const *const *)extras, vm->ndevs,
-				  why, sizeof(why));
+				  &err);
 	free(extras);
-	return r < 0 ? vmm_error("%s", why) : 0;
+	return r < 0 ? error_report(&err) : 0;
 }
 
 /* Collects every device's DSDT nodes into \_SB and writes the ACPI tables
@@ -498,11 +498,14 @@ int machine_device_help(const struct machine_cfg *cfg, const char *exe_dir)
 	const struct device_cfg *d = &cfg->devices[cfg->n_devices - 1];
 	const struct mvm_plugin *desc;
 	void *handle;
-	char *path = NULL, why[512];
+	char *path = NULL;
+	struct error err = {0};
 
-	if (plugin_open(d->plugin, cfg, exe_dir, &handle, &desc, &path, why,
-			sizeof(why)) < 0)
-		return user_error("--device %s: %s", d->plugin, why);
+	if (plugin_open(d->plugin, cfg, exe_dir, &handle, &desc, &path, &err) <
+	    0) {
+		error_prefix(&err, "--device %s: ", d->plugin);
+		return error_report(&err);
+	}
 	printf("%s %s (plugin ABI %u.%u, %s)\n  %s\n", desc->name,
 	       desc->version ? desc->version : "", desc->abi_major,
 	       desc->abi_minor, path,

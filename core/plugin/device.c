@@ -34,7 +34,6 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 		  const char *exe_dir, struct mvm_dev **out, struct error *err)
 {
 	struct mvm_dev *dev = calloc(1, sizeof(*dev));
-	char why[300];
 	void *handle;
 	int r;
 
@@ -45,13 +44,15 @@ int device_create(struct vm *vm, const struct device_cfg *cfg,
 	dev->host = &core_host;
 	pthread_mutex_init(&dev->lock, NULL);
 	r = plugin_open(cfg->plugin, vm->cfg, exe_dir, &handle, &dev->plugin,
-			&dev->so_path, why, sizeof(why));
+			&dev->so_path, err);
 	if (r < 0) {
-		error_user(err, "%s: device %s: %s",
-			   cfg->origin ? cfg->origin : "--device", cfg->plugin,
-			   why);
+		/* plugin_open said whose fault it is (the user's, unless the
+		 * host ran out of memory). */
+		error_prefix(err, "%s: device %s: ",
+			     cfg->origin ? cfg->origin : "--device",
+			     cfg->plugin);
 		free(dev);
-		return -EINVAL;
+		return r;
 	}
 	/* Plugins stay loaded for the life of the process (they may have
 	 * registered atexit handlers), so the handle is not kept. */

@@ -69,41 +69,43 @@ size_t plugin_search_dirs(const struct machine_cfg *cfg, const char *exe_dir,
 	return n;
 }
 
-int plugin_check_abi(const struct mvm_plugin *desc, char *why, size_t whylen)
+/* Everything wrong with a plugin is the user's: they chose it and can
+ * rebuild or replace it (exit 2). */
+int plugin_check_abi(const struct mvm_plugin *desc, struct error *err)
 {
 	if (desc->abi_major != MVM_ABI_MAJOR) {
-		snprintf(why, whylen,
-			 "built for plugin ABI %u.%u, this modvmm provides ABI "
-			 "%u.%u (major versions must match: rebuild the plugin "
-			 "against this SDK)",
-			 desc->abi_major, desc->abi_minor, MVM_ABI_MAJOR,
-			 MVM_ABI_MINOR);
+		error_user(
+			err,
+			"built for plugin ABI %u.%u, this modvmm provides ABI "
+			"%u.%u (major versions must match: rebuild the plugin "
+			"against this SDK)",
+			desc->abi_major, desc->abi_minor, MVM_ABI_MAJOR,
+			MVM_ABI_MINOR);
 		return -EPROTO;
 	}
 	if (desc->abi_minor > MVM_ABI_MINOR) {
-		snprintf(why, whylen,
-			 "needs plugin ABI %u.%u, this modvmm provides only "
-			 "%u.%u (upgrade modvmm)",
-			 desc->abi_major, desc->abi_minor, MVM_ABI_MAJOR,
-			 MVM_ABI_MINOR);
+		error_user(err,
+			   "needs plugin ABI %u.%u, this modvmm provides only "
+			   "%u.%u (upgrade modvmm)",
+			   desc->abi_major, desc->abi_minor, MVM_ABI_MAJOR,
+			   MVM_ABI_MINOR);
 		return -EPROTO;
 	}
 	if (!MVM_HOST_HAS(desc, destroy)) {
-		snprintf(why, whylen,
-			 "descriptor is %u bytes, smaller than any ABI %u "
-			 "descriptor (%zu): corrupt or not a modvmm plugin",
-			 desc->size, MVM_ABI_MAJOR, PLUGIN_DESC_MIN_SIZE);
+		error_user(err,
+			   "descriptor is %u bytes, smaller than any ABI %u "
+			   "descriptor (%zu): corrupt or not a modvmm plugin",
+			   desc->size, MVM_ABI_MAJOR, PLUGIN_DESC_MIN_SIZE);
 		return -EPROTO;
 	}
 	if (!desc->name || !desc->create) {
-		snprintf(why, whylen,
-			 "descriptor has no name or no create "
-			 "hook");
+		error_user(err, "descriptor has no name or no create "
+				"hook");
 		return -EPROTO;
 	}
 	/* A typo in the list is the plugin's error, named now rather than
 	 * as the VMM dying by SIGSYS later. */
-	return seccomp_check_names(plugin_syscalls(desc), why, whylen);
+	return seccomp_check_names(plugin_syscalls(desc), err);
 }
 
 const char *const *plugin_syscalls(const struct mvm_plugin *desc)
@@ -117,30 +119,27 @@ const char *const *plugin_syscalls(const struct mvm_plugin *desc)
 }
 
 static int open_path(const char *path, void **handle,
-		     const struct mvm_plugin **desc, char *why, size_t whylen)
+		     const struct mvm_plugin **desc, struct error *err)
 {
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	const struct mvm_plugin *d;
 	int r;
 
 	if (!h) {
-		snprintf(why, whylen, "cannot load: %s", dlerror());
+		error_user(err, "cannot load: %s", dlerror());
 		return -ENOEXEC;
 	}
 	d = dlsym(h, MVM_PLUGIN_SYMBOL);
 	if (!d) {
-		snprintf(why, whylen, "%s: no '%s' symbol: not a modvmm plugin",
-			 path, MVM_PLUGIN_SYMBOL);
+		error_user(err, "%s: no '%s' symbol: not a modvmm plugin", path,
+			   MVM_PLUGIN_SYMBOL);
 		dlclose(h);
 		return -ENOENT;
 	}
-	r = plugin_check_abi(d, why, whylen);
+	r = plugin_check_abi(d, err);
 	if (r < 0) {
 		/* Name the file: the version words alone don't say which. */
-		char tmp[300];
-
-		snprintf(tmp, sizeof(tmp), "%s", why);
-		snprintf(why, whylen, "%s: %s", path, tmp);
+		error_prefix(err, "%s: ", path);
 		dlclose(h);
 		return r;
 	}
@@ -151,8 +150,7 @@ static int open_path(const char *path, void **handle,
 
 int plugin_open(const char *name, const struct machine_cfg *cfg,
 		const char *exe_dir, void **handle,
-		const struct mvm_plugin **desc, char **path, char *why,
-		size_t whylen)
+		const struct mvm_plugin **desc, char **path, struct error *err)
 {
 	const char *dirs[PLUGIN_MAX_DIRS];
 	char storage[2 * 4096 + 64];
@@ -161,15 +159,14 @@ int plugin_open(const char *name, const struct machine_cfg *cfg,
 
 	if (strchr(name, '/')) {
 		if (access(name, F_OK) < 0) {
-			snprintf(why, whylen, "plugin %s: %s", name,
-				 strerror(errno));
+			error_user(err, "plugin %s: %s", name, strerror(errno));
 			return -ENOENT;
 		}
-		int r = open_path(name, handle, desc, why, whylen);
+		int r = open_path(name, handle, desc, err);
 
 		/* *path is set only on success, as for a searched name. */
 		if (r == 0 && !(*path = strdup(name)))
-			r = -ENOMEM;
+			r = error_host(err, ENOMEM, "out of memory");
 		return r;
 	}
 	n = plugin_search_dirs(cfg, exe_dir, dirs, PLUGIN_MAX_DIRS, storage,
@@ -178,9 +175,9 @@ int plugin_open(const char *name, const struct machine_cfg *cfg,
 		char *p = NULL;
 
 		if (asprintf(&p, "%s/%s.so", dirs[i], name) < 0)
-			return -ENOMEM;
+			return error_host(err, ENOMEM, "out of memory");
 		if (access(p, F_OK) == 0) {
-			int r = open_path(p, handle, desc, why, whylen);
+			int r = open_path(p, handle, desc, err);
 
 			if (r == 0)
 				*path = p;
@@ -194,8 +191,7 @@ int plugin_open(const char *name, const struct machine_cfg *cfg,
 		if (w > 0 && (size_t)w < sizeof(searched) - used)
 			used += (size_t)w;
 	}
-	snprintf(why, whylen, "plugin '%s' not found (searched %s)", name,
-		 searched);
+	error_user(err, "plugin '%s' not found (searched %s)", name, searched);
 	return -ENOENT;
 }
 
@@ -215,7 +211,8 @@ void plugin_list_all(const struct machine_cfg *cfg, const char *exe_dir)
 			continue;
 		while ((de = readdir(d))) {
 			size_t l = strlen(de->d_name);
-			char *p = NULL, why[512];
+			char *p = NULL;
+			struct error err = {0};
 			void *h;
 			const struct mvm_plugin *desc;
 
@@ -223,7 +220,7 @@ void plugin_list_all(const struct machine_cfg *cfg, const char *exe_dir)
 				continue;
 			if (asprintf(&p, "%s/%s", dirs[i], de->d_name) < 0)
 				continue;
-			if (open_path(p, &h, &desc, why, sizeof(why)) == 0) {
+			if (open_path(p, &h, &desc, &err) == 0) {
 				printf("%-16s %-8s ABI %u.%u  %s\n    %s\n",
 				       desc->name,
 				       desc->version ? desc->version : "?",
@@ -234,7 +231,7 @@ void plugin_list_all(const struct machine_cfg *cfg, const char *exe_dir)
 				found++;
 			} else {
 				printf("%-16s (unusable: %s)\n", de->d_name,
-				       why);
+				       err.msg);
 			}
 			free(p);
 		}

@@ -23,15 +23,16 @@ size_t plugin_search_dirs(const struct machine_cfg *cfg, const char *exe_dir,
 
 /* Opens `name` (a name or a path), resolves and checks the descriptor.
  * On success *handle, *desc and *path (malloc'd) are set. On failure
- * returns -errno with `why` holding one line. */
+ * returns -errno with `err` holding one line: the user's for anything
+ * about the plugin (missing, not loadable, wrong ABI), the host's when out
+ * of memory. */
 int plugin_open(const char *name, const struct machine_cfg *cfg,
 		const char *exe_dir, void **handle,
-		const struct mvm_plugin **desc, char **path, char *why,
-		size_t whylen);
+		const struct mvm_plugin **desc, char **path, struct error *err);
 
 /* Checks a descriptor's ABI fields and its `syscalls` names; exposed for
  * unit tests and the harness. */
-int plugin_check_abi(const struct mvm_plugin *desc, char *why, size_t whylen);
+int plugin_check_abi(const struct mvm_plugin *desc, struct error *err);
 
 /* The descriptor's extra system calls (NULL-terminated), or NULL when it
  * declares none or is older than ABI 1.2. */

@@ -28,21 +28,22 @@ static int native_nr(const char *name)
 	return nr == __NR_SCMP_ERROR || nr < 0 ? -1 : nr;
 }
 
-int seccomp_check_names(const char *const *names, char *why, size_t whylen)
+int seccomp_check_names(const char *const *names, struct error *err)
 {
 	for (size_t i = 0; names && names[i]; i++) {
 		if (i >= MAX_EXTRA_NAMES) {
-			snprintf(why, whylen,
-				 "syscalls: more than %d names (is the list "
-				 "NULL-terminated?)",
-				 MAX_EXTRA_NAMES);
+			error_user(err,
+				   "syscalls: more than %d names (is the list "
+				   "NULL-terminated?)",
+				   MAX_EXTRA_NAMES);
 			return -EINVAL;
 		}
 		if (native_nr(names[i]) < 0) {
-			snprintf(why, whylen,
-				 "syscalls: '%.64s' is not a system call of "
-				 "this architecture (names as in syscalls(2))",
-				 names[i]);
+			error_user(
+				err,
+				"syscalls: '%.64s' is not a system call of "
+				"this architecture (names as in syscalls(2))",
+				names[i]);
 			return -EINVAL;
 		}
 	}
@@ -50,14 +51,15 @@ int seccomp_check_names(const char *const *names, char *why, size_t whylen)
 }
 
 static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r,
-		    char *why, size_t whylen)
+		    struct error *err)
 {
 	int nr = native_nr(r->name), rc;
 	uint32_t act = r->refuse ? SCMP_ACT_ERRNO((uint32_t)r->refuse)
 				 : SCMP_ACT_ALLOW;
 
 	if (nr < 0) {
-		snprintf(why, whylen, "seccomp: no system call '%s'", r->name);
+		error_host(err, EINVAL, "seccomp: no system call '%s'",
+			   r->name);
 		return -EINVAL;
 	}
 	if (r->arg < 0)
@@ -71,8 +73,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r,
 	if (rc == -EEXIST)
 		rc = 0;
 	if (rc < 0)
-		snprintf(why, whylen, "seccomp: rule for %s: %s", r->name,
-			 strerror(-rc));
+		error_host(err, rc, "seccomp: rule for %s: %s", r->name,
+			   strerror(-rc));
 	return rc;
 }
 
@@ -128,7 +130,7 @@ static bool allowed(const struct seccomp_kind_list *kl,
 
 static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
 		      const char *const *const *extras, size_t nextras,
-		      char *why, size_t whylen)
+		      struct error *err)
 {
 	const struct seccomp_kind_list *kl = &seccomp_kind_lists[k];
 	uint32_t deny = f->mode == CFG_SECCOMP_LOG ? SCMP_ACT_LOG
@@ -137,7 +139,7 @@ static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
 	int r = 0;
 
 	if (!ctx) {
-		snprintf(why, whylen, "seccomp: cannot start a filter");
+		error_host(err, ENOMEM, "seccomp: cannot start a filter");
 		return -ENOMEM;
 	}
 	/* A call through another ABI (int 0x80, x32) is denied alike. */
@@ -151,13 +153,13 @@ static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
 			    (f->mode == CFG_SECCOMP_LOG ||
 			     allowed(kl, extras, nextras, rule->name)))
 				continue;
-			r = add_rule(ctx, rule, why, whylen);
+			r = add_rule(ctx, rule, err);
 		}
 	for (size_t i = 0; r == 0 && kl->plugin_code && i < nextras; i++)
 		for (size_t j = 0; r == 0 && extras[i] && extras[i][j]; j++) {
 			struct seccomp_rule any = {extras[i][j], -1, 0, 0, 0};
 
-			r = add_rule(ctx, &any, why, whylen);
+			r = add_rule(ctx, &any, err);
 		}
 	/* The hot calls first: every KVM exit and every event pass here. */
 	if (r == 0 && k == SECCOMP_KIND_VCPU)
@@ -165,18 +167,18 @@ static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
 	if (r == 0 && k == SECCOMP_KIND_EVLOOP)
 		r = seccomp_syscall_priority(ctx, SCMP_SYS(epoll_wait), 255);
 	if (r == 0 && (r = export_prog(ctx, &f->prog[k])) < 0)
-		snprintf(why, whylen, "seccomp: %s filter: %s", kl->name,
-			 strerror(-r));
-	else if (r < 0 && !why[0])
-		snprintf(why, whylen, "seccomp: %s filter: %s", kl->name,
-			 strerror(-r));
+		error_host(err, r, "seccomp: %s filter: %s", kl->name,
+			   strerror(-r));
+	else if (r < 0 && err->kind == ERROR_NONE)
+		error_host(err, r, "seccomp: %s filter: %s", kl->name,
+			   strerror(-r));
 	seccomp_release(ctx);
 	return r;
 }
 
 int seccomp_filters_build(struct seccomp_filters *f, enum cfg_seccomp mode,
 			  const char *const *const *extras, size_t nextras,
-			  char *why, size_t whylen)
+			  struct error *err)
 {
 	int r = 0;
 
@@ -187,16 +189,17 @@ int seccomp_filters_build(struct seccomp_filters *f, enum cfg_seccomp mode,
 	/* Level 3: SECCOMP_RET_LOG and SECCOMP_RET_KILL_PROCESS (Linux
 	 * 4.14; seccomp_api_get(3)). */
 	if (seccomp_api_get() < 3) {
-		snprintf(why, whylen,
-			 "seccomp: this kernel lacks SECCOMP_RET_LOG and "
-			 "SECCOMP_RET_KILL_PROCESS (Linux 4.14); run with "
-			 "--seccomp off");
+		error_host(err, ENOSYS,
+			   "seccomp: this kernel lacks SECCOMP_RET_LOG and "
+			   "SECCOMP_RET_KILL_PROCESS (Linux 4.14); run with "
+			   "--seccomp off");
 		return -ENOSYS;
 	}
-	why[0] = '\0';
+	/* Every failure from here on is the VMM's or the kernel's: the
+	 * plugins' names were checked when they were loaded. */
+	err->kind = ERROR_NONE;
 	for (int k = 0; k < SECCOMP_KINDS && r == 0; k++)
-		r = build_kind(f, (enum seccomp_kind)k, extras, nextras, why,
-			       whylen);
+		r = build_kind(f, (enum seccomp_kind)k, extras, nextras, err);
 	if (r < 0)
 		seccomp_filters_free(f);
 	return r;

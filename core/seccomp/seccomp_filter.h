@@ -30,12 +30,12 @@ struct seccomp_filters {
  * Builds every kind's program for `mode` (nothing for CFG_SECCOMP_OFF).
  * `extras` holds `nextras` NULL-terminated lists of system call names
  * (plugins' descriptors; a NULL list is skipped), added to the kinds that
- * run plugin code. 0, or -errno with `why` holding one line (an error of
+ * run plugin code. 0, or -errno with `err` holding one line (an error of
  * the VMM or of the host's kernel: the names were checked at load time).
  */
 int seccomp_filters_build(struct seccomp_filters *f, enum cfg_seccomp mode,
 			  const char *const *const *extras, size_t nextras,
-			  char *why, size_t whylen);
+			  struct error *err);
 void seccomp_filters_free(struct seccomp_filters *f);
 
 /* Installs kind `k`'s program on the calling thread (after setting its
@@ -44,8 +44,8 @@ void seccomp_filters_free(struct seccomp_filters *f);
 int seccomp_filter_apply(const struct seccomp_filters *f, enum seccomp_kind k);
 
 /* Checks that every name in the NULL-terminated `names` is a system call
- * of this architecture. 0, or -EINVAL with `why` naming the first that is
- * not. */
-int seccomp_check_names(const char *const *names, char *why, size_t whylen);
+ * of this architecture. 0, or -EINVAL with `err` naming the first that is
+ * not (the user's: the plugin they chose lists it). */
+int seccomp_check_names(const char *const *names, struct error *err);
 
 #endif

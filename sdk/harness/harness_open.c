@@ -50,6 +50,7 @@ static int open_plugin(const char *plugin, const struct mvm_plugin *linked,
 	struct mvm_harness_config c =
 		cfg ? *cfg : (struct mvm_harness_config){0};
 	struct mvm_harness *h;
+	struct error err = {0};
 	char *path = NULL;
 	const char *env = getenv("MVM_HARNESS_VERBOSE");
 	int r;
@@ -84,14 +85,16 @@ static int open_plugin(const char *plugin, const struct mvm_plugin *linked,
 	}
 	if (linked) {
 		/* The loader's own ABI checks, minus dlopen. */
-		r = plugin_check_abi(linked, why, whylen);
+		r = plugin_check_abi(linked, &err);
 		h->desc = linked;
 	} else {
 		r = plugin_open(plugin, NULL, NULL, &h->dl, &h->desc, &path,
-				why, whylen);
+				&err);
 		free(path);
 	}
 	if (r < 0) {
+		/* The public harness API keeps its why/whylen (harness.h). */
+		snprintf(why, whylen, "%s", err.msg);
 		free_all(h);
 		return r;
 	}

@@ -36,12 +36,12 @@ static int in_child(enum cfg_seccomp mode, enum seccomp_kind k,
 		    const char *const *extras, child_fn fn)
 {
 	struct seccomp_filters f;
-	char why[300] = "";
+	struct error err = {0};
 	int status = 0;
 	pid_t pid;
 
-	if (seccomp_filters_build(&f, mode, &extras, 1, why, sizeof(why)) < 0)
-		fail_msg("build: %s", why);
+	if (seccomp_filters_build(&f, mode, &extras, 1, &err) < 0)
+		fail_msg("build: %s", err.msg);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -116,51 +116,50 @@ static void expect_survived(int status)
 static void test_every_kind_builds_in_every_mode(void **s)
 {
 	struct seccomp_filters f;
-	char why[300] = "";
+	struct error err = {0};
 
 	(void)s;
 	for (int m = CFG_SECCOMP_ON; m <= CFG_SECCOMP_LOG; m++) {
-		if (seccomp_filters_build(&f, (enum cfg_seccomp)m, NULL, 0, why,
-					  sizeof(why)) < 0)
-			fail_msg("mode %d: %s", m, why);
+		if (seccomp_filters_build(&f, (enum cfg_seccomp)m, NULL, 0,
+					  &err) < 0)
+			fail_msg("mode %d: %s", m, err.msg);
 		for (int k = 0; k < SECCOMP_KINDS; k++)
 			assert_true(f.prog[k].len > 0);
 		seccomp_filters_free(&f);
 	}
-	assert_int_equal(seccomp_filters_build(&f, CFG_SECCOMP_OFF, NULL, 0,
-					       why, sizeof(why)),
-			 0);
+	assert_int_equal(
+		seccomp_filters_build(&f, CFG_SECCOMP_OFF, NULL, 0, &err), 0);
 	assert_null(f.prog[SECCOMP_KIND_VCPU].filter);
 }
 
 static void test_unknown_plugin_syscall_name_is_refused_by_name(void **s)
 {
 	const char *const names[] = {"getrandom", "sokcet", NULL};
-	char why[300] = "";
+	struct error err = {0};
 
 	(void)s;
-	assert_int_equal(seccomp_check_names(names, why, sizeof(why)), -EINVAL);
-	assert_non_null(strstr(why, "'sokcet' is not a system call"));
+	assert_int_equal(seccomp_check_names(names, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'sokcet' is not a system call"));
 }
 
 static void test_syscall_of_another_architecture_is_refused(void **s)
 {
 	/* socketcall exists on i386 only. */
 	const char *const names[] = {"socketcall", NULL};
-	char why[300] = "";
+	struct error err = {0};
 
 	(void)s;
-	assert_int_equal(seccomp_check_names(names, why, sizeof(why)), -EINVAL);
+	assert_int_equal(seccomp_check_names(names, &err), -EINVAL);
 }
 
 static void test_known_names_and_no_list_pass(void **s)
 {
 	const char *const names[] = {"getrandom", "socket", "sendmsg", NULL};
-	char why[300] = "";
+	struct error err = {0};
 
 	(void)s;
-	assert_int_equal(seccomp_check_names(names, why, sizeof(why)), 0);
-	assert_int_equal(seccomp_check_names(NULL, why, sizeof(why)), 0);
+	assert_int_equal(seccomp_check_names(names, &err), 0);
+	assert_int_equal(seccomp_check_names(NULL, &err), 0);
 }
 
 static void test_forbidden_syscall_kills_with_on(void **s)
