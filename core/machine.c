@@ -37,34 +37,6 @@ struct run_state {
 	int sigfd;
 };
 
-static int user_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static int user_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("modvmm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return VM_EXIT_USER_ERROR;
-}
-
-static int vmm_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static int vmm_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("modvmm: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return VM_EXIT_VMM_ERROR;
-}
-
 static uint64_t host_mem_total(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES);
@@ -122,21 +94,20 @@ static int evloop_sandbox(void *opaque)
 /* One filter program per thread kind, with the extra system calls every
  * device's plugin declared (checked when it was loaded). Built before the
  * first thread (the RAM mapping helper) starts. */
-static int build_seccomp(struct vm *vm)
+static int build_seccomp(struct vm *vm, struct error *err)
 {
 	const char *const **extras = calloc(vm->ndevs + 1, sizeof(*extras));
-	struct error err = {0};
 	int r;
 
 	if (!extras)
-		return vmm_error("out of memory");
+		return error_host(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < vm->ndevs; i++)
 		extras[i] = plugin_syscalls(vm->devs[i]->plugin);
 	r = seccomp_filters_build(&vm->seccomp, vm->cfg->seccomp,
 				  (const char *const *const *)extras, vm->ndevs,
-				  &err);
+				  err);
 	free(extras);
-	return r < 0 ? error_report(&err) : 0;
+	return r;
 }
 
 /* Collects every device's DSDT nodes into \_SB and writes the ACPI tables
@@ -241,14 +212,13 @@ static void teardown(struct run_state *st)
 /* Everything the user gave, checked and built, before KVM is touched:
  * guest RAM, the kernel in it, the devices (plugins loaded, options
  * parsed), the ACPI tables and the control socket. A user error here is
- * exit 2 whether or not the host has KVM. Returns 0, or an exit status
- * after printing the one error line. */
+ * exit 2 whether or not the host has KVM. Returns 0, or -errno with `err`
+ * set by whoever failed; machine_run prints it. */
 static int build(struct run_state *st, const struct machine_cfg *cfg,
 		 const char *exe_dir, struct boot_image *bi,
-		 struct acpi_blob *blob)
+		 struct acpi_blob *blob, struct error *err)
 {
 	struct vm *vm = &st->vm;
-	struct error err = {0};
 	struct boot_result boot = {0};
 	uint64_t mem = cfg->mem_size ? cfg->mem_size : DEFAULT_MEM;
 	uint64_t host_mem = host_mem_total();
@@ -259,109 +229,118 @@ static int build(struct run_state *st, const struct machine_cfg *cfg,
 	vm->ncpus = cfg->cpus ? cfg->cpus : 1;
 	opts_format_size(size, sizeof(size), mem);
 	if (mem < LAYOUT_MIN_MEM)
-		return user_error("memory size=%s: must be at least 128M",
+		return error_user(err, "memory size=%s: must be at least 128M",
 				  size);
 	if (mem > layout_max_mem(phys_bits)) {
 		opts_format_size(limit, sizeof(limit),
 				 layout_max_mem(phys_bits));
-		return user_error("memory size=%s: this host's CPUs address %u "
+		return error_user(err,
+				  "memory size=%s: this host's CPUs address %u "
 				  "bits, which holds at most %s of RAM (1 GiB "
 				  "of addresses goes to the 3-4 GiB hole)",
 				  size, phys_bits, limit);
 	}
 	if (host_mem && mem > host_mem)
-		return user_error("memory size=%s is more than this host has "
+		return error_user(err,
+				  "memory size=%s is more than this host has "
 				  "(%llu MiB)",
 				  size, (unsigned long long)(host_mem >> 20));
 	if (mem & 0xfff)
-		return user_error("memory size=%s is not a multiple of 4K",
+		return error_user(err, "memory size=%s is not a multiple of 4K",
 				  size);
 	if (vm->ncpus > 255)
-		return user_error("cpus boot=%u is more than 255", vm->ncpus);
+		return error_user(err, "cpus boot=%u is more than 255",
+				  vm->ncpus);
 	if (!cfg->kernel)
-		return user_error("no kernel: give --kernel or 'kernel:' in "
+		return error_user(err,
+				  "no kernel: give --kernel or 'kernel:' in "
 				  "the machine file");
-	if (boot_image_open(cfg->kernel, cfg->initramfs, bi, &err) < 0)
-		return error_report(&err);
+	r = boot_image_open(cfg->kernel, cfg->initramfs, bi, err);
+	if (r < 0)
+		return r;
 
 	r = guest_ram_alloc(&vm->ram, mem, cfg->mem_shared, cfg->mem_hugepages,
-			    &err);
+			    err);
 	if (r < 0) {
 		/* guest_ram said whose fault it is. */
-		error_prefix(&err, "memory: ");
-		return error_report(&err);
+		error_prefix(err, "memory: ");
+		return r;
 	}
 	guest_ram_advise_thp(&vm->ram, cfg->mem_thp);
 	r = ram_discard_init(&vm->discard, &vm->ram);
 	if (r < 0)
-		return vmm_error("memory: %s", strerror(-r));
-	r = boot_load(&vm->ram, bi, cfg->initramfs, cfg->cmdline, &boot, &err);
+		return error_host(err, r, "memory: %s", strerror(-r));
+	r = boot_load(&vm->ram, bi, cfg->initramfs, cfg->cmdline, &boot, err);
 	if (r < 0)
-		return error_report(&err);
+		return r;
 	vm->entry = boot.entry;
 	vm->entry_pvh = boot.kind == BOOT_PVH;
 	vm->boot_info_gpa = boot.boot_info_gpa;
 
 	r = evloop_create(&vm->loop);
 	if (r < 0)
-		return vmm_error("event loop: %s", strerror(-r));
+		return error_host(err, r, "event loop: %s", strerror(-r));
 	/* Before the devices: they register their commands in create. */
 	r = api_create(vm, &vm->api);
 	if (r == 0)
 		r = api_core_cmds_register(api_commands(vm->api), vm);
 	if (r < 0)
-		return vmm_error("control API: %s", strerror(-r));
+		return error_host(err, r, "control API: %s", strerror(-r));
 	r = sysdev_register(vm);
 	if (r < 0)
-		return vmm_error("core devices: %s", strerror(-r));
+		return error_host(err, r, "core devices: %s", strerror(-r));
 	vm->devs = calloc(cfg->n_devices + 1, sizeof(*vm->devs));
 	if (!vm->devs)
-		return vmm_error("out of memory");
+		return error_host(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < cfg->n_devices; i++) {
 		r = device_create(vm, &cfg->devices[i], exe_dir,
-				  &vm->devs[vm->ndevs], &err);
+				  &vm->devs[vm->ndevs], err);
 		if (r < 0)
-			return error_report(&err);
+			return r;
 		vm->ndevs++;
 	}
 	r = build_acpi(vm, blob);
 	if (r < 0)
-		return vmm_error("ACPI tables: %s", strerror(-r));
+		return error_host(err, r, "ACPI tables: %s", strerror(-r));
 	/* Listening now only queues clients: the event loop greets them
 	 * once the VM runs. Dumping runs no VM and needs no socket. */
 	if (cfg->api_socket && !cfg->dump_acpi && !cfg->dump_dtb) {
 		/* api_listen says whose fault it is: a bad path is the
 		 * user's, a failing event loop the host's. */
-		r = api_listen(vm->api, cfg->api_socket, &err);
+		r = api_listen(vm->api, cfg->api_socket, err);
 		if (r < 0)
-			return error_report(&err);
+			return r;
 	}
 	return 0;
 }
 
 /* The KVM VM for what build() made: RAM slots registered on a helper
  * thread while the vCPUs are created, and the devices' fds wired. */
-static int attach_kvm(struct run_state *st)
+static int attach_kvm(struct run_state *st, struct error *err)
 {
 	struct vm *vm = &st->vm;
-	struct error err = {0};
 	int r;
 
-	r = kvm_vm_create(vm, &err);
+	r = kvm_vm_create(vm, err);
 	if (r < 0)
-		return error_report(&err);
+		return r;
 	int maxcpus = kvm_max_vcpus(vm);
 	if (vm->ncpus > (unsigned)maxcpus)
-		return user_error("cpus boot=%u is more than this KVM allows "
+		return error_user(err,
+				  "cpus boot=%u is more than this KVM allows "
 				  "(%d)",
 				  vm->ncpus, maxcpus);
 	r = kvm_vm_map_ram_start(vm);
 	if (r < 0)
-		return vmm_error("cannot start a thread: %s", strerror(-r));
-	if (virtio_kvm_connect(vm, &err) < 0 || vcpus_create(vm, &err) < 0 ||
-	    /* The slot was being registered while the vCPUs were made. */
-	    kvm_vm_map_ram_wait(vm, &err) < 0)
-		return error_report(&err);
+		return error_host(err, r, "cannot start a thread: %s",
+				  strerror(-r));
+	r = virtio_kvm_connect(vm, err);
+	if (r == 0)
+		r = vcpus_create(vm, err);
+	/* The memory slot was being registered while the vCPUs were made. */
+	if (r == 0)
+		r = kvm_vm_map_ram_wait(vm, err);
+	return r;
 	return 0;
 }
 
@@ -394,7 +373,7 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	struct boot_image bi = {0};
 	struct error err = {0};
 	sigset_t stop_sigs;
-	int status;
+	int status = 0, r;
 
 	memset(&st, 0, sizeof(st));
 	st.sigfd = -1;
@@ -418,33 +397,33 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	signal(SIGPIPE, SIG_IGN);
 	set_thread_stack_size();
 
-	status = build(&st, cfg, exe_dir, &bi, &blob);
+	r = build(&st, cfg, exe_dir, &bi, &blob, &err);
 	/* The kernel is in guest RAM now (or never will be). */
 	boot_image_close(&bi);
-	if (status)
-		goto out;
+	if (r < 0)
+		goto fail;
 
 	if (cfg->dump_acpi || cfg->dump_dtb) {
-		int r = 0;
-
+		/* Where the files go is the user's choice. */
 		if (cfg->dump_acpi &&
 		    (r = acpi_dump(&blob, cfg->dump_acpi)) < 0)
-			status = user_error("--dump-acpi %s: %s",
-					    cfg->dump_acpi, strerror(-r));
+			error_user(&err, "--dump-acpi %s: %s", cfg->dump_acpi,
+				   strerror(-r));
 		else if (cfg->dump_dtb &&
 			 (r = dump_dtb(&st.vm, cfg->dump_dtb)) < 0)
-			status = user_error("--dump-dtb %s: %s", cfg->dump_dtb,
-					    strerror(-r));
+			error_user(&err, "--dump-dtb %s: %s", cfg->dump_dtb,
+				   strerror(-r));
 		/* Dumping describes the machine; it does not run it. */
+		if (r < 0)
+			goto fail;
 		goto out;
 	}
 
-	status = build_seccomp(&st.vm);
-	if (status)
-		goto out;
-	status = attach_kvm(&st);
-	if (status)
-		goto out;
+	r = build_seccomp(&st.vm, &err);
+	if (r == 0)
+		r = attach_kvm(&st, &err);
+	if (r < 0)
+		goto fail;
 	bus_freeze(&st.vm.pio);
 	bus_freeze(&st.vm.mmio);
 	evloop_set_thread_init(st.vm.loop, evloop_sandbox, &st.vm);
@@ -453,16 +432,13 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 	    evloop_add_fd(st.vm.loop, st.sigfd, EPOLLIN, on_signal, &st.vm,
 			  NULL) < 0 ||
 	    evloop_start(st.vm.loop) < 0) {
-		status = vmm_error("cannot start the event loop: %s",
-				   strerror(errno));
-		goto out;
+		error_host(&err, errno, "cannot start the event loop: %s",
+			   strerror(errno));
+		goto fail;
 	}
-	for (size_t i = 0; i < st.vm.ndevs; i++) {
-		if (device_start(st.vm.devs[i], &err) < 0) {
-			status = error_report(&err);
-			goto out;
-		}
-	}
+	for (size_t i = 0; i < st.vm.ndevs; i++)
+		if (device_start(st.vm.devs[i], &err) < 0)
+			goto fail;
 	log_info("core", "booting %s with %u vCPU(s), %llu MiB", cfg->kernel,
 		 st.vm.ncpus, (unsigned long long)(st.vm.ram.size >> 20));
 	st.vm.start_ns = log_now_ns();
@@ -470,8 +446,7 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 		/* Every thread exists now and main only waits, then tears
 		 * down: its own filter last, so that no other thread
 		 * inherits it (seccomp(2)). */
-		int r = seccomp_filter_apply(&st.vm.seccomp, SECCOMP_KIND_MAIN);
-
+		r = seccomp_filter_apply(&st.vm.seccomp, SECCOMP_KIND_MAIN);
 		if (r < 0)
 			vm_request_exit(&st.vm, VM_EXIT_VMM_ERROR,
 					"main thread: cannot install its "
@@ -487,6 +462,10 @@ int machine_run(const struct machine_cfg *cfg, const char *exe_dir)
 		else
 			log_error("core", "%s", st.vm.exit_reason);
 	}
+	goto out;
+fail:
+	/* The one line for whatever failed; its maker chose the kind. */
+	status = error_report(&err);
 out:
 	teardown(&st);
 	acpi_blob_free(&blob);
