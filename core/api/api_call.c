@@ -131,10 +131,10 @@ void api_call_error(mvm_api_call *call, const char *cls, const char *fmt, ...)
 {
 	va_list ap;
 
-	call->failed = true;
-	call->err.cls = cls ? cls : API_ERR_GENERIC;
+	/* The SDK's `error` returns nothing; api_call_fail's -EINVAL is
+	 * dropped. */
 	va_start(ap, fmt);
-	vsnprintf(call->err.desc, sizeof(call->err.desc), fmt, ap);
+	api_call_vfail(call, cls, fmt, ap);
 	va_end(ap);
 }
 

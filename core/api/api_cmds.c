@@ -91,17 +91,25 @@ int api_cmds_add(struct api_cmds *cmds, const struct api_cmd *cmd)
 	return r;
 }
 
+int api_call_vfail(struct mvm_api_call *call, const char *cls, const char *fmt,
+		   va_list ap)
+{
+	call->failed = true;
+	call->err.cls = cls ? cls : API_ERR_GENERIC;
+	vsnprintf(call->err.desc, sizeof(call->err.desc), fmt, ap);
+	return -EINVAL;
+}
+
 int api_call_fail(struct mvm_api_call *call, const char *cls, const char *fmt,
 		  ...)
 {
 	va_list ap;
+	int r;
 
-	call->failed = true;
-	call->err.cls = cls ? cls : API_ERR_GENERIC;
 	va_start(ap, fmt);
-	vsnprintf(call->err.desc, sizeof(call->err.desc), fmt, ap);
+	r = api_call_vfail(call, cls, fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return r;
 }
 
 int api_cmds_list(struct api_cmds *cmds, struct mvm_api_call *call,

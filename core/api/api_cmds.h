@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include <modvmm/api.h>
@@ -84,8 +85,11 @@ int api_cmds_call(struct api_cmds *cmds, const char *name,
 int api_cmds_list(struct api_cmds *cmds, struct mvm_api_call *call,
 		  bool verbose);
 
-/* Error helper for handlers: records `cls`/`fmt` and returns -EINVAL. */
+/* Error helper for handlers: records `cls`/`fmt` and returns -EINVAL.
+ * The SDK's host->error (api_call_error) records the same way. */
 int api_call_fail(struct mvm_api_call *call, const char *cls, const char *fmt,
 		  ...) __attribute__((format(printf, 3, 4)));
+int api_call_vfail(struct mvm_api_call *call, const char *cls, const char *fmt,
+		   va_list ap) __attribute__((format(printf, 3, 0)));
 
 #endif
