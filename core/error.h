@@ -17,9 +17,16 @@
  * - Both fillers return a negative errno, so `return error_user(err, ...)`
  *   is the usual way out. error_user returns -EINVAL; error_host returns
  *   the errno it was given (negated if positive, -EIO if 0).
- * - `err` may be NULL where a caller wants only the errno.
- * - machine.c prints err once (error_report) and maps the kind to the exit
- *   status; library code never prints or exits.
+ *   Where a function returns its own errno anyway, the filler's return may
+ *   be ignored (kvm.c's `error_host(err, 0, ...)`).
+ * - The fillers and error_prefix accept a NULL `err` (the caller wants
+ *   only the errno); the functions taking `err` need not.
+ * - machine.c and main.c print err once (error_report), which maps the
+ *   kind to the exit status; library code never prints or exits.
+ * - Not this idiom: a running VM ends through vm_request_exit (status and
+ *   reason), an API command fails with api_call_fail (a QMP error), and
+ *   opts_parse, under the SDK's host->parse_options, fills a plain buffer
+ *   (dev->fail_msg) that device.c turns into a user error.
  */
 #ifndef MODVMM_CORE_ERROR_H
 #define MODVMM_CORE_ERROR_H
