@@ -32,6 +32,10 @@
 
 #define DEFAULT_MEM (512ULL << 20)
 
+_Static_assert(VM_EXIT_USER_ERROR == ERROR_EXIT_USER &&
+		       VM_EXIT_VMM_ERROR == ERROR_EXIT_HOST,
+	       "error_report's exit statuses are the process's");
+
 struct run_state {
 	struct vm vm;
 	int sigfd;
