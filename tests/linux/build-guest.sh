@@ -6,6 +6,8 @@
 #   OUT/initramfs.cpio    busybox-static + virtio modules + /init (uncompressed:
 #                         an emulating KVM pays per instruction for gunzip)
 #                         + /bin/memhog (memhog.c, gcc -static)
+#                         + /usr/bin/fio (Debian's fio, bench/blk) with the
+#                         libraries it runs with (see "fio" below)
 #   OUT/rootfs/           the same tree as a directory, for disk images
 #                         (mkfs.ext4 -d OUT/rootfs: tests/linux/blk_test.sh)
 #   OUT/kernel-version    e.g. 6.1.0-56-cloud-amd64
@@ -15,12 +17,12 @@
 # pinned version: its Depends names the real linux-image-6.1.0-NN-cloud-amd64.
 # The result is cached in OUT and rebuilt only when an input changes: the
 # kernel package version the archive offers now, busybox-static's version,
-# and the hash of this script, init.sh and memhog.c. Concurrent callers
+# fio's candidate version, and the hash of this script, init.sh and memhog.c. Concurrent callers
 # (parallel ctest runs) serialise on OUT/.lock, so only one downloads.
 #
 # Usage: tests/linux/build-guest.sh [OUT]      (default: build/linux-guest)
-# Needs: apt-get, dpkg, lz4, busybox-static, readelf, gcc + libc6-dev (static
-# libc); cpio or busybox cpio.
+# Needs: apt-get, dpkg, lz4, busybox-static, readelf, nm, gcc + libc6-dev
+# (static libc); cpio or busybox cpio.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,7 +40,7 @@ die() {
 	exit 1
 }
 
-for tool in apt-get apt-cache dpkg dpkg-deb lz4 readelf sha256sum flock gcc; do
+for tool in apt-get apt-cache dpkg dpkg-deb lz4 readelf nm sha256sum flock gcc; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (scripts/deps.sh installs it)"
 done
 busybox=/bin/busybox
@@ -64,7 +66,10 @@ fi
 	die "apt-cache knows no '$meta' (is a Debian bookworm source in sources.list? try apt-get update)"
 bb_ver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
 script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" | sha256sum | cut -c1-16)
-want="meta=$meta_ver busybox=$bb_ver script=$script_hash"
+fio_ver=$(apt-cache policy fio 2>/dev/null | awk '/Candidate:/ {print $2}')
+[ -n "$fio_ver" ] && [ "$fio_ver" != "(none)" ] ||
+	die "apt-cache knows no 'fio' (is a Debian bookworm source in sources.list? try apt-get update)"
+want="meta=$meta_ver busybox=$bb_ver fio=$fio_ver script=$script_hash"
 
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$want" ] &&
 	[ -s "$out/vmlinux" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.cpio" ] &&
@@ -178,6 +183,100 @@ gcc -static -O2 -Wall -o "$root/bin/memhog" "$here/memhog.c" ||
 	die "gcc -static memhog.c failed (is libc6-dev installed?)"
 readelf -l "$root/bin/memhog" | grep -q INTERP && die "memhog is not static"
 echo "$kver" >"$root/etc/kernel-version"
+
+# --- fio (bench/blk's 4 KiB random reads) ----------------------------------
+# Debian's fio package, with libaio1 and libnuma1, fetched like the kernel
+# and kept in OUT/debs (a rebuild for another reason downloads nothing).
+# libc, libm and zlib come from the host (Essential packages of the same
+# release). Debian links fio against the libraries of its network and
+# persistent-memory engines too (librbd, librados, libgfapi, libnbd,
+# libibverbs, librdmacm, libpmem, libpmemblk): with their own dependencies
+# (ceph, gluster, ICU, ...) they are 80 MB. The guest gets a small stub in
+# their place instead: a shared library with the same soname that defines
+# the functions (and symbol versions) fio imports from it, each of which
+# says so and exits 127 if ever called. Only those engines would call them;
+# io_uring, libaio, psync and the rest need none.
+debs="$out/debs"
+mkdir -p "$debs"
+fetch_deb() { # fetch_deb PACKAGE VERSION -> path of the .deb in $debs
+	local pkg=$1 ver=$2 f
+	f=$(ls "$debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1)
+	if [ -z "$f" ]; then
+		(cd "$debs" && apt-get download -q "$pkg=$ver" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
+			die "apt-get download $pkg failed"
+		f=$(ls "$debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n1)
+	fi
+	[ -n "$f" ] || die "no .deb of $pkg $ver in $debs"
+	echo "$f"
+}
+pkg_ver() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}'; }
+fio_pkgs="$work/fio-pkgs"
+mkdir -p "$fio_pkgs"
+dpkg -x "$(fetch_deb fio "$fio_ver")" "$fio_pkgs"
+for p in libaio1 libnuma1; do
+	dpkg -x "$(fetch_deb "$p" "$(pkg_ver "$p")")" "$fio_pkgs"
+done
+fio_bin="$fio_pkgs/usr/bin/fio"
+[ -x "$fio_bin" ] || die "no usr/bin/fio in the fio package"
+libdir=lib/x86_64-linux-gnu
+mkdir -p "$root/$libdir" "$root/lib64"
+install -m 0755 "$fio_bin" "$root/usr/bin/fio"
+# Real libraries: from the downloaded packages, else the host's.
+find_lib() { # find_lib SONAME -> path
+	local d
+	for d in "$fio_pkgs/lib/x86_64-linux-gnu" "$fio_pkgs/usr/lib/x86_64-linux-gnu" \
+		/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu; do
+		[ -e "$d/$1" ] && { readlink -f "$d/$1"; return 0; }
+	done
+	return 1
+}
+real_libs="libc.so.6 libm.so.6 libz.so.1 libaio.so.1 libnuma.so.1"
+interp=$(readelf -lW "$fio_bin" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+[ "$interp" = /lib64/ld-linux-x86-64.so.2 ] || die "fio's interpreter is '$interp'"
+cp "$(readlink -f "$interp")" "$root/lib64/ld-linux-x86-64.so.2"
+fio_syms=$(readelf --dyn-syms -W "$fio_bin" | awk '$4 == "FUNC" && $7 == "UND" { print $8 }')
+# version name -> soname, from fio's version needs
+vneeds=$(readelf -VW "$fio_bin" | awk '/File:/ { for (i = 1; i < NF; i++) if ($i == "File:") f = $(i + 1) } /Name:/ { print $3, f }')
+unversioned_done=
+stubs=()
+for lib in $(readelf -dW "$fio_bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+	case " $real_libs " in
+	*" $lib "*)
+		f=$(find_lib "$lib") || die "fio needs $lib, not found (apt-get install ${lib%%.so*}...)"
+		cp "$f" "$root/$libdir/$lib"
+		continue
+		;;
+	esac
+	# A stub: the versioned functions fio takes from this library, and
+	# (into the first stub without versions) the unversioned functions
+	# no real library defines.
+	versions=$(echo "$vneeds" | awk -v f="$lib" '$2 == f { print $1 }')
+	src="$work/stub-$lib.c" map="$work/stub-$lib.map"
+	printf '#include <stdio.h>\n#include <unistd.h>\n__attribute__((unused)) static void stub(const char *f)\n{\n\tfprintf(stderr, "fio: %%s: not in the modvmm test guest (stub %s)\\n", f);\n\t_exit(127);\n}\n' "$lib" >"$src"
+	: >"$map"
+	if [ -n "$versions" ]; then
+		for v in $versions; do
+			names=$(echo "$fio_syms" | sed -n "s/^\([A-Za-z0-9_]*\)@$v\$/\1/p")
+			echo "$v { global: $(for n in $names; do printf '%s; ' "$n"; done)};" >>"$map"
+			for n in $names; do echo "void $n(void) { stub(\"$n\"); }" >>"$src"; done
+		done
+	elif [ -z "$unversioned_done" ]; then
+		unversioned_done=1
+		defined=$(for l in $real_libs; do nm -D --defined-only "$(find_lib "$l")" 2>/dev/null; done | awk '{ print $NF }' | sed 's/@.*//' | sort -u)
+		for n in $(echo "$fio_syms" | grep -v '@' | sort -u); do
+			echo "$defined" | grep -qxF "$n" && continue
+			echo "void $n(void) { stub(\"$n\"); }" >>"$src"
+		done
+	fi
+	gcc -shared -fPIC -O2 -Wall -Wno-builtin-declaration-mismatch -o "$root/$libdir/$lib" -Wl,-soname,"$lib" \
+		${versions:+-Wl,--version-script="$map"} "$src" ||
+		die "cannot build the stub $lib"
+	stubs+=("$lib")
+done
+# fio must start with these (on the host, through the guest's loader).
+"$root/lib64/ld-linux-x86-64.so.2" --library-path "$root/$libdir" "$root/usr/bin/fio" --version >/dev/null ||
+	die "fio does not start with the guest's libraries"
+say "fio $("$root/lib64/ld-linux-x86-64.so.2" --library-path "$root/$libdir" "$root/usr/bin/fio" --version) ($fio_ver), stubs: ${stubs[*]}, $(du -sk "$root/usr/bin/fio" "$root/$libdir" "$root/lib64" | awk '{ s += $1 } END { print s }') KiB"
 
 if command -v cpio >/dev/null; then
 	cpio_cmd=(cpio --quiet -o -H newc -R 0:0)

@@ -19,7 +19,10 @@
 #            write 32 MiB, wait for a line on the console, delete,
 #            fstrim -v /
 #   blkbench bench/blk: timed 1 MiB direct writes then reads of /dev/vda,
-#            each step after a line on the console
+#            then fio's 4 KiB direct random reads of it at queue depth 1
+#            and 32 (modvmm.blkbench_fio=SECONDS each, 0 = skip; engine
+#            modvmm.blkbench_engine=io_uring|libaio), each step after a
+#            line on the console
 #
 # With root=/dev/vdX on the command line, the initramfs mounts that disk
 # (ext4) once the modules are loaded and switch_roots to its /init.
@@ -213,21 +216,38 @@ blkbench)
 	# so the host can read the VMM's CPU time around it.
 	report
 	dmesg -n 1
-	mib=256
+	mib=256 fio_s=10 engine=io_uring
 	for w in $(cat /proc/cmdline); do
-		case $w in modvmm.blkbench_mib=*) mib=${w#*=} ;; esac
+		case $w in
+		modvmm.blkbench_mib=*) mib=${w#*=} ;;
+		modvmm.blkbench_fio=*) fio_s=${w#*=} ;;
+		modvmm.blkbench_engine=*) engine=${w#*=} ;;
+		esac
 	done
-	for step in write read; do
+	steps="write read"
+	[ "$fio_s" -gt 0 ] && steps="$steps randread_qd1 randread_qd32"
+	for step in $steps; do
 		say "blkbench ready $step"
 		read -r _
 		t0=$(cut -d' ' -f1 /proc/uptime)
-		if [ $step = write ]; then
-			dd if=/dev/zero of=/dev/vda bs=1M count="$mib" oflag=direct 2>/dev/null
-		else
-			dd if=/dev/vda of=/dev/null bs=1M count="$mib" iflag=direct 2>/dev/null
-		fi || fails=$((fails + 1))
+		case $step in
+		write) dd if=/dev/zero of=/dev/vda bs=1M count="$mib" oflag=direct 2>/dev/null ;;
+		read) dd if=/dev/vda of=/dev/null bs=1M count="$mib" iflag=direct 2>/dev/null ;;
+		randread_qd*)
+			# terse v3: field 6 = KiB read, 8 = read IOPS, 9 = runtime ms
+			fio --name="$step" --filename=/dev/vda --direct=1 --rw=randread \
+				--bs=4k --iodepth="${step#randread_qd}" --ioengine="$engine" \
+				--size="${mib}M" --runtime="$fio_s" --time_based --norandommap \
+				--output-format=terse --terse-version=3 >/tmp/fio.out 2>/tmp/err &&
+				awk -F';' -v s="$step" '$1 == 3 { printf "modvmm-guest: blkbench %s iops %s requests %d ms %s\n", s, $8, $6 / 4, $9; ok = 1 }
+					END { exit !ok }' /tmp/fio.out ||
+				{ say "blkbench $step fio FAILED: $(head -c 300 /tmp/err) $(head -c 300 /tmp/fio.out)"; false; }
+			;;
+		esac || fails=$((fails + 1))
 		t1=$(cut -d' ' -f1 /proc/uptime)
-		say "blkbench $step $((mib * 1048576)) bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+		case $step in write | read)
+			say "blkbench $step $((mib * 1048576)) bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s" ;;
+		esac
 	done
 	say "blkbench ready end"
 	read -r _
