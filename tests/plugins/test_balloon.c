@@ -690,6 +690,18 @@ static uint64_t stats_entries(struct ctx *c, unsigned n)
 	return gpa;
 }
 
+/* A malformed statistics buffer: counted once, logged once, its statistics
+ * ignored, and never stuck: it goes back with the next request for
+ * statistics. */
+static void expect_stats_buffer_refused(struct ctx *c)
+{
+	assert_int_equal(counter(c, "bad_buffers"), 1);
+	assert_int_equal(counter(c, "stats_updates"), 0);
+	assert_int_equal(logs(c, true), 1);
+	mvm_harness_advance(c->h, 1100000000ULL);
+	expect_buffer_returned(c, &c->stats);
+}
+
 static void test_stats_buffer_with_writable_segment_is_a_bad_buffer(void **s)
 {
 	struct ctx c;
@@ -705,12 +717,7 @@ static void test_stats_buffer_with_writable_segment_is_a_bad_buffer(void **s)
 			   {.gpa = gpa + 32, .len = 10, .writable = true},
 		   },
 		   2);
-	assert_int_equal(counter(&c, "bad_buffers"), 1);
-	assert_int_equal(counter(&c, "stats_updates"), 0);
-	assert_int_equal(logs(&c, true), 1);
-	/* Never stuck: it goes back with the next request for statistics. */
-	mvm_harness_advance(c.h, 1100000000ULL);
-	expect_buffer_returned(&c, &c.stats);
+	expect_stats_buffer_refused(&c);
 	done(&c);
 }
 
@@ -723,11 +730,7 @@ static void test_stats_buffer_of_partial_entries_is_a_bad_buffer(void **s)
 	ready(&c, "size=0,stats=1", F_STATS);
 	gpa = stats_entries(&c, 2);
 	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 15}, 1);
-	assert_int_equal(counter(&c, "bad_buffers"), 1);
-	assert_int_equal(counter(&c, "stats_updates"), 0);
-	assert_int_equal(logs(&c, true), 1);
-	mvm_harness_advance(c.h, 1100000000ULL);
-	expect_buffer_returned(&c, &c.stats);
+	expect_stats_buffer_refused(&c);
 	done(&c);
 }
 

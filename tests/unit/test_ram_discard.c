@@ -41,16 +41,32 @@ static void touch(struct guest_ram *ram, uint64_t gpa, uint64_t len)
 	memset(guest_ram_ptr(ram, gpa, len), 0x5a, len);
 }
 
+/* RAM_SIZE of guest RAM (memfd-backed when `shared`) and its discarder;
+ * `huge` turns on the hugepage bookkeeping over ordinary pages. */
+static void open_ram(struct guest_ram *ram, struct ram_discard *rd, bool shared,
+		     bool huge)
+{
+	struct error err;
+
+	assert_int_equal(guest_ram_alloc(ram, RAM_SIZE, shared, false, &err),
+			 0);
+	ram->hugepages = huge;
+	assert_int_equal(ram_discard_init(rd, ram), 0);
+}
+
+static void close_ram(struct guest_ram *ram, struct ram_discard *rd)
+{
+	ram_discard_free(rd);
+	guest_ram_free(ram);
+}
+
 static void test_private_ram_discard_frees_pages_and_reads_zero(void **s)
 {
 	struct guest_ram ram;
 	struct ram_discard rd;
-	struct error err;
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &err),
-			 0);
-	assert_int_equal(ram_discard_init(&rd, &ram), 0);
+	open_ram(&ram, &rd, false, false);
 	touch(&ram, 16 * MiB, 8 * MiB);
 	assert_int_equal(resident_pages(&ram, 16 * MiB, 8 * MiB), 2048);
 	assert_int_equal(ram_discard_range(&rd, 17 * MiB, 4 * MiB), 0);
@@ -59,8 +75,7 @@ static void test_private_ram_discard_frees_pages_and_reads_zero(void **s)
 	assert_int_equal(*(uint8_t *)guest_ram_ptr(&ram, 21 * MiB, 1), 0x5a);
 	assert_int_equal(rd.stats.syscalls, 1);
 	assert_int_equal(rd.stats.bytes, 4 * MiB);
-	ram_discard_free(&rd);
-	guest_ram_free(&ram);
+	close_ram(&ram, &rd);
 }
 
 static void test_shared_ram_discard_punches_the_memfd(void **s)
@@ -68,11 +83,9 @@ static void test_shared_ram_discard_punches_the_memfd(void **s)
 	struct guest_ram ram;
 	struct ram_discard rd;
 	struct stat before, after;
-	struct error err;
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, true, false, &err), 0);
-	assert_int_equal(ram_discard_init(&rd, &ram), 0);
+	open_ram(&ram, &rd, true, false);
 	touch(&ram, 32 * MiB, 8 * MiB);
 	assert_int_equal(fstat(ram.memfd, &before), 0);
 	assert_int_equal(ram_discard_range(&rd, 32 * MiB, 8 * MiB), 0);
@@ -81,20 +94,16 @@ static void test_shared_ram_discard_punches_the_memfd(void **s)
 	assert_true(before.st_blocks - after.st_blocks >=
 		    (blkcnt_t)(8 * MiB / 512));
 	assert_int_equal(*(uint8_t *)guest_ram_ptr(&ram, 36 * MiB, 1), 0);
-	ram_discard_free(&rd);
-	guest_ram_free(&ram);
+	close_ram(&ram, &rd);
 }
 
 static void test_discard_outside_ram_is_refused_untouched(void **s)
 {
 	struct guest_ram ram;
 	struct ram_discard rd;
-	struct error err;
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &err),
-			 0);
-	assert_int_equal(ram_discard_init(&rd, &ram), 0);
+	open_ram(&ram, &rd, false, false);
 	touch(&ram, RAM_SIZE - 8 * MiB, 8 * MiB);
 	assert_int_equal(ram_discard_range(&rd, RAM_SIZE - 4096, 8192),
 			 -EFAULT);
@@ -106,8 +115,7 @@ static void test_discard_outside_ram_is_refused_untouched(void **s)
 	assert_int_equal(rd.stats.syscalls, 0);
 	assert_int_equal(resident_pages(&ram, RAM_SIZE - 8 * MiB, 8 * MiB),
 			 2048);
-	ram_discard_free(&rd);
-	guest_ram_free(&ram);
+	close_ram(&ram, &rd);
 }
 
 /* The hugepage bookkeeping, run over ordinary pages: the host may have no
@@ -116,13 +124,9 @@ static void test_hugepage_freed_only_when_whole(void **s)
 {
 	struct guest_ram ram;
 	struct ram_discard rd;
-	struct error err;
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, RAM_SIZE, false, false, &err),
-			 0);
-	ram.hugepages = true;
-	assert_int_equal(ram_discard_init(&rd, &ram), 0);
+	open_ram(&ram, &rd, false, true);
 	touch(&ram, 4 * MiB, 4 * MiB);
 	/* All but the last 4 KiB of the huge page at 4 MiB: nothing freed. */
 	assert_int_equal(ram_discard_range(&rd, 4 * MiB, 2 * MiB - 4096), 0);
@@ -143,8 +147,7 @@ static void test_hugepage_freed_only_when_whole(void **s)
 	assert_int_equal(ram_discard_range(&rd, 7 * MiB, 1 * MiB), 0);
 	assert_int_equal(rd.stats.syscalls, 1);
 	assert_int_equal(resident_pages(&ram, 6 * MiB, 2 * MiB), 512);
-	ram_discard_free(&rd);
-	guest_ram_free(&ram);
+	close_ram(&ram, &rd);
 }
 
 int main(void)
