@@ -313,6 +313,20 @@ static int add_plugin_dir(struct mf *m, const yaml_node_t *n)
 	return rc ? fail_nomem(m) : 0;
 }
 
+/* `load` on each item of the sequence `n`, stopping at the first error. */
+static int each_item(struct mf *m, const yaml_node_t *n,
+		     int (*load)(struct mf *m, const yaml_node_t *item))
+{
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		int rc = load(m, node(m, *it));
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int load_plugin_path(struct mf *m, const yaml_node_t *n)
 {
 	if (n->type == YAML_SCALAR_NODE)
@@ -320,14 +334,7 @@ static int load_plugin_path(struct mf *m, const yaml_node_t *n)
 	if (n->type != YAML_SEQUENCE_NODE)
 		return wrong_type(m, n, "plugin-path",
 				  "a folder or a list of folders");
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
-		int rc = add_plugin_dir(m, node(m, *it));
-
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return each_item(m, n, add_plugin_dir);
 }
 
 static int load_device(struct mf *m, const yaml_node_t *n)
@@ -393,14 +400,7 @@ static int load_devices(struct mf *m, const yaml_node_t *n)
 	if (n->type != YAML_SEQUENCE_NODE)
 		return wrong_type(m, n, "devices",
 				  "a list of mappings with a 'plugin' key");
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
-		int rc = load_device(m, node(m, *it));
-
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return each_item(m, n, load_device);
 }
 
 enum {
