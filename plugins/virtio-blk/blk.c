@@ -29,6 +29,11 @@
 #include "blk_req.h"
 
 #define O struct blk_opts
+/* A rate limit's refill period in ms, the same for both buckets: 1 ms to
+ * an hour, 1 s by default. */
+#define REFILL_TIME(key, field, help)                                          \
+	MVM_OPTION_RANGE(key, MVM_OPT_U64, O, field, "1000", false, 1,         \
+			 3600000, help)
 
 static const struct mvm_option blk_options[] = {
 	MVM_OPTION("path", MVM_OPT_STR, O, path, NULL, true,
@@ -53,18 +58,17 @@ static const struct mvm_option blk_options[] = {
 	MVM_OPTION("bw_size", MVM_OPT_SIZE, O, bw_size, "0", false,
 		   "bandwidth limit: bytes per bw_refill_time, K/M/G suffixes "
 		   "(0: unlimited)"),
-	MVM_OPTION_RANGE("bw_refill_time", MVM_OPT_U64, O, bw_refill_time,
-			 "1000", false, 1, 3600000,
-			 "bandwidth limit period in ms"),
+	REFILL_TIME("bw_refill_time", bw_refill_time,
+		    "bandwidth limit period in ms"),
 	MVM_OPTION("ops_size", MVM_OPT_U64, O, ops_size, "0", false,
 		   "operations limit: requests per ops_refill_time (0: "
 		   "unlimited)"),
-	MVM_OPTION_RANGE("ops_refill_time", MVM_OPT_U64, O, ops_refill_time,
-			 "1000", false, 1, 3600000,
-			 "operations limit period in ms"),
+	REFILL_TIME("ops_refill_time", ops_refill_time,
+		    "operations limit period in ms"),
 	MVM_OPTION_END,
 };
 
+#undef REFILL_TIME
 #undef O
 
 static void pump(struct blk *b, unsigned qi);
