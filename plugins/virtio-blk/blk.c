@@ -480,9 +480,11 @@ fail:
 }
 
 /* aio=io_uring submits (event loop) and waits for in-flight requests on a
- * reset (vCPU thread) with io_uring_enter; everything else is a device
- * service or runs on the plugin's own threads. */
-static const char *const blk_syscalls[] = {"io_uring_enter", NULL};
+ * reset (vCPU thread) with io_uring_enter. aio=threads: the workers put
+ * themselves under the event loop's list (host->sandbox_thread), then
+ * read, write and flush the image. Everything else is a device service. */
+static const char *const blk_syscalls[] = {
+	"io_uring_enter", "preadv", "pwritev", "pwrite64", "fdatasync", NULL};
 
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	MVM_PLUGIN_HEADER,
