@@ -136,10 +136,10 @@ static void arm_refill(struct blk *b)
 
 	if (b->timer >= 0)
 		return;
-	if (!blk_limit_full(&b->bw))
-		ns = blk_limit_step_ns(&b->bw);
-	if (!blk_limit_full(&b->ops) && blk_limit_step_ns(&b->ops) < ns)
-		ns = blk_limit_step_ns(&b->ops);
+	if (!mvm_bucket_full(&b->bw))
+		ns = mvm_bucket_step_ns(&b->bw);
+	if (!mvm_bucket_full(&b->ops) && mvm_bucket_step_ns(&b->ops) < ns)
+		ns = mvm_bucket_step_ns(&b->ops);
 	if (ns != UINT64_MAX)
 		b->timer = b->host->add_timer(b->dev, ns, 0, refill, b);
 }
@@ -150,9 +150,9 @@ static void refill(void *opaque)
 
 	b->timer = -1;
 	if (b->bw.size)
-		blk_limit_refill_step(&b->bw);
+		mvm_bucket_refill_step(&b->bw);
 	if (b->ops.size)
-		blk_limit_refill_step(&b->ops);
+		mvm_bucket_refill_step(&b->ops);
 	if (b->vh->status(b->vdev) & MVM_VIRTIO_STATUS_DRIVER_OK)
 		for (unsigned i = 0; i < b->opts.num_queues; i++)
 			if (b->vh->queue_ready(b->queues[i].q))
@@ -167,7 +167,7 @@ static void pump(struct blk *b, unsigned qi)
 	bool pushed = false;
 
 	while (bq->inflight < b->opts.queue_size) {
-		if (!blk_limit_ready(&b->bw) || !blk_limit_ready(&b->ops))
+		if (!mvm_bucket_ready(&b->bw) || !mvm_bucket_ready(&b->ops))
 			break; /* the rest waits in the ring for the refill */
 		if (b->vh->pop(bq->q, &c) <= 0)
 			break;
@@ -190,8 +190,8 @@ static void pump(struct blk *b, unsigned qi)
 			pushed = true;
 			break;
 		case BLK_PREP_SUBMIT:
-			blk_limit_take(&b->ops, 1);
-			blk_limit_take(&b->bw, r->len);
+			mvm_bucket_take(&b->ops, 1);
+			mvm_bucket_take(&b->bw, r->len);
 			bq->inflight++;
 			blk_io_submit(b->io, r);
 			break;
@@ -411,8 +411,8 @@ static int blk_create(mvm_dev *dev, const struct mvm_host *host,
 	e = open_image(b);
 	if (e < 0)
 		goto fail;
-	blk_limit_init(&b->bw, b->opts.bw_size, b->opts.bw_refill_time);
-	blk_limit_init(&b->ops, b->opts.ops_size, b->opts.ops_refill_time);
+	mvm_bucket_init(&b->bw, b->opts.bw_size, b->opts.bw_refill_time);
+	mvm_bucket_init(&b->ops, b->opts.ops_size, b->opts.ops_refill_time);
 
 	b->features = 1ULL << BLK_F_SIZE_MAX | 1ULL << BLK_F_SEG_MAX |
 		      1ULL << BLK_F_BLK_SIZE | 1ULL << BLK_F_FLUSH;
