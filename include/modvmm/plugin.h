@@ -51,7 +51,7 @@ extern "C" {
  *  1.2  struct mvm_plugin gains syscalls.
  *  1.3  struct mvm_host gains ram_regions and sandbox_thread; struct
  *       mvm_virtio_host gains queue_rings, queue_offload and
- *       queue_reclaim (vhost back-ends).
+ *       queue_reclaim (vhost back-ends); struct mvm_plugin gains ioctls.
  */
 #define MVM_ABI_MINOR 3
 /*
@@ -357,6 +357,19 @@ struct mvm_plugin {
 	 * covers it; an older plugin gets no extras.
 	 */
 	const char *const *syscalls;
+
+	/**
+	 * Optional (ABI 1.3): the ioctl(2) requests this plugin's own code
+	 * makes once the VM runs, e.g. vhost's or a tap's, as a 0-terminated
+	 * array: `(const uint32_t[]){VHOST_SET_OWNER, TUNSETOFFLOAD, 0}`.
+	 * Each is allowed, with that request only, on the same threads as
+	 * `syscalls`. Prefer this to listing "ioctl" in `syscalls`, which
+	 * would allow every ioctl on every thread that runs plugin code
+	 * (KVM's own among them). The kernel compares the low 32 bits of a
+	 * request (ioctl(2) reads an unsigned int). NULL for none; read
+	 * only from a descriptor of ABI 1.3 or newer whose `size` covers it.
+	 */
+	const uint32_t *ioctls;
 };
 
 /** First members of every descriptor: ABI version and struct size. */
