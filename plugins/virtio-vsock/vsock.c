@@ -24,6 +24,7 @@
 #include "vsock_rx.h"
 #include "vsock_tx.h"
 #include "vsock_unix.h"
+#include "vsock_vhost.h"
 
 #define O struct vsock_opts
 
@@ -34,6 +35,10 @@ static const struct mvm_option vsock_options[] = {
 	MVM_OPTION("socket", MVM_OPT_STR, O, socket, NULL, false,
 		   "host Unix socket: clients write \"CONNECT <port>\\n\" "
 		   "to reach a guest port; the guest reaches PATH_<port>"),
+	MVM_OPTION("vhost", MVM_OPT_BOOL, O, vhost, "off", false,
+		   "on: the kernel's vhost-vsock moves the data "
+		   "(/dev/vhost-vsock); host programs use AF_VSOCK with the "
+		   "guest's cid, and socket is not used"),
 	MVM_OPTION_RANGE("max_connections", MVM_OPT_U64, O, max_connections,
 			 "64", false, 1, 1024,
 			 "connections at once (more are refused with RST)"),
@@ -55,6 +60,8 @@ static void vsock_notify(void *opaque, struct mvm_virtq *q, unsigned index)
 	struct vsock *v = opaque;
 
 	(void)q;
+	if (v->vhost && index != VSOCK_QUEUE_EVENT)
+		return; /* the kernel's once DRIVER_OK is set */
 	switch (index) {
 	case VSOCK_QUEUE_RX:
 		vsock_rx_kick(v);
@@ -87,7 +94,17 @@ static void vsock_reset(void *opaque)
 	struct vsock *v = opaque;
 
 	v->have_event = false;
+	if (v->vhost)
+		vsock_vhost_stop(v);
 	vsock_host_close_all(v);
+}
+
+static void vsock_driver_ok(void *opaque)
+{
+	struct vsock *v = opaque;
+
+	if (v->vhost)
+		vsock_vhost_start(v);
 }
 
 static void vsock_destroy(void *state)
@@ -101,6 +118,7 @@ static void vsock_destroy(void *state)
 	vsock_host_stop(v);
 	if (v->vdev)
 		v->vh->destroy(v->vdev);
+	vsock_vhost_close(v);
 	if (v->listen_fd >= 0) {
 		close(v->listen_fd);
 		unlink(v->opts.socket);
@@ -133,32 +151,50 @@ static int vsock_create(mvm_dev *dev, const struct mvm_host *host,
 	e = host->parse_options(dev, vsock_options, options, &v->opts);
 	if (e < 0)
 		goto fail;
-	if (!v->opts.socket) {
-		host->fail(dev, "socket: missing (the host Unix socket path, "
-				"e.g. socket=/run/vm.vsock)");
-		e = -EINVAL;
-		goto fail;
-	}
 	for (unsigned i = 0; i < 8; i++)
 		v->config[i] = (uint8_t)(v->opts.cid >> (8 * i));
 	e = vsock_table_init(&v->table, (unsigned)v->opts.max_connections);
 	if (e < 0)
 		goto fail;
-	e = vsock_unix_listen(v->opts.socket, why, sizeof(why));
-	if (e < 0) {
-		host->fail(dev, "%s", why);
-		goto fail;
+	if (v->opts.vhost) {
+		if (v->opts.socket) {
+			host->fail(dev,
+				   "socket=%s: not used with vhost=on "
+				   "(host programs use AF_VSOCK with "
+				   "the guest's cid)",
+				   v->opts.socket);
+			e = -EINVAL;
+			goto fail;
+		}
+		e = vsock_vhost_open(v);
+		if (e < 0)
+			goto fail;
+	} else {
+		if (!v->opts.socket) {
+			host->fail(dev, "socket: missing (the host Unix socket "
+					"path, e.g. socket=/run/vm.vsock; or "
+					"vhost=on)");
+			e = -EINVAL;
+			goto fail;
+		}
+		e = vsock_unix_listen(v->opts.socket, why, sizeof(why));
+		if (e < 0) {
+			host->fail(dev, "%s", why);
+			goto fail;
+		}
+		v->listen_fd = e;
 	}
-	v->listen_fd = e;
 
 	const struct mvm_virtio_device desc = {
 		.size = sizeof(desc),
 		.device_id = VSOCK_DEVICE_ID,
+		.flags = v->vhost ? vsock_vhost_virtio_flags(v) : 0,
 		.features = 0,
 		.config_size = sizeof(v->config),
 		.num_queues = 3,
 		.queue_max = qmax,
 		.config_read = vsock_config_read,
+		.driver_ok = vsock_driver_ok,
 		.reset = vsock_reset,
 		.queue_notify = vsock_notify,
 	};
@@ -168,7 +204,7 @@ static int vsock_create(mvm_dev *dev, const struct mvm_host *host,
 	v->rxq = v->vh->queue(v->vdev, VSOCK_QUEUE_RX);
 	v->txq = v->vh->queue(v->vdev, VSOCK_QUEUE_TX);
 	v->evq = v->vh->queue(v->vdev, VSOCK_QUEUE_EVENT);
-	e = vsock_host_start(v);
+	e = v->vhost ? 0 : vsock_host_start(v);
 	if (e < 0) {
 		host->fail(dev, "cannot watch socket=%s: %s", v->opts.socket,
 			   strerror(-e));

@@ -341,6 +341,11 @@ static void test_user_errors_name_the_option(void **state)
 	snprintf(opts, sizeof(opts), "cid=3,socket=%s,max_connections=0",
 		 c.path);
 	expect_refused(opts, "max_connections=0");
+	/* vhost=on: host programs use AF_VSOCK, no socket file. */
+	snprintf(opts, sizeof(opts), "cid=3,vhost=on,socket=%s", c.path);
+	expect_refused(opts, "not used with vhost=on");
+	assert_int_equal(access(c.path, F_OK), -1);
+	expect_refused("cid=3,vhost=maybe", "vhost=maybe");
 	remove_dir(&c);
 }
 
