@@ -38,7 +38,7 @@ NETNS=(unshare -n --)
 boot() {
 	local cmdline="console=ttyS0 modvmm.test=vsock modvmm.vsock_bytes=$BYTES ${MODVMM_LINUX_CMDLINE_EXTRA:-}"
 	log "booting with --vsock $1 in a network namespace of its own"
-	start_cmd "${NETNS[@]}" "$MODVMM" --kernel "$GUEST/vmlinux" \
+	start_cmd "${NETNS[@]}" "$MODVMM" ${MODVMM_VSOCK_VMM_ARGS:-} --kernel "$GUEST/vmlinux" \
 		--initramfs "$GUEST/initramfs.cpio" --memory 512M \
 		--cmdline "$cmdline" --device uart16550 --vsock "$1"
 	wait_console 'modvmm-guest: init reached' "$BOUND" ||
@@ -88,10 +88,11 @@ vhost)
 	[ -c /dev/vhost-vsock ] || fail "/dev/vhost-vsock is missing (modprobe vhost_vsock)"
 	boot "cid=42,vhost=on"
 	set +e
-	"${NETNS[@]}" "$MODVMM" --kernel "$GUEST/vmlinux" --memory 128M \
-		--vsock cid=42,vhost=on >"$WORK/second.out" 2>&1 </dev/null
+	timeout -k 5 60 "${NETNS[@]}" "$MODVMM" --kernel "$GUEST/vmlinux" \
+		--memory 128M --vsock cid=42,vhost=on >"$WORK/second.out" 2>&1 </dev/null
 	second=$?
 	set -e
+	vmm_running || fail "the first VM exited while a second one tried its cid"
 	log "a second VM with cid=42: status $second: $(cat "$WORK/second.out")"
 	[ "$second" = 2 ] || fail "a second VM with the same cid exited $second, expected 2"
 	[ "$(wc -l <"$WORK/second.out")" = 1 ] || fail "a second VM with the same cid printed more than one line"
