@@ -148,6 +148,7 @@ static int vsock_create(mvm_dev *dev, const struct mvm_host *host,
 	v->host = host;
 	v->vh = host->virtio;
 	v->listen_fd = -1;
+	v->sweep_timer = -1;
 	e = host->parse_options(dev, vsock_options, options, &v->opts);
 	if (e < 0)
 		goto fail;

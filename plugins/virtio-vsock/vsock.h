@@ -36,6 +36,12 @@
 /* RSTs for packets that match no connection, waiting for rx buffers; more
  * are dropped (a flood of bad packets gets a bounded answer). */
 #define VSOCK_RST_RING 64
+/* A host client's CONNECT waits this many sweeps of VSOCK_SWEEP_NS for the
+ * guest's RESPONSE, then is reset: a guest that never answers cannot hold
+ * connection slots (Firecracker waits 2 s; a guest on a slow, emulated
+ * CPU needs more). */
+#define VSOCK_SWEEP_NS 1000000000ULL
+#define VSOCK_CONNECT_TICKS 10
 
 struct vsock_opts {
 	const char *socket;
@@ -63,6 +69,7 @@ struct vsock {
 	int listen_fd;
 	bool listen_watched;
 	struct vsock_table table;
+	int sweep_timer; /* while any connection is CONNECTING; -1: none */
 	struct vsock_conn *ctl_head, *ctl_tail; /* connections owing packets */
 	struct vsock_rst rst[VSOCK_RST_RING];
 	unsigned rst_first, rst_n;

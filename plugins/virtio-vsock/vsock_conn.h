@@ -54,7 +54,8 @@ struct vsock_conn {
 	bool rx_blocked; /* waiting for the guest's rx buffers */
 	bool host_eof;   /* the host side sent EOF; SHUTDOWN(SEND) told */
 	bool guest_no_send, guest_no_rcv; /* the guest's SHUTDOWN flags */
-	bool credit_asked; /* CREDIT_REQUEST sent, no credit since */
+	bool credit_asked;      /* CREDIT_REQUEST sent, no credit since */
+	unsigned connect_ticks; /* CONNECTING: sweeps left for a RESPONSE */
 	struct vsock_credit cr;
 	/* Guest bytes the socket did not take yet: a ring of cr.buf_alloc
 	 * bytes, allocated on first need. */

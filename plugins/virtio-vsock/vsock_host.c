@@ -139,6 +139,55 @@ static bool write_out(struct vsock *v, struct vsock_conn *c)
 	return pass_shutdown(v, c);
 }
 
+/* Once a second while host clients wait for the guest's RESPONSE. */
+static void sweep(void *opaque)
+{
+	struct vsock *v = opaque;
+	bool waiting = false;
+
+	for (unsigned i = 0; i < v->table.max; i++) {
+		struct vsock_conn *c = v->table.slot[i];
+
+		if (!c || c->state != VSOCK_CONNECTING)
+			continue;
+		if (c->connect_ticks && --c->connect_ticks) {
+			waiting = true;
+			continue;
+		}
+		v->host->log_guest(v->dev,
+				   "no RESPONSE to CONNECT %u in %u s: "
+				   "resetting it",
+				   c->guest_port, VSOCK_CONNECT_TICKS);
+		vsock_host_reset(v, c);
+	}
+	vsock_rx_flush(v);
+	if (!waiting)
+		vsock_host_stop_sweep(v);
+}
+
+void vsock_host_stop_sweep(struct vsock *v)
+{
+	if (v->sweep_timer >= 0)
+		v->host->cancel_timer(v->dev, v->sweep_timer);
+	v->sweep_timer = -1;
+}
+
+static void start_sweep(struct vsock *v)
+{
+	int t;
+
+	if (v->sweep_timer >= 0)
+		return;
+	t = v->host->add_timer(v->dev, VSOCK_SWEEP_NS, VSOCK_SWEEP_NS, sweep,
+			       v);
+	if (t >= 0)
+		v->sweep_timer = t;
+	else
+		v->host->log(v->dev, MVM_LOG_WARN,
+			     "no timer for CONNECT time-outs: %s",
+			     strerror(-t));
+}
+
 static void on_line(struct vsock *v, struct vsock_conn *c)
 {
 	uint32_t port;
@@ -157,6 +206,8 @@ static void on_line(struct vsock *v, struct vsock_conn *c)
 	c->host_port = vsock_table_free_port(&v->table);
 	c->keyed = true;
 	c->state = VSOCK_CONNECTING;
+	c->connect_ticks = VSOCK_CONNECT_TICKS;
+	start_sweep(v);
 	vsock_rx_owe(v, c, VSOCK_PEND_REQUEST);
 	vsock_host_rewatch(v, c);
 	vsock_rx_flush(v);
@@ -256,6 +307,7 @@ void vsock_host_stop(struct vsock *v)
 
 void vsock_host_close_all(struct vsock *v)
 {
+	vsock_host_stop_sweep(v);
 	vsock_rx_reset(v);
 	for (unsigned i = 0; i < v->table.max; i++)
 		if (v->table.slot[i])

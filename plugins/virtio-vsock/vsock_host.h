@@ -20,6 +20,8 @@ int vsock_host_start(struct vsock *v);
 /* Close every connection's socket and forget them all, telling the guest
  * nothing (a reset or the end): the host peers see EOF. */
 void vsock_host_close_all(struct vsock *v);
+/* Cancel the CONNECT time-out sweep (reset, destroy). */
+void vsock_host_stop_sweep(struct vsock *v);
 /* Stop watching the listener (before closing it). */
 void vsock_host_stop(struct vsock *v);
 /* Watch `c`'s socket for what it can use now. */

@@ -518,6 +518,37 @@ static void test_host_connect_refused_by_guest(void **state)
 	done(&c);
 }
 
+/* A guest that never answers a CONNECT: after 10 s the device gives up
+ * (RST to the guest, the client closed), so no slot is held for ever. */
+static void test_unanswered_connect_times_out(void **state)
+{
+	struct ctx c;
+	struct hdr h;
+	int fd;
+
+	(void)state;
+	ready(&c, "max_connections=1");
+	post_rx(&c, 8);
+	fd = host_client(&c, "CONNECT 52\n");
+	assert_int_equal(recv_pkt(&c, &h, NULL, 0), 1);
+	assert_int_equal(h.op, OP_REQUEST);
+	assert_int_equal(mvm_harness_ntimers(c.h), 1);
+	assert_true(mvm_harness_advance(c.h, 9000000000ULL) >= 0);
+	expect_no_pkt(&c); /* still waiting after 9 s */
+	assert_true(mvm_harness_advance(c.h, 1000000000ULL) >= 0);
+	expect_pkt(&c, OP_RST, h.src_port, 52, NULL);
+	assert_true(closed_by_device(fd));
+	close(fd);
+	assert_int_equal(mvm_harness_ntimers(c.h), 0);
+	/* The slot is free again: a new CONNECT gets its REQUEST. */
+	fd = host_client(&c, "CONNECT 53\n");
+	assert_int_equal(recv_pkt(&c, &h, NULL, 0), 1);
+	assert_int_equal(h.op, OP_REQUEST);
+	assert_int_equal(h.dst_port, 53);
+	close(fd);
+	done(&c);
+}
+
 static void test_bad_connect_lines_close_the_client(void **state)
 {
 	static const char *const bad[] = {
@@ -1128,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_guest_connect_without_listener_gets_rst),
 		cmocka_unit_test(test_host_connect_to_guest_listener),
 		cmocka_unit_test(test_host_connect_refused_by_guest),
+		cmocka_unit_test(test_unanswered_connect_times_out),
 		cmocka_unit_test(test_bad_connect_lines_close_the_client),
 		cmocka_unit_test(test_one_mib_each_way),
 		cmocka_unit_test(test_half_close_each_way),
