@@ -184,8 +184,10 @@ int seccomp_filters_build(struct seccomp_filters *f, enum cfg_seccomp mode,
 
 	memset(f, 0, sizeof(*f));
 	f->mode = mode;
-	if (mode == CFG_SECCOMP_OFF)
+	if (mode == CFG_SECCOMP_OFF) {
+		f->built = true;
 		return 0;
+	}
 	/* Level 3: SECCOMP_RET_LOG and SECCOMP_RET_KILL_PROCESS (Linux
 	 * 4.14; seccomp_api_get(3)). */
 	if (seccomp_api_get() < 3) {
@@ -202,6 +204,8 @@ int seccomp_filters_build(struct seccomp_filters *f, enum cfg_seccomp mode,
 		r = build_kind(f, (enum seccomp_kind)k, extras, nextras, err);
 	if (r < 0)
 		seccomp_filters_free(f);
+	else
+		f->built = true;
 	return r;
 }
 

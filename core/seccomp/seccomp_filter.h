@@ -24,6 +24,7 @@
 struct seccomp_filters {
 	enum cfg_seccomp mode;
 	struct sock_fprog prog[SECCOMP_KINDS]; /* filter NULL: none */
+	bool built; /* seccomp_filters_build succeeded (also for "off") */
 };
 
 /*

@@ -8,13 +8,6 @@ set -euo pipefail
 case_name=$1
 [ -x "$MODVMM" ] || fail "$MODVMM not built"
 
-# expect_user_error PATTERN: status 2 and exactly one stderr line matching.
-expect_user_error() {
-	expect_rc 2
-	[ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "expected one error line: $(cat "$WORK/err")"
-	grep -qE -- "$1" "$WORK/err" || fail "error line does not match /$1/: $(cat "$WORK/err")"
-}
-
 common=(--kernel "$KIT" --memory 128M --plugin-dir "$PLUGINS")
 
 case $case_name in
