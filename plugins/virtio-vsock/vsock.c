@@ -14,6 +14,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/vhost.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,11 +223,20 @@ fail:
 /* Once the VM runs, a guest connecting to host port P makes the event
  * loop open and connect a Unix socket to PATH_P, and both sides' ends
  * are half-closed with shutdown(2); accept4, recvfrom and sendto are the
- * event loop's own already. With vhost=on, DRIVER_OK and reset (vCPU
- * threads) drive /dev/vhost-vsock with ioctl(2): the SDK has no way to
- * name ioctl requests, so the name is the whole call. */
+ * event loop's own already. */
 static const char *const vsock_syscalls[] = {"socket", "connect", "shutdown",
-					     "ioctl", NULL};
+					     NULL};
+
+/* With vhost=on, DRIVER_OK and reset (vCPU threads) start and stop the
+ * kernel's engine on /dev/vhost-vsock (vsock_vhost.c); the owner, the
+ * features offered and the CID are set in create, before any filter.
+ * Each request is allowed alone (ABI 1.3). */
+static const uint32_t vsock_ioctls[] = {
+	VHOST_SET_MEM_TABLE,     VHOST_SET_FEATURES,
+	VHOST_SET_VRING_NUM,     VHOST_SET_VRING_BASE,
+	VHOST_SET_VRING_ADDR,    VHOST_SET_VRING_KICK,
+	VHOST_SET_VRING_CALL,    VHOST_GET_VRING_BASE,
+	VHOST_VSOCK_SET_RUNNING, 0};
 
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	MVM_PLUGIN_HEADER,
@@ -237,4 +248,5 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	.create = vsock_create,
 	.destroy = vsock_destroy,
 	.syscalls = vsock_syscalls,
+	.ioctls = vsock_ioctls,
 };
