@@ -287,6 +287,40 @@ struct mvm_virtio_host {
 			     uint16_t next_used);
 };
 
+/**
+ * MVM_VIRTIO_HOST(dev, host, member): `host->virtio` if this core has a
+ * virtio transport whose table holds `member` (the newest member the
+ * plugin calls); otherwise NULL, after host->fail has recorded why. For a
+ * plugin's `create`:
+ *     const struct mvm_virtio_host *vh =
+ *             MVM_VIRTIO_HOST(dev, host, queue_ready);
+ *     if (!vh)
+ *             return -ENOTSUP;
+ * Like MVM_HOST_HAS, a helper over ABI 1.x structs that needs no minor.
+ */
+#define MVM_VIRTIO_HOST(dev, host, member)                                     \
+	mvm_virtio_host_need_(                                                 \
+		(dev), (host),                                                 \
+		offsetof(struct mvm_virtio_host, member) +                     \
+			sizeof(((struct mvm_virtio_host *)0)->member))
+
+static inline const struct mvm_virtio_host *
+mvm_virtio_host_need_(mvm_dev *dev, const struct mvm_host *host, size_t need)
+{
+	if (!MVM_HOST_HAS(host, virtio) || !host->virtio) {
+		/* (host->fail): test frameworks define a fail() macro. */
+		(host->fail)(dev, "this modvmm has no virtio transport");
+		return NULL;
+	}
+	if (host->virtio->size < need) {
+		(host->fail)(dev,
+			     "this modvmm's virtio transport is older than "
+			     "this plugin needs (upgrade modvmm)");
+		return NULL;
+	}
+	return host->virtio;
+}
+
 #ifdef __cplusplus
 }
 #endif

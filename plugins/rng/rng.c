@@ -154,17 +154,17 @@ static int rng_create(mvm_dev *dev, const struct mvm_host *host,
 	struct rng *r;
 	int e;
 
-	if (!MVM_HOST_HAS(host, virtio) || !host->virtio ||
-	    !MVM_HOST_HAS(host->virtio, queue_ready)) {
-		host->fail(dev, "this modvmm has no virtio transport");
+	const struct mvm_virtio_host *vh =
+		MVM_VIRTIO_HOST(dev, host, queue_ready);
+
+	if (!vh)
 		return -ENOTSUP;
-	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->dev = dev;
 	r->host = host;
-	r->vh = host->virtio;
+	r->vh = vh;
 	r->timer = -1;
 	e = host->parse_options(dev, rng_options, options, &r->opts);
 	if (e < 0) {

@@ -389,17 +389,17 @@ static int blk_create(mvm_dev *dev, const struct mvm_host *host,
 	struct blk *b;
 	int e;
 
-	if (!MVM_HOST_HAS(host, virtio) || !host->virtio ||
-	    !MVM_HOST_HAS(host->virtio, queue_ready)) {
-		host->fail(dev, "this modvmm has no virtio transport");
+	const struct mvm_virtio_host *vh =
+		MVM_VIRTIO_HOST(dev, host, queue_ready);
+
+	if (!vh)
 		return -ENOTSUP;
-	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->dev = dev;
 	b->host = host;
-	b->vh = host->virtio;
+	b->vh = vh;
 	b->fd = b->fd_buffered = -1;
 	b->timer = -1;
 	e = host->parse_options(dev, blk_options, options, &b->opts);

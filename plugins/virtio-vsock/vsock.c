@@ -138,17 +138,17 @@ static int vsock_create(mvm_dev *dev, const struct mvm_host *host,
 	struct vsock *v;
 	int e;
 
-	if (!MVM_HOST_HAS(host, virtio) || !host->virtio ||
-	    !MVM_HOST_HAS(host->virtio, queue_ready)) {
-		host->fail(dev, "this modvmm has no virtio transport");
+	const struct mvm_virtio_host *vh =
+		MVM_VIRTIO_HOST(dev, host, queue_ready);
+
+	if (!vh)
 		return -ENOTSUP;
-	}
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	v->dev = dev;
 	v->host = host;
-	v->vh = host->virtio;
+	v->vh = vh;
 	v->listen_fd = -1;
 	v->sweep_timer = -1;
 	e = host->parse_options(dev, vsock_options, options, &v->opts);

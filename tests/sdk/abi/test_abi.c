@@ -21,6 +21,7 @@
 
 #include <modvmm/api.h>
 #include <modvmm/harness.h>
+#include <modvmm/virtio.h>
 
 #include "plugin/plugin_loader.h" /* plugin_syscalls: what the VMM reads */
 
@@ -230,6 +231,43 @@ static void test_host_has_refuses_a_member_cut_in_half(void **s)
 	assert_false(MVM_HOST_HAS(&p, syscalls));
 }
 
+static char failed[160];
+
+static void record_fail(mvm_dev *dev, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)dev;
+	va_start(ap, fmt);
+	vsnprintf(failed, sizeof(failed), fmt, ap);
+	va_end(ap);
+}
+
+/* MVM_VIRTIO_HOST: the table, or NULL with the reason recorded. */
+static void test_virtio_host_needs_the_members_a_plugin_uses(void **s)
+{
+	struct mvm_virtio_host v = {.size = sizeof(v)};
+	struct mvm_host h = {.size = sizeof(h), .fail = record_fail};
+
+	(void)s;
+	assert_null(MVM_VIRTIO_HOST(NULL, &h, queue_ready));
+	assert_non_null(strstr(failed, "has no virtio transport"));
+	h.size = offsetof(struct mvm_host, virtio); /* an ABI 1.0 core */
+	h.virtio = &v;
+	failed[0] = 0;
+	assert_null(MVM_VIRTIO_HOST(NULL, &h, queue_ready));
+	assert_non_null(strstr(failed, "has no virtio transport"));
+	h.size = sizeof(h);
+	failed[0] = 0;
+	assert_ptr_equal(MVM_VIRTIO_HOST(NULL, &h, queue_offload), &v);
+	assert_string_equal(failed, "");
+	/* A 1.1 transport, without the 1.3 offload members. */
+	v.size = offsetof(struct mvm_virtio_host, queue_rings);
+	assert_ptr_equal(MVM_VIRTIO_HOST(NULL, &h, queue_ready), &v);
+	assert_null(MVM_VIRTIO_HOST(NULL, &h, queue_offload));
+	assert_non_null(strstr(failed, "older than this plugin needs"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +292,8 @@ int main(void)
 		cmocka_unit_test(
 			test_host_has_stops_at_the_end_of_an_older_table),
 		cmocka_unit_test(test_host_has_refuses_a_member_cut_in_half),
+		cmocka_unit_test(
+			test_virtio_host_needs_the_members_a_plugin_uses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
