@@ -193,8 +193,10 @@ void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
-int guest_ram_write(const struct guest_ram *ram, uint64_t gpa, const void *src,
-		    uint64_t len)
+/* One bounds check for both directions: an empty copy always succeeds, and
+ * a span that is not wholly inside RAM copies nothing. */
+static int ram_copy(const struct guest_ram *ram, uint64_t gpa, void *buf,
+		    uint64_t len, bool to_guest)
 {
 	void *p;
 
@@ -203,22 +205,23 @@ int guest_ram_write(const struct guest_ram *ram, uint64_t gpa, const void *src,
 	p = guest_ram_ptr(ram, gpa, len);
 	if (!p)
 		return -EFAULT;
-	memcpy(p, src, len);
+	if (to_guest)
+		memcpy(p, buf, len);
+	else
+		memcpy(buf, p, len);
 	return 0;
+}
+
+int guest_ram_write(const struct guest_ram *ram, uint64_t gpa, const void *src,
+		    uint64_t len)
+{
+	return ram_copy(ram, gpa, (void *)src, len, true);
 }
 
 int guest_ram_read(const struct guest_ram *ram, uint64_t gpa, void *dst,
 		   uint64_t len)
 {
-	const void *p;
-
-	if (len == 0)
-		return 0;
-	p = guest_ram_ptr(ram, gpa, len);
-	if (!p)
-		return -EFAULT;
-	memcpy(dst, p, len);
-	return 0;
+	return ram_copy(ram, gpa, dst, len, false);
 }
 
 uint64_t guest_ram_low_end(const struct guest_ram *ram)

@@ -15,15 +15,6 @@ const char *api_call_args_json(mvm_api_call *call)
 	return call->args_text ? call->args_text : "{}";
 }
 
-/* The argument, or NULL (-ENOENT in *r). */
-static json_t *arg(mvm_api_call *call, const char *key, int *r)
-{
-	json_t *v = key ? json_object_get(call->args, key) : NULL;
-
-	*r = v ? 0 : -ENOENT;
-	return v;
-}
-
 static int wrong_type(mvm_api_call *call, const char *key, const char *want)
 {
 	return api_call_fail(call, NULL,
@@ -31,43 +22,63 @@ static int wrong_type(mvm_api_call *call, const char *key, const char *want)
 			     key, want);
 }
 
+static bool is_string(const json_t *v)
+{
+	return json_is_string(v);
+}
+
+static bool is_u64(const json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0;
+}
+
+static bool is_bool(const json_t *v)
+{
+	return json_is_boolean(v);
+}
+
+/* 0 with the argument in *v when it is there and passes is() (any type when
+ * is is NULL); -ENOENT when it is absent; the call's failure when it is of
+ * another type. */
+static int arg(mvm_api_call *call, const char *key, bool (*is)(const json_t *),
+	       const char *want, json_t **v)
+{
+	*v = key ? json_object_get(call->args, key) : NULL;
+	if (!*v)
+		return -ENOENT;
+	if (is && !is(*v))
+		return wrong_type(call, key, want);
+	return 0;
+}
+
 int api_call_arg_str(mvm_api_call *call, const char *key, const char **out)
 {
-	int r;
-	json_t *v = arg(call, key, &r);
+	json_t *v;
+	int r = arg(call, key, is_string, "string", &v);
 
-	if (!v)
-		return r;
-	if (!json_is_string(v))
-		return wrong_type(call, key, "string");
-	*out = json_string_value(v);
-	return 0;
+	if (r == 0)
+		*out = json_string_value(v);
+	return r;
 }
 
 int api_call_arg_u64(mvm_api_call *call, const char *key, uint64_t *out)
 {
-	int r;
-	json_t *v = arg(call, key, &r);
+	json_t *v;
+	int r = arg(call, key, is_u64, "non-negative integer", &v);
 
-	if (!v)
-		return r;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return wrong_type(call, key, "non-negative integer");
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
+	if (r == 0)
+		*out = (uint64_t)json_integer_value(v);
+	return r;
 }
 
 int api_call_arg_bool(mvm_api_call *call, const char *key, bool *out)
 {
-	int r;
-	json_t *v = arg(call, key, &r);
+	json_t *v;
+	int r = arg(call, key, is_bool, "boolean", &v);
 
-	if (!v)
-		return r;
-	if (!json_is_boolean(v))
-		return wrong_type(call, key, "boolean");
-	*out = json_is_true(v);
-	return 0;
+	if (r == 0)
+		*out = json_is_true(v);
+	return r;
 }
 
 int api_parse_size(const char *s, uint64_t *out)
@@ -98,12 +109,12 @@ int api_parse_size(const char *s, uint64_t *out)
 
 int api_call_arg_size(mvm_api_call *call, const char *key, uint64_t *out)
 {
-	int r;
-	json_t *v = arg(call, key, &r);
+	json_t *v;
+	int r = arg(call, key, NULL, NULL, &v);
 
-	if (!v)
+	if (r < 0)
 		return r;
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+	if (is_u64(v)) {
 		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}

@@ -281,19 +281,28 @@ static struct mvm_virtq *selected_queue(struct mvm_virtio *v)
 	return &v->queues[v->queue_sel];
 }
 
+/* An access the guest aims past the device's config space (4.2.2) is
+ * logged and dropped, whichever way it goes. */
+static bool config_in_bounds(struct mvm_virtio *v, uint64_t off, unsigned len,
+			     const char *dir)
+{
+	if (len <= 8 && off + len <= v->desc.config_size)
+		return true;
+	v->host->log_guest(v->dev,
+			   "virtio: config %s of %u bytes at 0x%llx "
+			   "outside the %u-byte config",
+			   dir, len, (unsigned long long)off,
+			   v->desc.config_size);
+	return false;
+}
+
 static uint64_t config_read(struct mvm_virtio *v, uint64_t off, unsigned len)
 {
 	uint8_t buf[8] = {0};
 	uint64_t val = 0;
 
-	if (len > 8 || off + len > v->desc.config_size) {
-		v->host->log_guest(v->dev,
-				   "virtio: config read of %u bytes at 0x%llx "
-				   "outside the %u-byte config",
-				   len, (unsigned long long)off,
-				   v->desc.config_size);
+	if (!config_in_bounds(v, off, len, "read"))
 		return 0;
-	}
 	if (v->desc.config_read)
 		v->desc.config_read(v->opaque, (uint32_t)off, buf, len);
 	for (unsigned i = 0; i < len; i++)
@@ -431,14 +440,8 @@ static void config_write(struct mvm_virtio *v, uint64_t off, unsigned len,
 {
 	uint8_t buf[8];
 
-	if (len > 8 || off + len > v->desc.config_size) {
-		v->host->log_guest(v->dev,
-				   "virtio: config write of %u bytes at 0x%llx "
-				   "outside the %u-byte config",
-				   len, (unsigned long long)off,
-				   v->desc.config_size);
+	if (!config_in_bounds(v, off, len, "write"))
 		return;
-	}
 	for (unsigned i = 0; i < len; i++)
 		buf[i] = (uint8_t)(val >> (8 * i));
 	if (v->desc.config_write)
