@@ -76,15 +76,23 @@ static int ram_teardown(void **state)
 	return 0;
 }
 
+/* A command line and an initrd, with the RSDP where the machine puts its
+ * ACPI tables: what both loaders are handed to write into their boot info. */
+static struct boot_extras extras(const char *cmdline, uint64_t initrd_gpa,
+				 uint64_t initrd_size)
+{
+	return (struct boot_extras){.cmdline = cmdline,
+				    .initrd_gpa = initrd_gpa,
+				    .initrd_size = initrd_size,
+				    .rsdp_gpa = LAYOUT_ACPI_ADDR};
+}
+
 static void test_pvh_start_info_fields(void **state)
 {
 	struct guest_ram *ram = *state;
 	struct fake_elf f;
 	struct boot_result br = {0};
-	struct boot_extras x = {.cmdline = "test=hello",
-				.initrd_gpa = 0x4000000,
-				.initrd_size = 12345,
-				.rsdp_gpa = LAYOUT_ACPI_ADDR};
+	struct boot_extras x = extras("test=hello", 0x4000000, 12345);
 	struct error err;
 	struct hvm_start_info si;
 	struct hvm_modlist_entry mod;
@@ -197,10 +205,7 @@ static void test_linux_boot_params_fields(void **state)
 	size_t len;
 	uint8_t *img = make_bzimage(&len, 0x020f);
 	struct boot_result br = {0};
-	struct boot_extras x = {.cmdline = "console=ttyS0",
-				.initrd_gpa = 0x5000000,
-				.initrd_size = 4096,
-				.rsdp_gpa = LAYOUT_ACPI_ADDR};
+	struct boot_extras x = extras("console=ttyS0", 0x5000000, 4096);
 	struct error err;
 	uint8_t *bp;
 	uint32_t u32;

@@ -11,6 +11,13 @@
 
 #include <modvmm/token_bucket.h>
 
+/* n refill steps, as n ticks of the owner's timer would make. */
+static void refill_steps(struct mvm_bucket *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		mvm_bucket_refill_step(b);
+}
+
 static void test_starts_full_and_refills_in_ten_steps(void **s)
 {
 	struct mvm_bucket b;
@@ -25,8 +32,7 @@ static void test_starts_full_and_refills_in_ten_steps(void **s)
 	/* 0.7 of a token a step: ready after the second, full after ten. */
 	mvm_bucket_refill_step(&b);
 	assert_true(mvm_bucket_ready(&b));
-	for (int i = 1; i < 9; i++)
-		mvm_bucket_refill_step(&b);
+	refill_steps(&b, 8);
 	assert_false(mvm_bucket_full(&b));
 	mvm_bucket_refill_step(&b);
 	assert_true(mvm_bucket_full(&b));
@@ -45,8 +51,7 @@ static void test_a_large_request_leaves_debt(void **s)
 	mvm_bucket_take(&b, 3000); /* served: the bucket held tokens */
 	assert_false(mvm_bucket_ready(&b));
 	/* 2,000 tokens of debt take twenty steps to pay, then one more. */
-	for (int i = 0; i < 20; i++)
-		mvm_bucket_refill_step(&b);
+	refill_steps(&b, 20);
 	assert_false(mvm_bucket_ready(&b));
 	mvm_bucket_refill_step(&b);
 	assert_true(mvm_bucket_ready(&b));
