@@ -27,6 +27,15 @@ run_vmm() {
 	return 0
 }
 
+# kit_user_error PATTERN ARGS...: modvmm on the kit with ARGS is refused as
+# a user error, its one line matching PATTERN.
+kit_user_error() {
+	local pattern=$1
+	shift
+	run_vmm --kernel "$KIT" "$@"
+	expect_user_error "$pattern"
+}
+
 case $case_name in
 missing_kernel)
 	run_vmm --kernel "$WORK/nope.elf"
@@ -46,20 +55,16 @@ elf_without_pvh)
 	expect_user_error "no PVH entry note"
 	;;
 memory_too_small)
-	run_vmm --kernel "$KIT" --memory size=64M
-	expect_user_error "^modvmm: --memory size=64M: must be at least 128M$"
+	kit_user_error "^modvmm: --memory size=64M: must be at least 128M$" --memory size=64M
 	;;
 memory_too_large)
-	run_vmm --kernel "$KIT" --memory size=64T
-	expect_user_error "^modvmm: --memory size=64T: must be at most 1T$"
+	kit_user_error "^modvmm: --memory size=64T: must be at most 1T$" --memory size=64T
 	# Within the memory map, but more than this host has (or, on a CPU
 	# with fewer than 41 address bits, more than it can address).
-	run_vmm --kernel "$KIT" --memory size=1T
-	expect_user_error "^modvmm: memory size=1T(: this host's CPUs address [0-9]+ bits| is more than this host has)"
+	kit_user_error "^modvmm: memory size=1T(: this host's CPUs address [0-9]+ bits| is more than this host has)" --memory size=1T
 	;;
 zero_cpus)
-	run_vmm --kernel "$KIT" --cpus boot=0
-	expect_user_error "boot=0"
+	kit_user_error "boot=0" --cpus boot=0
 	;;
 yaml_unknown_key)
 	base_yaml
@@ -100,8 +105,7 @@ devices_too_many)
 	# boots 17): refused by name before KVM, not a half-built machine.
 	devs=()
 	for i in $(seq 18); do devs+=(--device rng); done
-	run_vmm --kernel "$KIT" --memory 128M --plugin-dir "$PLUGINS" "${devs[@]}"
-	expect_user_error "device rng17: .*no free interrupt line"
+	kit_user_error "device rng17: .*no free interrupt line" --memory 128M --plugin-dir "$PLUGINS" "${devs[@]}"
 	;;
 abi_mismatch)
 	# A plugin built against a future major ABI is refused by name.
@@ -114,8 +118,7 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	.size = sizeof(struct mvm_plugin), .name = "future", .create = create };
 C
 	cc -shared -fPIC -I"$SRC/include" "$WORK/future.c" -o "$WORK/future.so"
-	run_vmm --kernel "$KIT" --memory 128M --device "$WORK/future.so"
-	expect_user_error "future.so: built for plugin ABI 2.0, this modvmm provides ABI 1.3"
+	kit_user_error "future.so: built for plugin ABI 2.0, this modvmm provides ABI 1.3" --memory 128M --device "$WORK/future.so"
 	;;
 dump_acpi)
 	# --dump-acpi and --dump-dtb describe the machine without running it,
@@ -152,41 +155,32 @@ dump_acpi_255_cpus)
 	grep -q 'Local Apic ID : FE' "$WORK/acpi/apic.dsl" || fail "no CPU with APIC id 0xfe"
 	;;
 dump_dtb_bad_path)
-	run_vmm --kernel "$KIT" --dump-dtb "$WORK/no/such/dir/m.dtb"
-	expect_user_error "dump-dtb .*/no/such/dir/m.dtb: No such file or directory"
+	kit_user_error "dump-dtb .*/no/such/dir/m.dtb: No such file or directory" --dump-dtb "$WORK/no/such/dir/m.dtb"
 	;;
 dump_acpi_not_a_folder)
 	echo x >"$WORK/file"
-	run_vmm --kernel "$KIT" --dump-acpi "$WORK/file"
-	expect_user_error "dump-acpi .*/file: "
+	kit_user_error "dump-acpi .*/file: " --dump-acpi "$WORK/file"
 	;;
 balloon_bad_size)
-	run_vmm --kernel "$KIT" --plugin-dir "$PLUGINS" --balloon size=12Q
-	expect_user_error "^modvmm: --balloon: device balloon: size=12Q: not a size"
+	kit_user_error "^modvmm: --balloon: device balloon: size=12Q: not a size" --plugin-dir "$PLUGINS" --balloon size=12Q
 	;;
 balloon_size_over_ram)
-	run_vmm --kernel "$KIT" --memory 256M --plugin-dir "$PLUGINS" --balloon size=1G
-	expect_user_error "device balloon: size=1073741824: must be smaller than guest RAM"
+	kit_user_error "device balloon: size=1073741824: must be smaller than guest RAM" --memory 256M --plugin-dir "$PLUGINS" --balloon size=1G
 	;;
 balloon_unknown_option)
-	run_vmm --kernel "$KIT" --plugin-dir "$PLUGINS" --balloon size=64M,deflate_on_om=on
-	expect_user_error "device balloon: unknown option 'deflate_on_om' \(known: .*deflate_on_oom"
+	kit_user_error "device balloon: unknown option 'deflate_on_om' \(known: .*deflate_on_oom" --plugin-dir "$PLUGINS" --balloon size=64M,deflate_on_om=on
 	;;
 balloon_bad_bool)
-	run_vmm --kernel "$KIT" --plugin-dir "$PLUGINS" --balloon size=64M,free_page_reporting=maybe
-	expect_user_error "device balloon: free_page_reporting=maybe: expected on or off"
+	kit_user_error "device balloon: free_page_reporting=maybe: expected on or off" --plugin-dir "$PLUGINS" --balloon size=64M,free_page_reporting=maybe
 	;;
 balloon_missing_size)
-	run_vmm --kernel "$KIT" --plugin-dir "$PLUGINS" --balloon deflate_on_oom=on
-	expect_user_error "device balloon: missing mandatory option 'size'"
+	kit_user_error "device balloon: missing mandatory option 'size'" --plugin-dir "$PLUGINS" --balloon deflate_on_oom=on
 	;;
 uart_bad_irq)
-	run_vmm --kernel "$KIT" --plugin-dir "$PLUGINS" --device uart16550,irq=99
-	expect_user_error "device uart16550: irq=99: must be at most 23"
+	kit_user_error "device uart16550: irq=99: must be at most 23" --plugin-dir "$PLUGINS" --device uart16550,irq=99
 	;;
 uart_bad_file)
-	run_vmm --kernel "$KIT" --plugin-dir "$PLUGINS" --device "uart16550,file=$WORK/no/such/out.txt"
-	expect_user_error "device uart16550: file=.*/no/such/out.txt: No such file or directory"
+	kit_user_error "device uart16550: file=.*/no/such/out.txt: No such file or directory" --plugin-dir "$PLUGINS" --device "uart16550,file=$WORK/no/such/out.txt"
 	;;
 device_option_in_machine_file)
 	base_yaml
@@ -201,16 +195,13 @@ second_uart_name)
 	expect_user_error "device uart16550-1: port=0x3f8"
 	;;
 initramfs_missing)
-	run_vmm --kernel "$KIT" --initramfs "$WORK/nope.cpio"
-	expect_user_error "initramfs .*/nope.cpio: No such file or directory"
+	kit_user_error "initramfs .*/nope.cpio: No such file or directory" --initramfs "$WORK/nope.cpio"
 	;;
 plugin_dir_missing)
-	run_vmm --kernel "$KIT" --plugin-dir "$WORK/nope"
-	expect_user_error "^modvmm: --plugin-dir .*/nope: No such file or directory$"
+	kit_user_error "^modvmm: --plugin-dir .*/nope: No such file or directory$" --plugin-dir "$WORK/nope"
 	;;
 plugin_dir_not_a_folder)
-	run_vmm --kernel "$KIT" --plugin-dir "$KIT"
-	expect_user_error "^modvmm: --plugin-dir .*: not a folder$"
+	kit_user_error "^modvmm: --plugin-dir .*: not a folder$" --plugin-dir "$KIT"
 	;;
 plugin_path_missing)
 	base_yaml
@@ -222,18 +213,15 @@ plugin_path_missing)
 plugin_dirs_listed_once)
 	# The same folder given twice (and as the build tree's default) is
 	# searched, and listed, once.
-	run_vmm --kernel "$KIT" --plugin-dir "$PLUGINS" --plugin-dir "$PLUGINS/." --device nosuchdev
-	expect_user_error "plugin 'nosuchdev' not found"
+	kit_user_error "plugin 'nosuchdev' not found" --plugin-dir "$PLUGINS" --plugin-dir "$PLUGINS/." --device nosuchdev
 	n=$(grep -o "$PLUGINS[/.]*[,)]" "$WORK/err" | wc -l)
 	[ "$n" -eq 1 ] || fail "the plugin folder is listed $n times: $(cat "$WORK/err")"
 	;;
 cpus_too_many)
-	run_vmm --kernel "$KIT" --cpus 256
-	expect_user_error "boot=256: must be at most 255"
+	kit_user_error "boot=256: must be at most 255" --cpus 256
 	;;
 memory_zero)
-	run_vmm --kernel "$KIT" --memory 0
-	expect_user_error "^modvmm: --memory size=0: must be at least 128M$"
+	kit_user_error "^modvmm: --memory size=0: must be at least 128M$" --memory 0
 	;;
 memory_yaml_too_small)
 	base_yaml
@@ -246,27 +234,22 @@ hugepages_not_reserved)
 	# when the kernel is copied in.
 	free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
 	mib=$(((free + 64) * 2))
-	run_vmm --kernel "$KIT" --memory "${mib}M,hugepages=on"
-	expect_user_error "hugepages=on needs $((mib / 2)) free 2M huge pages, the host has $free"
+	kit_user_error "hugepages=on needs $((mib / 2)) free 2M huge pages, the host has $free" --memory "${mib}M,hugepages=on"
 	;;
 api_socket_missing_dir)
-	run_vmm --kernel "$KIT" --api-socket "$WORK/no/such/dir/api.sock"
-	expect_user_error "api-socket .*/no/such/dir/api.sock: No such file or directory"
+	kit_user_error "api-socket .*/no/such/dir/api.sock: No such file or directory" --api-socket "$WORK/no/such/dir/api.sock"
 	;;
 api_socket_too_long)
 	long=$WORK/$(printf 's%.0s' $(seq 1 120)).sock
-	run_vmm --kernel "$KIT" --api-socket "$long"
-	expect_user_error "api-socket .*: File name too long"
+	kit_user_error "api-socket .*: File name too long" --api-socket "$long"
 	;;
 api_socket_not_a_socket)
 	echo precious >"$WORK/api.sock"
-	run_vmm --kernel "$KIT" --api-socket "$WORK/api.sock"
-	expect_user_error "not a socket"
+	kit_user_error "not a socket" --api-socket "$WORK/api.sock"
 	[ "$(cat "$WORK/api.sock")" = precious ] || fail "the file was replaced"
 	;;
 seccomp_bad_value)
-	run_vmm --kernel "$KIT" --seccomp kill
-	expect_user_error "^modvmm: --seccomp kill: expected on, log or off$"
+	kit_user_error "^modvmm: --seccomp kill: expected on, log or off$" --seccomp kill
 	;;
 yaml_seccomp_bad_value)
 	base_yaml
@@ -285,8 +268,7 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	MVM_PLUGIN_HEADER, .name = "typo", .create = create, .syscalls = calls };
 C
 	cc -shared -fPIC -I"$SRC/include" "$WORK/typo.c" -o "$WORK/typo.so"
-	run_vmm --kernel "$KIT" --memory 128M --device "$WORK/typo.so"
-	expect_user_error "device .*typo.so: .*typo.so: syscalls: 'sokcet' is not a system call"
+	kit_user_error "device .*typo.so: .*typo.so: syscalls: 'sokcet' is not a system call" --memory 128M --device "$WORK/typo.so"
 	;;
 *)
 	fail "unknown case $case_name"
