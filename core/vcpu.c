@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "vcpu_cpuid.h"
+#include "locked.h"
 #include "vcpu_exit.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -361,12 +362,7 @@ void vcpus_resume(struct vm *vm)
 
 bool vcpus_paused(struct vm *vm)
 {
-	bool r;
-
-	pthread_mutex_lock(&vm->pause_lock);
-	r = vm->pause_requested;
-	pthread_mutex_unlock(&vm->pause_lock);
-	return r;
+	return locked_read_bool(&vm->pause_lock, &vm->pause_requested);
 }
 
 void vcpus_kick_all(struct vm *vm)

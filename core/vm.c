@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "locked.h"
+
 void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 {
 	void (*kick)(struct vm * vm);
@@ -28,12 +30,7 @@ void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 
 bool vm_exit_requested(struct vm *vm)
 {
-	bool r;
-
-	pthread_mutex_lock(&vm->exit_lock);
-	r = vm->exit_requested;
-	pthread_mutex_unlock(&vm->exit_lock);
-	return r;
+	return locked_read_bool(&vm->exit_lock, &vm->exit_requested);
 }
 
 int vm_wait_exit(struct vm *vm)
