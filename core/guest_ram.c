@@ -178,19 +178,35 @@ void guest_ram_free(struct guest_ram *ram)
 	ram->memfd = -1;
 }
 
-void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
+void *ram_regions_ptr(const struct ram_region *regions, int n, uint64_t gpa,
+		      uint64_t len)
 {
 	uint64_t end;
 
 	if (len == 0 || __builtin_add_overflow(gpa, len, &end))
 		return NULL;
-	for (int i = 0; i < ram->nregions; i++) {
-		const struct ram_region *r = &ram->regions[i];
+	for (int i = 0; i < n; i++) {
+		const struct ram_region *r = &regions[i];
 
 		if (gpa >= r->gpa && end <= r->gpa + r->size)
 			return r->host + (gpa - r->gpa);
 	}
 	return NULL;
+}
+
+void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len)
+{
+	return ram_regions_ptr(ram->regions, ram->nregions, gpa, len);
+}
+
+int ram_regions_export(const struct ram_region *regions, int n,
+		       struct mvm_ram_region *out, unsigned max)
+{
+	for (int i = 0; i < n && (unsigned)i < max; i++)
+		out[i] = (struct mvm_ram_region){.gpa = regions[i].gpa,
+						 .size = regions[i].size,
+						 .host = regions[i].host};
+	return n;
 }
 
 /* One bounds check for both directions: an empty copy always succeeds, and

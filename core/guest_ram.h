@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <modvmm/plugin.h>
+
 #include "error.h"
 #include "layout.h"
 
@@ -67,6 +69,16 @@ void guest_ram_free(struct guest_ram *ram);
 /* Host pointer for guest-physical [gpa, gpa+len), or NULL unless the whole
  * range lies inside one RAM region (len 0 is refused too). */
 void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
+
+/* The same over any n regions: the per-plugin harness maps its own RAM and
+ * checks a guest range as the core does. */
+void *ram_regions_ptr(const struct ram_region *regions, int n, uint64_t gpa,
+		      uint64_t len);
+
+/* The plugin ABI's view of n regions (host->ram_regions): the first max of
+ * them into out; returns n. */
+int ram_regions_export(const struct ram_region *regions, int n,
+		       struct mvm_ram_region *out, unsigned max);
 
 /* Copy helpers over guest_ram_ptr; return 0 or -EFAULT. */
 int guest_ram_write(const struct guest_ram *ram, uint64_t gpa, const void *src,

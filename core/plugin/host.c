@@ -203,11 +203,7 @@ static int host_ram_regions(mvm_dev *dev, struct mvm_ram_region *out,
 {
 	const struct guest_ram *ram = &dev->vm->ram;
 
-	for (int i = 0; i < ram->nregions && (unsigned)i < max; i++)
-		out[i] = (struct mvm_ram_region){.gpa = ram->regions[i].gpa,
-						 .size = ram->regions[i].size,
-						 .host = ram->regions[i].host};
-	return ram->nregions;
+	return ram_regions_export(ram->regions, ram->nregions, out, max);
 }
 
 static int host_sandbox_thread(mvm_dev *dev)

@@ -215,17 +215,7 @@ static int f_dsdt_add_aml(mvm_dev *dev, const void *aml, size_t len)
 
 void *mvm_harness_gpa(struct mvm_harness *h, uint64_t gpa, uint64_t len)
 {
-	uint64_t end;
-
-	if (len == 0 || __builtin_add_overflow(gpa, len, &end))
-		return NULL;
-	for (int i = 0; i < h->nram; i++) {
-		const struct harness_ram *r = &h->ram[i];
-
-		if (gpa >= r->gpa && end <= r->gpa + r->size)
-			return r->host + (gpa - r->gpa);
-	}
-	return NULL;
+	return ram_regions_ptr(h->ram, h->nram, gpa, len);
 }
 
 static void *f_guest_mem(mvm_dev *dev, uint64_t gpa, uint64_t len)
@@ -357,11 +347,7 @@ static int f_ram_regions(mvm_dev *dev, struct mvm_ram_region *out, unsigned max)
 {
 	struct mvm_harness *h = H(dev);
 
-	for (int i = 0; i < h->nram && (unsigned)i < max; i++)
-		out[i] = (struct mvm_ram_region){.gpa = h->ram[i].gpa,
-						 .size = h->ram[i].size,
-						 .host = h->ram[i].host};
-	return h->nram;
+	return ram_regions_export(h->ram, h->nram, out, max);
 }
 
 /* The harness installs no seccomp filter anywhere: a plugin's worker is

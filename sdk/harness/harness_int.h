@@ -11,17 +11,13 @@
 
 #include "api/api_cmds.h"
 #include "config/opts.h"
+#include "guest_ram.h"
 #include "virtio/virtio_dev.h"
 
 #define HARNESS_MAX_RANGES 16
 #define HARNESS_MAX_FDS 128
 #define HARNESS_MAX_TIMERS 64
 #define HARNESS_MAX_DSDT 8
-
-struct harness_ram {
-	uint64_t gpa, size;
-	uint8_t *host;
-};
 
 struct harness_range {
 	bool pio;
@@ -53,7 +49,7 @@ struct mvm_harness {
 	char fail_msg[512];
 	struct opts_strings strings;
 
-	struct harness_ram ram[2];
+	struct ram_region ram[2]; /* the core's, checked as the core does */
 	int nram;
 	uint64_t alloc_next;
 

@@ -17,7 +17,7 @@
 #define DEFAULT_RAM (64ULL << 20)
 #define ALLOC_START (1ULL << 20)
 
-static int map_ram(struct harness_ram *r, uint64_t gpa, uint64_t size)
+static int map_ram(struct ram_region *r, uint64_t gpa, uint64_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
