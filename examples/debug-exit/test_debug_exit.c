@@ -45,6 +45,17 @@ static int exit_status(struct mvm_harness *h)
 	return status;
 }
 
+/* One write of `value` to the default port of a device opened with
+ * `options`: the VMM is asked to exit with `status`. */
+static void expect_exit(const char *options, uint64_t value, int status)
+{
+	struct mvm_harness *h = open_dx(options);
+
+	assert_int_equal(mvm_harness_pio_write(h, 0x501, 1, value), 0);
+	assert_int_equal(exit_status(h), status);
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
 static void test_write_exits_with_the_byte(void **s)
 {
 	struct mvm_harness *h = open_dx(NULL);
@@ -58,12 +69,8 @@ static void test_write_exits_with_the_byte(void **s)
 
 static void test_status_zero_is_a_clean_exit(void **s)
 {
-	struct mvm_harness *h = open_dx("");
-
 	(void)s;
-	assert_int_equal(mvm_harness_pio_write(h, 0x501, 1, 0), 0);
-	assert_int_equal(exit_status(h), 0);
-	assert_int_equal(mvm_harness_close(h), 0);
+	expect_exit("", 0, 0);
 }
 
 static void test_configured_port(void **s)
@@ -81,12 +88,8 @@ static void test_configured_port(void **s)
 
 static void test_only_the_low_byte_counts(void **s)
 {
-	struct mvm_harness *h = open_dx(NULL);
-
 	(void)s;
-	assert_int_equal(mvm_harness_pio_write(h, 0x501, 1, 0x1ff), 0);
-	assert_int_equal(exit_status(h), 0xff);
-	assert_int_equal(mvm_harness_close(h), 0);
+	expect_exit(NULL, 0x1ff, 0xff);
 }
 
 static void test_only_the_first_write_counts(void **s)
@@ -103,13 +106,9 @@ static void test_only_the_first_write_counts(void **s)
 
 static void test_qemu_compatible_status(void **s)
 {
-	struct mvm_harness *h = open_dx("qemu=on");
-
 	(void)s;
 	/* isa-debug-exit: (1 << 1) | 1 = 3, the usual "tests passed". */
-	assert_int_equal(mvm_harness_pio_write(h, 0x501, 1, 1), 0);
-	assert_int_equal(exit_status(h), 3);
-	assert_int_equal(mvm_harness_close(h), 0);
+	expect_exit("qemu=on", 1, 3);
 }
 
 static void test_read_does_not_exit(void **s)
