@@ -321,6 +321,31 @@ mvm_virtio_host_need_(mvm_dev *dev, const struct mvm_host *host, size_t need)
 	return host->virtio;
 }
 
+/**
+ * struct mvm_virtio_base: what every virtio device plugin's state keeps for
+ * the transport: its device, the host table, the virtio table
+ * (MVM_VIRTIO_HOST) and the device host->virtio->create made.
+ * mvm_virtio_base_init fills in the first three in `create`:
+ *     mvm_virtio_base_init(&s->base, dev, host, vh);
+ * Header-only, like MVM_VIRTIO_HOST: not part of the plugin ABI.
+ */
+struct mvm_virtio_base {
+	mvm_dev *dev;
+	const struct mvm_host *host;
+	const struct mvm_virtio_host *vh;
+	struct mvm_virtio *vdev;
+};
+
+static inline void mvm_virtio_base_init(struct mvm_virtio_base *b, mvm_dev *dev,
+					const struct mvm_host *host,
+					const struct mvm_virtio_host *vh)
+{
+	b->dev = dev;
+	b->host = host;
+	b->vh = vh;
+	b->vdev = NULL;
+}
+
 #ifdef __cplusplus
 }
 #endif

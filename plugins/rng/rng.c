@@ -31,10 +31,7 @@ struct rng_opts {
 };
 
 struct rng {
-	mvm_dev *dev;
-	const struct mvm_host *host;
-	const struct mvm_virtio_host *vh;
-	struct mvm_virtio *vdev;
+	struct mvm_virtio_base base;
 	struct rng_opts opts;
 	uint64_t tokens;
 	uint64_t tenths; /* refill remainder, in tenths of a byte */
@@ -68,7 +65,7 @@ static uint32_t fill(struct rng *r, struct mvm_virtq *q,
 
 		if (got <= 0)
 			break; /* EINTR or no entropy yet: give what we have */
-		if (r->vh->chain_write(q, c, done, buf, (size_t)got) !=
+		if (r->base.vh->chain_write(q, c, done, buf, (size_t)got) !=
 		    (size_t)got)
 			break;
 		done += (uint64_t)got;
@@ -78,7 +75,7 @@ static uint32_t fill(struct rng *r, struct mvm_virtq *q,
 
 static void process(struct rng *r)
 {
-	struct mvm_virtq *q = r->vh->queue(r->vdev, 0);
+	struct mvm_virtq *q = r->base.vh->queue(r->base.vdev, 0);
 	struct mvm_virtq_chain c;
 	bool limited = r->opts.max_bytes_per_sec != 0;
 
@@ -86,19 +83,19 @@ static void process(struct rng *r)
 		if (limited && r->tokens == 0) {
 			/* Leave the rest in the ring until the refill. */
 			if (r->timer < 0)
-				r->timer = r->host->add_timer(r->dev, REFILL_NS,
-							      0, refill, r);
+				r->timer = r->base.host->add_timer(
+					r->base.dev, REFILL_NS, 0, refill, r);
 			break;
 		}
-		if (r->vh->pop(q, &c) <= 0)
+		if (r->base.vh->pop(q, &c) <= 0)
 			break;
 		uint32_t n = fill(r, q, &c, limited ? r->tokens : UINT64_MAX);
 
 		if (limited)
 			r->tokens -= n;
-		r->vh->push(q, &c, n);
+		r->base.vh->push(q, &c, n);
 	}
-	r->vh->notify(q);
+	r->base.vh->notify(q);
 }
 
 static void refill(void *opaque)
@@ -115,7 +112,7 @@ static void refill(void *opaque)
 	r->tenths %= 10;
 	r->timer = -1;
 	r->tokens = r->tokens + step > rate ? rate : r->tokens + step;
-	if (r->vh->status(r->vdev) & MVM_VIRTIO_STATUS_DRIVER_OK)
+	if (r->base.vh->status(r->base.vdev) & MVM_VIRTIO_STATUS_DRIVER_OK)
 		process(r);
 }
 
@@ -131,7 +128,7 @@ static void rng_reset(void *opaque)
 	struct rng *r = opaque;
 
 	if (r->timer >= 0) {
-		r->host->cancel_timer(r->dev, r->timer);
+		r->base.host->cancel_timer(r->base.dev, r->timer);
 		r->timer = -1;
 	}
 }
@@ -143,7 +140,7 @@ static void rng_destroy(void *state)
 	if (!r)
 		return;
 	rng_reset(r);
-	r->vh->destroy(r->vdev);
+	r->base.vh->destroy(r->base.vdev);
 	free(r);
 }
 
@@ -162,9 +159,7 @@ static int rng_create(mvm_dev *dev, const struct mvm_host *host,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->dev = dev;
-	r->host = host;
-	r->vh = vh;
+	mvm_virtio_base_init(&r->base, dev, host, vh);
 	r->timer = -1;
 	e = host->parse_options(dev, rng_options, options, &r->opts);
 	if (e < 0) {
@@ -181,7 +176,7 @@ static int rng_create(mvm_dev *dev, const struct mvm_host *host,
 		.reset = rng_reset,
 		.queue_notify = rng_notify,
 	};
-	e = r->vh->create(dev, &desc, r, &r->vdev);
+	e = r->base.vh->create(dev, &desc, r, &r->base.vdev);
 	if (e < 0) {
 		free(r);
 		return e;

@@ -113,7 +113,7 @@ static void blk_config_read(void *opaque, uint32_t offset, void *buf,
 static void finish(struct blk *b, struct blk_req *r)
 {
 	struct blk_queue *bq = &b->queues[r->qi];
-	uint8_t *st = b->host->guest_mem(b->dev, r->status_gpa, 1);
+	uint8_t *st = b->base.host->guest_mem(b->base.dev, r->status_gpa, 1);
 	uint64_t written = 1;
 
 	if (st)
@@ -122,9 +122,10 @@ static void finish(struct blk *b, struct blk_req *r)
 	    (r->type == BLK_T_IN || r->type == BLK_T_GET_ID))
 		written += r->len;
 	if (r->status == BLK_S_IOERR && r->type != BLK_T_OUT)
-		b->host->log_guest(b->dev, "request type %u failed", r->type);
-	b->vh->push(bq->q, &r->chain,
-		    written > UINT32_MAX ? UINT32_MAX : (uint32_t)written);
+		b->base.host->log_guest(b->base.dev, "request type %u failed",
+					r->type);
+	b->base.vh->push(bq->q, &r->chain,
+			 written > UINT32_MAX ? UINT32_MAX : (uint32_t)written);
 }
 
 static void refill(void *opaque);
@@ -141,7 +142,8 @@ static void arm_refill(struct blk *b)
 	if (!mvm_bucket_full(&b->ops) && mvm_bucket_step_ns(&b->ops) < ns)
 		ns = mvm_bucket_step_ns(&b->ops);
 	if (ns != UINT64_MAX)
-		b->timer = b->host->add_timer(b->dev, ns, 0, refill, b);
+		b->timer =
+			b->base.host->add_timer(b->base.dev, ns, 0, refill, b);
 }
 
 static void refill(void *opaque)
@@ -153,9 +155,9 @@ static void refill(void *opaque)
 		mvm_bucket_refill_step(&b->bw);
 	if (b->ops.size)
 		mvm_bucket_refill_step(&b->ops);
-	if (b->vh->status(b->vdev) & MVM_VIRTIO_STATUS_DRIVER_OK)
+	if (b->base.vh->status(b->base.vdev) & MVM_VIRTIO_STATUS_DRIVER_OK)
 		for (unsigned i = 0; i < b->opts.num_queues; i++)
-			if (b->vh->queue_ready(b->queues[i].q))
+			if (b->base.vh->queue_ready(b->queues[i].q))
 				pump(b, i);
 	arm_refill(b);
 }
@@ -169,19 +171,21 @@ static void pump(struct blk *b, unsigned qi)
 	while (bq->inflight < b->opts.queue_size) {
 		if (!mvm_bucket_ready(&b->bw) || !mvm_bucket_ready(&b->ops))
 			break; /* the rest waits in the ring for the refill */
-		if (b->vh->pop(bq->q, &c) <= 0)
+		if (b->base.vh->pop(bq->q, &c) <= 0)
 			break;
 		struct blk_req *r = malloc(sizeof(*r));
 
 		if (!r) {
-			b->vh->set_needs_reset(b->vdev, "out of memory");
+			b->base.vh->set_needs_reset(b->base.vdev,
+						    "out of memory");
 			break;
 		}
 		switch (blk_req_prepare(b, bq->q, &c, qi, r)) {
 		case BLK_PREP_BAD:
-			b->vh->set_needs_reset(
-				b->vdev, "request without a writable status "
-					 "byte (virtio spec 5.2.6)");
+			b->base.vh->set_needs_reset(
+				b->base.vdev,
+				"request without a writable status "
+				"byte (virtio spec 5.2.6)");
 			blk_req_free(r);
 			goto out;
 		case BLK_PREP_DONE:
@@ -200,7 +204,7 @@ static void pump(struct blk *b, unsigned qi)
 out:
 	blk_io_kick(b->io);
 	if (pushed)
-		b->vh->notify(bq->q);
+		b->base.vh->notify(bq->q);
 	arm_refill(b);
 }
 
@@ -235,8 +239,9 @@ static void on_done(void *opaque, int fd, uint32_t events)
 	for (unsigned i = 0; i < b->opts.num_queues; i++) {
 		if (!(touched & (1ULL << i)))
 			continue;
-		b->vh->notify(b->queues[i].q);
-		if (b->vh->status(b->vdev) & MVM_VIRTIO_STATUS_DRIVER_OK)
+		b->base.vh->notify(b->queues[i].q);
+		if (b->base.vh->status(b->base.vdev) &
+		    MVM_VIRTIO_STATUS_DRIVER_OK)
 			pump(b, i);
 	}
 }
@@ -268,13 +273,13 @@ static void blk_destroy(void *state)
 	if (!b)
 		return;
 	if (b->timer >= 0)
-		b->host->cancel_timer(b->dev, b->timer);
+		b->base.host->cancel_timer(b->base.dev, b->timer);
 	if (b->io) {
-		b->host->remove_fd(b->dev, blk_io_fd(b->io));
+		b->base.host->remove_fd(b->base.dev, blk_io_fd(b->io));
 		blk_io_stop(b->io);
 	}
-	if (b->vdev)
-		b->vh->destroy(b->vdev);
+	if (b->base.vdev)
+		b->base.vh->destroy(b->base.vdev);
 	if (b->fd >= 0)
 		close(b->fd);
 	if (b->fd_buffered >= 0)
@@ -294,13 +299,14 @@ static int open_image(struct blk *b)
 	if (b->fd < 0) {
 		int e = errno;
 
-		b->host->fail(b->dev, "path=%s: %s%s", path, strerror(e),
-			      e == EINVAL && b->opts.direct
-				      ? " (O_DIRECT not supported here: "
-					"direct=off)"
-			      : (e == EACCES || e == EROFS) && !b->opts.readonly
-				      ? " (readonly=on?)"
-				      : "");
+		b->base.host->fail(
+			b->base.dev, "path=%s: %s%s", path, strerror(e),
+			e == EINVAL && b->opts.direct
+				? " (O_DIRECT not supported here: "
+				  "direct=off)"
+			: (e == EACCES || e == EROFS) && !b->opts.readonly
+				? " (readonly=on?)"
+				: "");
 		return -e;
 	}
 	/* Two VMs writing one image corrupt it: a writer takes the image
@@ -309,24 +315,27 @@ static int open_image(struct blk *b)
 	    0) {
 		int e = errno;
 
-		b->host->fail(b->dev, "path=%s: %s", path,
-			      e == EWOULDBLOCK ? "in use by another process "
-						 "(locked)"
-					       : strerror(e));
+		b->base.host->fail(b->base.dev, "path=%s: %s", path,
+				   e == EWOULDBLOCK
+					   ? "in use by another process "
+					     "(locked)"
+					   : strerror(e));
 		return -e;
 	}
 	size = lseek(b->fd, 0, SEEK_END);
 	if (size < 0) {
 		int e = errno;
 
-		b->host->fail(b->dev, "path=%s: %s", path, strerror(e));
+		b->base.host->fail(b->base.dev, "path=%s: %s", path,
+				   strerror(e));
 		return -e;
 	}
 	if (size == 0 || (uint64_t)size % BLK_SECTOR) {
-		b->host->fail(b->dev,
-			      "path=%s: size %lld is not a positive multiple "
-			      "of 512 bytes",
-			      path, (long long)size);
+		b->base.host->fail(
+			b->base.dev,
+			"path=%s: size %lld is not a positive multiple "
+			"of 512 bytes",
+			path, (long long)size);
 		return -EINVAL;
 	}
 	b->capacity = (uint64_t)size / BLK_SECTOR;
@@ -335,7 +344,8 @@ static int open_image(struct blk *b)
 		if (b->fd_buffered < 0) {
 			int e = errno;
 
-			b->host->fail(b->dev, "path=%s: %s", path, strerror(e));
+			b->base.host->fail(b->base.dev, "path=%s: %s", path,
+					   strerror(e));
 			return -e;
 		}
 	}
@@ -347,22 +357,24 @@ static int check_options(struct blk *b)
 	const struct blk_opts *o = &b->opts;
 
 	if (o->queue_size & (o->queue_size - 1)) {
-		b->host->fail(b->dev, "queue_size=%llu: must be a power of two",
-			      (unsigned long long)o->queue_size);
+		b->base.host->fail(b->base.dev,
+				   "queue_size=%llu: must be a power of two",
+				   (unsigned long long)o->queue_size);
 		return -EINVAL;
 	}
 	if (o->serial && strlen(o->serial) > BLK_ID_BYTES) {
-		b->host->fail(b->dev, "serial=%s: at most %d bytes", o->serial,
-			      BLK_ID_BYTES);
+		b->base.host->fail(b->base.dev, "serial=%s: at most %d bytes",
+				   o->serial, BLK_ID_BYTES);
 		return -EINVAL;
 	}
 	if (strcmp(o->aio, "io_uring") && strcmp(o->aio, "threads")) {
-		b->host->fail(b->dev, "aio=%s: expected io_uring or threads",
-			      o->aio);
+		b->base.host->fail(b->base.dev,
+				   "aio=%s: expected io_uring or threads",
+				   o->aio);
 		return -EINVAL;
 	}
 	if (!*o->path) {
-		b->host->fail(b->dev, "path=: needs an image file");
+		b->base.host->fail(b->base.dev, "path=: needs an image file");
 		return -EINVAL;
 	}
 	return 0;
@@ -397,9 +409,7 @@ static int blk_create(mvm_dev *dev, const struct mvm_host *host,
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->dev = dev;
-	b->host = host;
-	b->vh = vh;
+	mvm_virtio_base_init(&b->base, dev, host, vh);
 	b->fd = b->fd_buffered = -1;
 	b->timer = -1;
 	e = host->parse_options(dev, blk_options, options, &b->opts);
@@ -467,11 +477,11 @@ static int blk_create(mvm_dev *dev, const struct mvm_host *host,
 		b->io = NULL;
 		goto fail;
 	}
-	e = b->vh->create(dev, &desc, b, &b->vdev);
+	e = b->base.vh->create(dev, &desc, b, &b->base.vdev);
 	if (e < 0)
 		goto fail;
 	for (unsigned i = 0; i < b->opts.num_queues; i++)
-		b->queues[i].q = b->vh->queue(b->vdev, i);
+		b->queues[i].q = b->base.vh->queue(b->base.vdev, i);
 	*state = b;
 	return 0;
 fail:

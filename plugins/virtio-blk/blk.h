@@ -114,10 +114,7 @@ struct blk_queue {
 struct blk_io;
 
 struct blk {
-	mvm_dev *dev;
-	const struct mvm_host *host;
-	const struct mvm_virtio_host *vh;
-	struct mvm_virtio *vdev;
+	struct mvm_virtio_base base;
 	struct blk_opts opts;
 	int fd;            /* the image */
 	int fd_buffered;   /* direct=on: the image without O_DIRECT, for

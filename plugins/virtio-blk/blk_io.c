@@ -187,15 +187,15 @@ enum sandbox_state { SANDBOX_NOT_YET, SANDBOX_ON, SANDBOX_FAILED };
 
 static enum sandbox_state sandbox_self(struct blk_io *io)
 {
-	const struct mvm_host *host = io->b->host;
+	const struct mvm_host *host = io->b->base.host;
 	int e;
 
 	/* An older core has no filter for threads of plugins. */
 	if (!MVM_HOST_HAS(host, sandbox_thread))
 		return SANDBOX_ON;
-	e = host->sandbox_thread(io->b->dev);
+	e = host->sandbox_thread(io->b->base.dev);
 	if (e < 0) {
-		host->log(io->b->dev, MVM_LOG_ERROR,
+		host->log(io->b->base.dev, MVM_LOG_ERROR,
 			  "I/O worker cannot install its seccomp filter: %s; "
 			  "its requests fail",
 			  strerror(-e));

@@ -63,7 +63,8 @@ static int map_data(struct blk *b, const struct mvm_virtq_chain *c,
 			continue;
 		uint64_t skip = from > start ? from - start : 0;
 		uint64_t n = s->len - skip < len ? s->len - skip : len;
-		void *p = b->host->guest_mem(b->dev, s->gpa + skip, n);
+		void *p =
+			b->base.host->guest_mem(b->base.dev, s->gpa + skip, n);
 
 		if (!p)
 			return -EFAULT;
@@ -137,8 +138,9 @@ static enum blk_prep prepare_dwz(struct blk *b, struct mvm_virtq *q,
 
 	r->nrange = 0;
 	for (unsigned i = 0; i < nseg; i++) {
-		if (b->vh->chain_read(q, c, BLK_HDR_BYTES + i * BLK_DWZ_BYTES,
-				      seg, sizeof(seg)) != sizeof(seg))
+		if (b->base.vh->chain_read(q, c,
+					   BLK_HDR_BYTES + i * BLK_DWZ_BYTES,
+					   seg, sizeof(seg)) != sizeof(seg))
 			return answer(b, r, BLK_S_IOERR);
 		uint64_t sector = le64(seg);
 		uint32_t nsec = le32(seg + 8), flags = le32(seg + 12);
@@ -170,7 +172,7 @@ static enum blk_prep prepare_get_id(struct blk *b, struct mvm_virtq *q,
 
 	if (b->opts.serial)
 		memcpy(id, b->opts.serial, strnlen(b->opts.serial, sizeof(id)));
-	if (b->vh->chain_write(q, c, 0, id, n) != n)
+	if (b->base.vh->chain_write(q, c, 0, id, n) != n)
 		return answer(b, r, BLK_S_IOERR);
 	r->len = n; /* data bytes written, for push */
 	return answer(b, r, BLK_S_OK);
@@ -191,7 +193,7 @@ enum blk_prep blk_req_prepare(struct blk *b, struct mvm_virtq *q,
 		return BLK_PREP_BAD; /* no status byte (spec 5.2.6) */
 	r->status_gpa = status_gpa(c);
 	if (c->readable < BLK_HDR_BYTES ||
-	    b->vh->chain_read(q, c, 0, hdr, sizeof(hdr)) != sizeof(hdr))
+	    b->base.vh->chain_read(q, c, 0, hdr, sizeof(hdr)) != sizeof(hdr))
 		return answer(b, r, BLK_S_IOERR);
 	r->type = le32(hdr);
 	switch (r->type) {

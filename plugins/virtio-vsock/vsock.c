@@ -83,7 +83,7 @@ static void vsock_notify(void *opaque, struct mvm_virtq *q, unsigned index)
 	case VSOCK_QUEUE_EVENT:
 		/* Buffers for events (5.10.6.7) the device never sends: hold
 		 * one, so that the ring is checked like the others. */
-		if (!v->have_event && v->vh->pop(v->evq, &v->event) > 0)
+		if (!v->have_event && v->base.vh->pop(v->evq, &v->event) > 0)
 			v->have_event = true;
 		break;
 	}
@@ -118,8 +118,8 @@ static void vsock_destroy(void *state)
 	if (v->table.slot)
 		vsock_host_close_all(v);
 	vsock_host_stop(v);
-	if (v->vdev)
-		v->vh->destroy(v->vdev);
+	if (v->base.vdev)
+		v->base.vh->destroy(v->base.vdev);
 	vsock_vhost_close(v);
 	if (v->listen_fd >= 0) {
 		close(v->listen_fd);
@@ -146,9 +146,7 @@ static int vsock_create(mvm_dev *dev, const struct mvm_host *host,
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->dev = dev;
-	v->host = host;
-	v->vh = vh;
+	mvm_virtio_base_init(&v->base, dev, host, vh);
 	v->listen_fd = -1;
 	v->sweep_timer = -1;
 	e = host->parse_options(dev, vsock_options, options, &v->opts);
@@ -201,12 +199,12 @@ static int vsock_create(mvm_dev *dev, const struct mvm_host *host,
 		.reset = vsock_reset,
 		.queue_notify = vsock_notify,
 	};
-	e = v->vh->create(dev, &desc, v, &v->vdev);
+	e = v->base.vh->create(dev, &desc, v, &v->base.vdev);
 	if (e < 0)
 		goto fail;
-	v->rxq = v->vh->queue(v->vdev, VSOCK_QUEUE_RX);
-	v->txq = v->vh->queue(v->vdev, VSOCK_QUEUE_TX);
-	v->evq = v->vh->queue(v->vdev, VSOCK_QUEUE_EVENT);
+	v->rxq = v->base.vh->queue(v->base.vdev, VSOCK_QUEUE_RX);
+	v->txq = v->base.vh->queue(v->base.vdev, VSOCK_QUEUE_TX);
+	v->evq = v->base.vh->queue(v->base.vdev, VSOCK_QUEUE_EVENT);
 	e = v->vhost ? 0 : vsock_host_start(v);
 	if (e < 0) {
 		host->fail(dev, "cannot watch socket=%s: %s", v->opts.socket,

@@ -57,10 +57,7 @@ struct vsock_rst {
 struct vsock_vhost;
 
 struct vsock {
-	mvm_dev *dev;
-	const struct mvm_host *host;
-	const struct mvm_virtio_host *vh;
-	struct mvm_virtio *vdev;
+	struct mvm_virtio_base base;
 	struct vsock_opts opts;
 	uint8_t config[8]; /* le64 guest_cid (5.10.4) */
 	struct mvm_virtq *rxq, *txq;

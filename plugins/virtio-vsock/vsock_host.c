@@ -22,7 +22,7 @@ static void on_conn(void *opaque, int fd, uint32_t events);
 static void unwatch(struct vsock *v, struct vsock_conn *c)
 {
 	if (c->watched)
-		v->host->remove_fd(v->dev, c->fd);
+		v->base.host->remove_fd(v->base.dev, c->fd);
 	c->watched = 0;
 }
 
@@ -82,12 +82,13 @@ void vsock_host_rewatch(struct vsock *v, struct vsock_conn *c)
 	unwatch(v, c);
 	if (!want)
 		return;
-	r = v->host->add_fd(v->dev, c->fd, want, on_conn, c);
+	r = v->base.host->add_fd(v->base.dev, c->fd, want, on_conn, c);
 	if (r < 0) {
-		v->host->log_guest(v->dev,
-				   "cannot watch a connection's socket (%s): "
-				   "resetting it",
-				   strerror(-r));
+		v->base.host->log_guest(
+			v->base.dev,
+			"cannot watch a connection's socket (%s): "
+			"resetting it",
+			strerror(-r));
 		vsock_host_reset(v, c);
 		return;
 	}
@@ -154,10 +155,10 @@ static void sweep(void *opaque)
 			waiting = true;
 			continue;
 		}
-		v->host->log_guest(v->dev,
-				   "no RESPONSE to CONNECT %u in %u s: "
-				   "resetting it",
-				   c->guest_port, VSOCK_CONNECT_TICKS);
+		v->base.host->log_guest(v->base.dev,
+					"no RESPONSE to CONNECT %u in %u s: "
+					"resetting it",
+					c->guest_port, VSOCK_CONNECT_TICKS);
 		vsock_host_reset(v, c);
 	}
 	vsock_rx_flush(v);
@@ -168,7 +169,7 @@ static void sweep(void *opaque)
 void vsock_host_stop_sweep(struct vsock *v)
 {
 	if (v->sweep_timer >= 0)
-		v->host->cancel_timer(v->dev, v->sweep_timer);
+		v->base.host->cancel_timer(v->base.dev, v->sweep_timer);
 	v->sweep_timer = -1;
 }
 
@@ -178,14 +179,14 @@ static void start_sweep(struct vsock *v)
 
 	if (v->sweep_timer >= 0)
 		return;
-	t = v->host->add_timer(v->dev, VSOCK_SWEEP_NS, VSOCK_SWEEP_NS, sweep,
-			       v);
+	t = v->base.host->add_timer(v->base.dev, VSOCK_SWEEP_NS, VSOCK_SWEEP_NS,
+				    sweep, v);
 	if (t >= 0)
 		v->sweep_timer = t;
 	else
-		v->host->log(v->dev, MVM_LOG_WARN,
-			     "no timer for CONNECT time-outs: %s",
-			     strerror(-t));
+		v->base.host->log(v->base.dev, MVM_LOG_WARN,
+				  "no timer for CONNECT time-outs: %s",
+				  strerror(-t));
 }
 
 static void on_line(struct vsock *v, struct vsock_conn *c)
@@ -277,10 +278,11 @@ static void on_listen(void *opaque, int fd, uint32_t events)
 			return;
 		c = vsock_conn_new(&v->table, v, VSOCK_CONN_BUF);
 		if (!c) {
-			v->host->log_guest(v->dev,
-					   "%u connections: refusing a host "
-					   "client",
-					   v->table.n);
+			v->base.host->log_guest(
+				v->base.dev,
+				"%u connections: refusing a host "
+				"client",
+				v->table.n);
 			close(cfd);
 			continue;
 		}
@@ -292,7 +294,8 @@ static void on_listen(void *opaque, int fd, uint32_t events)
 
 int vsock_host_start(struct vsock *v)
 {
-	int r = v->host->add_fd(v->dev, v->listen_fd, EPOLLIN, on_listen, v);
+	int r = v->base.host->add_fd(v->base.dev, v->listen_fd, EPOLLIN,
+				     on_listen, v);
 
 	v->listen_watched = r == 0;
 	return r;
@@ -301,7 +304,7 @@ int vsock_host_start(struct vsock *v)
 void vsock_host_stop(struct vsock *v)
 {
 	if (v->listen_watched)
-		v->host->remove_fd(v->dev, v->listen_fd);
+		v->base.host->remove_fd(v->base.dev, v->listen_fd);
 	v->listen_watched = false;
 }
 
@@ -320,18 +323,18 @@ void vsock_host_guest_request(struct vsock *v, const struct vsock_hdr *h)
 	int fd;
 
 	if (!c) {
-		v->host->log_guest(v->dev,
-				   "%u connections: refusing the guest's "
-				   "REQUEST to port %u",
-				   v->table.n, h->dst_port);
+		v->base.host->log_guest(v->base.dev,
+					"%u connections: refusing the guest's "
+					"REQUEST to port %u",
+					v->table.n, h->dst_port);
 		vsock_rx_queue_rst(v, h->dst_port, h->src_port);
 		return;
 	}
 	fd = vsock_unix_connect(v->opts.socket, h->dst_port);
 	if (fd < 0) {
-		v->host->log(v->dev, MVM_LOG_DEBUG,
-			     "guest port %u -> %s_%u: %s", h->src_port,
-			     v->opts.socket, h->dst_port, strerror(-fd));
+		v->base.host->log(v->base.dev, MVM_LOG_DEBUG,
+				  "guest port %u -> %s_%u: %s", h->src_port,
+				  v->opts.socket, h->dst_port, strerror(-fd));
 		vsock_conn_free(&v->table, c);
 		vsock_rx_queue_rst(v, h->dst_port, h->src_port);
 		return;
@@ -352,8 +355,9 @@ void vsock_host_guest_response(struct vsock *v, struct vsock_conn *c)
 	int n;
 
 	if (c->state != VSOCK_CONNECTING) {
-		v->host->log_guest(v->dev, "RESPONSE on a connection not "
-					   "connecting: resetting it");
+		v->base.host->log_guest(v->base.dev,
+					"RESPONSE on a connection not "
+					"connecting: resetting it");
 		vsock_host_reset(v, c);
 		return;
 	}
@@ -397,17 +401,19 @@ void vsock_host_guest_data(struct vsock *v, struct vsock_conn *c,
 	uint32_t sent = 0;
 
 	if (c->state != VSOCK_ESTABLISHED || c->guest_no_send) {
-		v->host->log_guest(v->dev, "data on a connection that is not "
-					   "open for it: resetting it");
+		v->base.host->log_guest(v->base.dev,
+					"data on a connection that is not "
+					"open for it: resetting it");
 		vsock_host_reset(v, c);
 		return;
 	}
 	if (!vsock_credit_rx_fits(&c->cr, len)) {
 		v->n_bad_pkts++;
-		v->host->log_guest(v->dev,
-				   "guest port %u sent %u bytes beyond the "
-				   "credit it had: resetting the connection",
-				   c->guest_port, len);
+		v->base.host->log_guest(
+			v->base.dev,
+			"guest port %u sent %u bytes beyond the "
+			"credit it had: resetting the connection",
+			c->guest_port, len);
 		vsock_host_reset(v, c);
 		return;
 	}

@@ -67,7 +67,7 @@ static bool get_chain(struct vsock *v)
 	if (v->rx_starved)
 		return false;
 	for (;;) {
-		int r = v->vh->pop(v->rxq, &ch);
+		int r = v->base.vh->pop(v->rxq, &ch);
 
 		if (r <= 0) {
 			/* 0: empty until the driver kicks rx; -EIO: needs
@@ -81,13 +81,13 @@ static bool get_chain(struct vsock *v)
 			return true;
 		}
 		v->n_bad_pkts++;
-		v->host->log_guest(v->dev,
-				   "rx buffer of %llu writable / %llu "
-				   "readable bytes: needs %u writable only",
-				   (unsigned long long)ch.writable,
-				   (unsigned long long)ch.readable,
-				   VSOCK_HDR_BYTES);
-		v->vh->push(v->rxq, &ch, 0);
+		v->base.host->log_guest(
+			v->base.dev,
+			"rx buffer of %llu writable / %llu "
+			"readable bytes: needs %u writable only",
+			(unsigned long long)ch.writable,
+			(unsigned long long)ch.readable, VSOCK_HDR_BYTES);
+		v->base.vh->push(v->rxq, &ch, 0);
 		v->rx_pushed = true;
 	}
 }
@@ -106,11 +106,11 @@ static void send_held(struct vsock *v, const struct vsock_hdr *h,
 	uint8_t b[VSOCK_HDR_BYTES];
 
 	vsock_hdr_encode(h, b);
-	v->vh->chain_write(v->rxq, &v->held, 0, b, sizeof(b));
+	v->base.vh->chain_write(v->rxq, &v->held, 0, b, sizeof(b));
 	if (len)
-		v->vh->chain_write(v->rxq, &v->held, VSOCK_HDR_BYTES, data,
-				   len);
-	v->vh->push(v->rxq, &v->held, VSOCK_HDR_BYTES + len);
+		v->base.vh->chain_write(v->rxq, &v->held, VSOCK_HDR_BYTES, data,
+					len);
+	v->base.vh->push(v->rxq, &v->held, VSOCK_HDR_BYTES + len);
 	v->have_held = false;
 	v->rx_pushed = true;
 }
@@ -164,7 +164,7 @@ static void notify(struct vsock *v)
 {
 	if (v->rx_pushed) {
 		v->rx_pushed = false;
-		v->vh->notify(v->rxq);
+		v->base.vh->notify(v->rxq);
 	}
 }
 
@@ -233,7 +233,7 @@ enum vsock_rx_result vsock_rx_from_socket(struct vsock *v, struct vsock_conn *c)
 			 * to fill it: Linux never posts one. Give it back
 			 * unused rather than stall every connection on it. */
 			v->n_bad_pkts++;
-			v->vh->push(v->rxq, &v->held, 0);
+			v->base.vh->push(v->rxq, &v->held, 0);
 			v->have_held = false;
 			v->rx_pushed = true;
 			continue;

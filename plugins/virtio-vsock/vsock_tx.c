@@ -22,10 +22,10 @@ static void on_conn_packet(struct vsock *v, struct vsock_conn *c,
 	}
 	switch (h->op) {
 	case VSOCK_OP_REQUEST:
-		v->host->log_guest(v->dev,
-				   "REQUEST on an open connection "
-				   "(guest port %u): resetting it",
-				   h->src_port);
+		v->base.host->log_guest(v->base.dev,
+					"REQUEST on an open connection "
+					"(guest port %u): resetting it",
+					h->src_port);
 		vsock_host_reset(v, c);
 		return;
 	case VSOCK_OP_RESPONSE:
@@ -38,8 +38,8 @@ static void on_conn_packet(struct vsock *v, struct vsock_conn *c,
 		vsock_host_guest_shutdown(v, c, h->flags);
 		return;
 	case VSOCK_OP_RW:
-		if (v->vh->chain_read(v->txq, ch, VSOCK_HDR_BYTES, v->txbuf,
-				      h->len) != h->len) {
+		if (v->base.vh->chain_read(v->txq, ch, VSOCK_HDR_BYTES,
+					   v->txbuf, h->len) != h->len) {
 			/* Checked against `readable` already; the ring
 			 * changed under us. */
 			vsock_host_reset(v, c);
@@ -65,13 +65,14 @@ static void on_packet(struct vsock *v, const struct mvm_virtq_chain *ch)
 	const char *why = NULL;
 	enum vsock_verdict verdict;
 
-	if (v->vh->chain_read(v->txq, ch, 0, b, sizeof(b)) == sizeof(b))
+	if (v->base.vh->chain_read(v->txq, ch, 0, b, sizeof(b)) == sizeof(b))
 		vsock_hdr_decode(b, &h);
 	verdict = vsock_pkt_check(&h, v->opts.cid, ch->readable, &why);
 	if (verdict != VSOCK_PKT_OK) {
 		v->n_bad_pkts++;
-		v->host->log_guest(v->dev, "tx packet (op %u, %u -> %u): %s",
-				   h.op, h.src_port, h.dst_port, why);
+		v->base.host->log_guest(v->base.dev,
+					"tx packet (op %u, %u -> %u): %s", h.op,
+					h.src_port, h.dst_port, why);
 		if (verdict == VSOCK_PKT_DROP || h.op == VSOCK_OP_RST)
 			return;
 		c = vsock_conn_find(&v->table, h.dst_port, h.src_port);
@@ -99,12 +100,12 @@ void vsock_tx_process(struct vsock *v)
 	struct mvm_virtq_chain ch;
 	bool pushed = false;
 
-	while (v->vh->pop(v->txq, &ch) > 0) {
+	while (v->base.vh->pop(v->txq, &ch) > 0) {
 		on_packet(v, &ch);
-		v->vh->push(v->txq, &ch, 0);
+		v->base.vh->push(v->txq, &ch, 0);
 		pushed = true;
 	}
 	if (pushed)
-		v->vh->notify(v->txq);
+		v->base.vh->notify(v->txq);
 	vsock_rx_flush(v);
 }

@@ -26,7 +26,8 @@ static int set_mem_table(struct vsock *v)
 {
 	struct mvm_ram_region r[VSOCK_VHOST_REGIONS];
 	struct vhost_memory *m;
-	int n = v->host->ram_regions(v->dev, r, VSOCK_VHOST_REGIONS), e = 0;
+	int n = v->base.host->ram_regions(v->base.dev, r, VSOCK_VHOST_REGIONS),
+	    e = 0;
 
 	if (n < 0 || n > VSOCK_VHOST_REGIONS)
 		return n < 0 ? n : -E2BIG;
@@ -52,10 +53,11 @@ int vsock_vhost_open(struct vsock *v)
 	const char *hint = "";
 	int e;
 
-	if (!MVM_HOST_HAS(v->host, ram_regions) ||
-	    !MVM_HOST_HAS(v->vh, queue_reclaim)) {
-		v->host->fail(v->dev, "vhost=on: this modvmm is too old (needs "
-				      "plugin ABI 1.3)");
+	if (!MVM_HOST_HAS(v->base.host, ram_regions) ||
+	    !MVM_HOST_HAS(v->base.vh, queue_reclaim)) {
+		v->base.host->fail(v->base.dev,
+				   "vhost=on: this modvmm is too old (needs "
+				   "plugin ABI 1.3)");
 		return -ENOTSUP;
 	}
 	v->vhost = calloc(1, sizeof(*v->vhost));
@@ -68,33 +70,38 @@ int vsock_vhost_open(struct vsock *v)
 			hint = " (modprobe vhost_vsock)";
 		else if (e == -EACCES)
 			hint = " (needs root, or write access to it)";
-		v->host->fail(v->dev, "vhost=on: /dev/vhost-vsock: %s%s",
-			      strerror(-e), hint);
+		v->base.host->fail(v->base.dev,
+				   "vhost=on: /dev/vhost-vsock: %s%s",
+				   strerror(-e), hint);
 		return e;
 	}
 	if (ioctl(v->vhost->fd, VHOST_SET_OWNER) < 0 ||
 	    ioctl(v->vhost->fd, VHOST_GET_FEATURES, &v->vhost->features) < 0) {
 		e = -errno;
-		v->host->fail(v->dev, "vhost=on: /dev/vhost-vsock: %s",
-			      strerror(-e));
+		v->base.host->fail(v->base.dev,
+				   "vhost=on: /dev/vhost-vsock: %s",
+				   strerror(-e));
 		return e;
 	}
 	e = set_mem_table(v);
 	if (e < 0) {
-		v->host->fail(v->dev, "vhost=on: VHOST_SET_MEM_TABLE: %s",
-			      strerror(-e));
+		v->base.host->fail(v->base.dev,
+				   "vhost=on: VHOST_SET_MEM_TABLE: %s",
+				   strerror(-e));
 		return e;
 	}
 	if (ioctl(v->vhost->fd, VHOST_VSOCK_SET_GUEST_CID, &cid) < 0) {
 		e = -errno;
 		if (e == -EADDRINUSE)
-			v->host->fail(v->dev,
-				      "cid=%llu: in use by another VM on this "
-				      "host (vhost-vsock)",
-				      (unsigned long long)cid);
+			v->base.host->fail(
+				v->base.dev,
+				"cid=%llu: in use by another VM on this "
+				"host (vhost-vsock)",
+				(unsigned long long)cid);
 		else
-			v->host->fail(v->dev, "cid=%llu: %s",
-				      (unsigned long long)cid, strerror(-e));
+			v->base.host->fail(v->base.dev, "cid=%llu: %s",
+					   (unsigned long long)cid,
+					   strerror(-e));
 		return e;
 	}
 	return 0;
@@ -114,22 +121,23 @@ uint32_t vsock_vhost_virtio_flags(const struct vsock *v)
 /* Hand queue `qi` to the kernel. */
 static int start_queue(struct vsock *v, unsigned qi, bool event_idx)
 {
-	struct mvm_virtq *q = v->vh->queue(v->vdev, qi);
+	struct mvm_virtq *q = v->base.vh->queue(v->base.vdev, qi);
 	struct mvm_virtq_rings r;
 	void *desc, *avail, *used;
 	int kick, call, fd = v->vhost->fd, e;
 	uint64_t extra = event_idx ? 2 : 0;
 
-	e = v->vh->queue_rings(q, &r);
+	e = v->base.vh->queue_rings(q, &r);
 	if (e < 0)
 		return e;
 	/* VHOST_SET_VRING_ADDR takes the VMM's own addresses (virtio 1.2
 	 * 2.7: descriptor table 16 bytes an entry, available ring 4 + 2 a
 	 * slot, used ring 4 + 8 a slot, each + 2 with EVENT_IDX). */
-	desc = v->host->guest_mem(v->dev, r.desc_gpa, 16ULL * r.num);
-	avail = v->host->guest_mem(v->dev, r.avail_gpa,
-				   4 + 2ULL * r.num + extra);
-	used = v->host->guest_mem(v->dev, r.used_gpa, 4 + 8ULL * r.num + extra);
+	desc = v->base.host->guest_mem(v->base.dev, r.desc_gpa, 16ULL * r.num);
+	avail = v->base.host->guest_mem(v->base.dev, r.avail_gpa,
+					4 + 2ULL * r.num + extra);
+	used = v->base.host->guest_mem(v->base.dev, r.used_gpa,
+				       4 + 8ULL * r.num + extra);
 	if (!desc || !avail || !used)
 		return -EFAULT;
 	struct vhost_vring_state num = {qi, r.num}, base = {qi, r.next_avail};
@@ -144,7 +152,7 @@ static int start_queue(struct vsock *v, unsigned qi, bool event_idx)
 	    ioctl(fd, VHOST_SET_VRING_BASE, &base) < 0 ||
 	    ioctl(fd, VHOST_SET_VRING_ADDR, &addr) < 0)
 		return -errno;
-	e = v->vh->queue_offload(q, &kick, &call);
+	e = v->base.vh->queue_offload(q, &kick, &call);
 	if (e < 0)
 		return e;
 	struct vhost_vring_file k = {qi, kick}, c = {qi, call};
@@ -157,7 +165,8 @@ static int start_queue(struct vsock *v, unsigned qi, bool event_idx)
 
 void vsock_vhost_start(struct vsock *v)
 {
-	uint64_t features = v->vh->features(v->vdev) & v->vhost->features;
+	uint64_t features =
+		v->base.vh->features(v->base.vdev) & v->vhost->features;
 	bool event_idx = features & (1ULL << MVM_VIRTIO_F_EVENT_IDX);
 	int running = 1, e = 0;
 
@@ -169,10 +178,11 @@ void vsock_vhost_start(struct vsock *v)
 	    ioctl(v->vhost->fd, VHOST_VSOCK_SET_RUNNING, &running) < 0)
 		e = -errno;
 	if (e < 0) {
-		v->host->log(v->dev, MVM_LOG_ERROR,
-			     "cannot start vhost-vsock: %s", strerror(-e));
+		v->base.host->log(v->base.dev, MVM_LOG_ERROR,
+				  "cannot start vhost-vsock: %s", strerror(-e));
 		vsock_vhost_stop(v);
-		v->vh->set_needs_reset(v->vdev, "vhost-vsock did not start");
+		v->base.vh->set_needs_reset(v->base.vdev,
+					    "vhost-vsock did not start");
 		return;
 	}
 	v->vhost->running = true;
