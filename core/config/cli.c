@@ -31,6 +31,7 @@ enum {
 	OPT_DEVICE,
 	OPT_BALLOON,
 	OPT_DISK,
+	OPT_NET,
 	OPT_PLUGIN_DIR,
 	OPT_API_SOCKET,
 	OPT_DUMP_ACPI,
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
 	{"device", required_argument, NULL, OPT_DEVICE},
 	{"balloon", required_argument, NULL, OPT_BALLOON},
 	{"disk", required_argument, NULL, OPT_DISK},
+	{"net", required_argument, NULL, OPT_NET},
 	{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
 	{"api-socket", required_argument, NULL, OPT_API_SOCKET},
 	{"dump-acpi", required_argument, NULL, OPT_DUMP_ACPI},
@@ -310,6 +312,8 @@ static int apply(int c, const char *v, struct machine_cfg *cfg,
 		return add_device(cfg, "balloon", "balloon", v, err);
 	case OPT_DISK:
 		return add_device(cfg, "disk", "virtio-blk", v, err);
+	case OPT_NET:
+		return add_device(cfg, "net", "virtio-net", v, err);
 	case OPT_PLUGIN_DIR:
 		if (!*v)
 			return fail(err, -EINVAL,
@@ -427,6 +431,8 @@ void cli_print_usage(FILE *f)
 	      "                        its options\n"
 	      "  --balloon OPTIONS     same as --device balloon,OPTIONS\n"
 	      "  --disk OPTIONS        same as --device virtio-blk,OPTIONS "
+	      "(repeatable)\n"
+	      "  --net OPTIONS         same as --device virtio-net,OPTIONS "
 	      "(repeatable)\n"
 	      "  --plugin-dir DIR      search DIR for plugins first "
 	      "(repeatable)\n"
