@@ -197,6 +197,18 @@ static uint64_t host_ram_size(mvm_dev *dev)
 	return dev->vm->ram.size;
 }
 
+static int host_ram_regions(mvm_dev *dev, struct mvm_ram_region *out,
+			    unsigned max)
+{
+	const struct guest_ram *ram = &dev->vm->ram;
+
+	for (int i = 0; i < ram->nregions && (unsigned)i < max; i++)
+		out[i] = (struct mvm_ram_region){.gpa = ram->regions[i].gpa,
+						 .size = ram->regions[i].size,
+						 .host = ram->regions[i].host};
+	return ram->nregions;
+}
+
 static int host_add_fd(mvm_dev *dev, int fd, uint32_t events, mvm_fd_cb cb,
 		       void *opaque)
 {
@@ -265,4 +277,5 @@ const struct mvm_host core_host = {
 	.discard = host_discard,
 	.discard_reuse = host_discard_reuse,
 	.ram_size = host_ram_size,
+	.ram_regions = host_ram_regions,
 };

@@ -112,12 +112,14 @@ int virtio_mmio_create(mvm_dev *dev, const struct mvm_host *host,
 	v->opaque = opaque;
 	v->irqfd = -1;
 	v->gsi = -1;
+	v->after_reset = virtio_offload_end_all;
 	for (unsigned i = 0; i < desc->num_queues; i++) {
 		struct mvm_virtq *q = &v->queues[i];
 
 		q->vd = &v->qdev;
 		q->index = i;
 		q->kickfd = -1;
+		q->callfd = -1;
 		if (!desc->queue_max_for)
 			v->queue_max[i] = desc->queue_max[i];
 		q->num_max = q->num = v->queue_max[i];
@@ -183,6 +185,8 @@ void virtio_mmio_destroy(struct mvm_virtio *v)
 {
 	if (!v)
 		return;
+	/* An offloaded queue's kick fd is off the loop already. */
+	virtio_offload_release_all(v);
 	for (unsigned i = 0; v->queues && i < v->desc.num_queues; i++) {
 		struct mvm_virtq *q = &v->queues[i];
 

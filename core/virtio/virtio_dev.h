@@ -11,6 +11,7 @@
 #include <modvmm/virtio.h>
 
 #include "virtio/virtio_mmio.h"
+#include "virtio/virtio_offload.h"
 #include "virtio/virtq.h"
 
 /* Create the transport for `dev` on `host` (see mvm_virtio_host.create). */
@@ -31,6 +32,9 @@ void virtio_mmio_destroy(struct mvm_virtio *v);
 	.set_needs_reset = virtio_set_needs_reset, .pop = virtio_queue_pop,    \
 	.push = virtio_queue_push, .notify = virtio_queue_notify,              \
 	.chain_read = virtq_chain_read, .chain_write = virtq_chain_write,      \
-	.queue_index = virtq_index, .queue_ready = virtq_ready
+	.queue_index = virtq_index, .queue_ready = virtq_ready,                \
+	.queue_rings = virtio_queue_rings,                                     \
+	.queue_offload = virtio_queue_offload,                                 \
+	.queue_reclaim = virtio_queue_reclaim
 
 #endif

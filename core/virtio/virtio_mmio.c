@@ -32,8 +32,7 @@ static uint16_t static_queue_max(const struct mvm_virtio *v, unsigned i)
 	return v->desc.queue_max_for ? 0 : v->queue_max[i];
 }
 
-/* The transport a queue belongs to. */
-static struct mvm_virtio *queue_owner(struct mvm_virtq *q)
+struct mvm_virtio *virtio_queue_owner(struct mvm_virtq *q)
 {
 	return (struct mvm_virtio *)((char *)q->vd -
 				     offsetof(struct mvm_virtio, qdev));
@@ -42,10 +41,14 @@ static struct mvm_virtio *queue_owner(struct mvm_virtq *q)
 void virtio_kick(void *opaque, int fd, uint32_t events)
 {
 	struct mvm_virtq *q = opaque;
-	struct mvm_virtio *v = queue_owner(q);
+	struct mvm_virtio *v = virtio_queue_owner(q);
 	uint64_t n;
 
 	(void)events;
+	/* An outside engine reads this fd now; a callback already queued
+	 * when the queue was handed over must not eat its kick. */
+	if (q->offloaded)
+		return;
 	/* Drain: one callback covers every kick so far. */
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
@@ -98,28 +101,36 @@ static int queue_acted(struct mvm_virtq *q, int r)
 {
 	if (q && q->fault) {
 		q->fault = false;
-		virtio_set_needs_reset(queue_owner(q), q->fault_why);
+		virtio_set_needs_reset(virtio_queue_owner(q), q->fault_why);
 	}
 	return r;
 }
 
 int virtio_queue_pop(struct mvm_virtq *q, struct mvm_virtq_chain *chain)
 {
+	if (q && q->offloaded)
+		return -EBUSY;
 	return queue_acted(q, virtq_pop(q, chain));
 }
 
 int virtio_queue_push(struct mvm_virtq *q, const struct mvm_virtq_chain *chain,
 		      uint32_t written)
 {
+	if (q && q->offloaded)
+		return -EBUSY;
 	return queue_acted(q, virtq_push(q, chain, written));
 }
 
 int virtio_queue_notify(struct mvm_virtq *q)
 {
-	int r = virtq_notify(q);
+	int r;
+
+	if (q && q->offloaded)
+		return -EBUSY;
+	r = virtq_notify(q);
 
 	if (r == 1)
-		virtio_interrupt(queue_owner(q), MVM_VIRTIO_INT_USED);
+		virtio_interrupt(virtio_queue_owner(q), MVM_VIRTIO_INT_USED);
 	return queue_acted(q, r);
 }
 
@@ -176,6 +187,9 @@ static void device_reset(struct mvm_virtio *v)
 	}
 	if (v->desc.reset)
 		v->desc.reset(v->opaque);
+	/* The plugin stopped its engines; the core takes the queues back. */
+	if (v->after_reset)
+		v->after_reset(v);
 }
 
 static bool accept_features(struct mvm_virtio *v)

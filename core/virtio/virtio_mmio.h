@@ -59,6 +59,9 @@ struct mvm_virtio {
 	struct virtq_device qdev;
 
 	struct mvm_virtq *queues; /* desc.num_queues of them */
+	/* Called at the end of a device reset, after the plugin's reset hook:
+	 * ends queue offloads (virtio_offload.c, a layer above). */
+	void (*after_reset)(struct mvm_virtio *v);
 };
 
 /* MMIO register callbacks (exposed for the fuzzer). */
@@ -66,6 +69,8 @@ uint64_t virtio_mmio_read(void *opaque, uint64_t offset, unsigned len);
 void virtio_mmio_write(void *opaque, uint64_t offset, unsigned len,
 		       uint64_t value);
 
+/* The transport a queue belongs to. */
+struct mvm_virtio *virtio_queue_owner(struct mvm_virtq *q);
 /* Event-loop callback of a queue's kick eventfd (opaque: the queue). */
 void virtio_kick(void *opaque, int fd, uint32_t events);
 /* Raise InterruptStatus bits, then the interrupt. */

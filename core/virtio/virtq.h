@@ -41,6 +41,11 @@ struct mvm_virtq {
 	uint16_t signalled_used;
 	bool signalled_valid;
 	struct mvm_virtq_seg segs[MVM_VIRTQ_MAX_SEGS];
+	/* Handed to an engine outside the VMM (virtio_offload.h): the core
+	 * neither reads kickfd nor touches the rings, and callfd (-1
+	 * otherwise) brings the engine's interrupts. */
+	bool offloaded;
+	int callfd;
 	/* Set, with the reason, when a call found the guest's rings broken
 	 * (it then returned -EIO); the transport reads and clears it. */
 	bool fault;

@@ -213,6 +213,10 @@ struct mvm_virtio *mvm_harness_virtio(struct mvm_harness *h);
 /** The virtio host table the plugin got (e.g. to call config_changed as
  *  the plugin would). */
 const struct mvm_virtio_host *mvm_harness_virtio_host(struct mvm_harness *h);
+/** The host table the plugin got, and in *dev (if not NULL) the device
+ *  handle it was given, to call host services as the plugin would (e.g.
+ *  ram_regions). */
+const struct mvm_host *mvm_harness_host(struct mvm_harness *h, mvm_dev **dev);
 
 /* ---- acting as a virtio-mmio driver ---- */
 

@@ -49,8 +49,10 @@ extern "C" {
  *  1.1  struct mvm_host gains virtio, api, discard, discard_reuse and
  *       ram_size.
  *  1.2  struct mvm_plugin gains syscalls.
+ *  1.3  struct mvm_host gains ram_regions; struct mvm_virtio_host gains
+ *       queue_rings, queue_offload and queue_reclaim (vhost back-ends).
  */
-#define MVM_ABI_MINOR 2
+#define MVM_ABI_MINOR 3
 /*
  * Helper macros (MVM_HOST_HAS below, MVM_OPTION_RANGE in modvmm/options.h)
  * expand to code that any 1.x core understands: they change no struct and
@@ -138,6 +140,16 @@ struct mvm_dsdt_device {
 	int gsi;
 	/** false: edge-triggered, active high; true: level, active high. */
 	bool level_triggered;
+};
+
+/** One region of guest RAM as the VMM maps it (ABI 1.3, ram_regions). */
+struct mvm_ram_region {
+	/** Guest-physical start. */
+	uint64_t gpa;
+	/** Length in bytes. */
+	uint64_t size;
+	/** Where the VMM maps it: fixed for the VM's life, as for guest_mem. */
+	void *host;
 };
 
 /**
@@ -260,6 +272,19 @@ struct mvm_host {
 	void (*discard_reuse)(mvm_dev *dev, uint64_t gpa, uint64_t len);
 	/** Guest RAM size in bytes (all regions). */
 	uint64_t (*ram_size)(mvm_dev *dev);
+
+	/* ---- ABI 1.3 ---- */
+
+	/**
+	 * Fill up to `max` entries of `out` with guest RAM's regions, in
+	 * guest-physical order, and return how many regions there are (which
+	 * may be more than `max`). For engines outside the VMM that need the
+	 * whole memory map at once, such as vhost's VHOST_SET_MEM_TABLE; for
+	 * anything else use guest_mem, which checks each range. Guest RAM is
+	 * at most a few regions (below and above the 32-bit device hole).
+	 */
+	int (*ram_regions)(mvm_dev *dev, struct mvm_ram_region *out,
+			   unsigned max);
 };
 
 /**

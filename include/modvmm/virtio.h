@@ -172,6 +172,23 @@ struct mvm_virtq_chain {
 };
 
 /**
+ * Where a ready queue's rings are, as the driver set them up (ABI 1.3,
+ * queue_rings): what an engine outside the VMM needs to run the queue.
+ */
+struct mvm_virtq_rings {
+	/** QueueNum the driver chose. */
+	uint16_t num;
+	/** Next avail-ring index the device will read. */
+	uint16_t next_avail;
+	/** Next used-ring index the device will write. */
+	uint16_t next_used;
+	/** Guest-physical addresses of the descriptor table, the avail
+	 *  (driver) ring and the used (device) ring. Checked to lie in guest
+	 *  RAM when the driver made the queue ready. */
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+};
+
+/**
  * The transport and virtqueue services (host->virtio). `size` guards
  * members appended later, as for struct mvm_host: check them with
  * MVM_HOST_HAS(host->virtio, member).
@@ -234,6 +251,40 @@ struct mvm_virtio_host {
 	unsigned (*queue_index)(struct mvm_virtq *q);
 	/** true if the driver made the queue ready. */
 	bool (*queue_ready)(struct mvm_virtq *q);
+
+	/* ---- ABI 1.3: handing a queue to an engine outside the VMM ----
+	 * A vhost back-end (vhost-net, vhost-vsock) moves a queue's buffers
+	 * in the kernel. The plugin asks for the rings and two eventfds,
+	 * gives them to the engine, and the core stays out of the way until
+	 * the plugin takes the queue back or the driver resets the device. */
+
+	/** The rings of `q`; -ENODEV if the queue is not ready. */
+	int (*queue_rings)(struct mvm_virtq *q, struct mvm_virtq_rings *out);
+	/**
+	 * Hand `q` to an outside engine. *kick_fd is the eventfd the driver's
+	 * QueueNotify for `q` signals (through a KVM ioeventfd where there
+	 * is one): the core stops reading it and queue_notify is no longer
+	 * called for `q`. *call_fd is an eventfd the engine writes when it
+	 * has used buffers and wants the driver interrupted: the core sets
+	 * the used-buffer bit of InterruptStatus and raises the device's
+	 * interrupt (virtio-mmio has no per-queue vector, so the engine
+	 * cannot signal the interrupt line itself). Both fds stay the core's:
+	 * do not close them. While offloaded, pop, push and notify on `q`
+	 * return -EBUSY. From driver_ok or later, with the queue ready:
+	 * -ENODEV otherwise, -EBUSY if already offloaded, -EIO if the device
+	 * needs reset.
+	 */
+	int (*queue_offload)(struct mvm_virtq *q, int *kick_fd, int *call_fd);
+	/**
+	 * Take `q` back from the engine, which has stopped: the core resumes
+	 * at `next_avail` (vhost's VHOST_GET_VRING_BASE) and `next_used` (the
+	 * used ring's idx), reads the kick fd again and looks at the queue
+	 * once. -EINVAL if `q` is not offloaded. A device reset ends every
+	 * offload by itself, after the plugin's reset hook (in which the
+	 * plugin stops its engine), so a plugin need not reclaim there.
+	 */
+	int (*queue_reclaim)(struct mvm_virtq *q, uint16_t next_avail,
+			     uint16_t next_used);
 };
 
 #ifdef __cplusplus

@@ -353,6 +353,17 @@ static uint64_t f_ram_size(mvm_dev *dev)
 	return n;
 }
 
+static int f_ram_regions(mvm_dev *dev, struct mvm_ram_region *out, unsigned max)
+{
+	struct mvm_harness *h = H(dev);
+
+	for (int i = 0; i < h->nram && (unsigned)i < max; i++)
+		out[i] = (struct mvm_ram_region){.gpa = h->ram[i].gpa,
+						 .size = h->ram[i].size,
+						 .host = h->ram[i].host};
+	return h->nram;
+}
+
 static int f_virtio_create(mvm_dev *dev, const struct mvm_virtio_device *desc,
 			   void *opaque, struct mvm_virtio **out)
 {
@@ -396,6 +407,7 @@ const struct mvm_host harness_host = {
 	.discard = f_discard,
 	.discard_reuse = f_discard_reuse,
 	.ram_size = f_ram_size,
+	.ram_regions = f_ram_regions,
 };
 
 /* ---- the synchronous event loop ---- */

@@ -306,3 +306,11 @@ const struct mvm_virtio_host *mvm_harness_virtio_host(struct mvm_harness *h)
 	(void)h;
 	return &harness_virtio_host;
 }
+
+const struct mvm_host *mvm_harness_host(struct mvm_harness *h, mvm_dev **dev)
+{
+	/* The device handle the harness gives a plugin is the harness. */
+	if (dev)
+		*dev = (mvm_dev *)h;
+	return &harness_host;
+}

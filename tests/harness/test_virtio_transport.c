@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -666,6 +669,189 @@ static void test_reset_recovers_after_needs_reset(void **s)
 	done(&c);
 }
 
+/* ---- handing a queue to an outside engine (ABI 1.3, vhost) ---- */
+
+static struct mvm_virtq *queue0(struct ctx *c)
+{
+	return mvm_harness_virtio_host(c->h)->queue(mvm_harness_virtio(c->h),
+						    0);
+}
+
+static uint64_t eventfd_count(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+static void test_queue_rings_match_the_driver(void **s)
+{
+	const struct mvm_virtio_host *vh;
+	struct mvm_virtq_rings r;
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	vh = mvm_harness_virtio_host(c.h);
+	assert_int_equal(vh->queue_rings(queue0(&c), &r), 0);
+	assert_int_equal(r.num, c.vq.num);
+	assert_int_equal(r.desc_gpa, c.vq.desc);
+	assert_int_equal(r.avail_gpa, c.vq.avail);
+	assert_int_equal(r.used_gpa, c.vq.used);
+	assert_int_equal(r.next_avail, 0);
+	assert_int_equal(r.next_used, 0);
+	/* A queue the driver took down has no rings to hand out. */
+	mvm_harness_vwrite(c.h, REG(QUEUE_SEL), 0);
+	mvm_harness_vwrite(c.h, REG(QUEUE_READY), 0);
+	assert_int_equal(vh->queue_rings(queue0(&c), &r), -ENODEV);
+	done(&c);
+}
+
+static void test_offloaded_queue_goes_to_the_engine(void **s)
+{
+	const struct mvm_virtio_host *vh;
+	struct mvm_virtq_chain chain;
+	struct mvm_harness_buf b;
+	int kick, call, k2, c2;
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	vh = mvm_harness_virtio_host(c.h);
+	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), 0);
+	assert_true(kick >= 0 && call >= 0 && kick != call);
+	assert_int_equal(vh->queue_offload(queue0(&c), &k2, &c2), -EBUSY);
+	assert_int_equal(vh->pop(queue0(&c), &chain), -EBUSY);
+	assert_int_equal(vh->notify(queue0(&c)), -EBUSY);
+
+	/* The driver's kick reaches the engine's fd, not the plugin. */
+	b = (struct mvm_harness_buf){buf(&c, 64), 64, true};
+	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	kick_run(&c);
+	assert_int_equal(eventfd_count(kick), 1);
+	assert_int_equal(mvm_harness_vq_used_idx(c.h, &c.vq), 0);
+	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 0);
+
+	/* The engine's call becomes the used-buffer interrupt. */
+	assert_int_equal(eventfd_write(call, 1), 0);
+	assert_true(mvm_harness_run(c.h) >= 0);
+	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 1);
+	assert_int_equal(mvm_harness_vread(c.h, REG(INTERRUPT_STATUS)),
+			 MVM_VIRTIO_INT_USED);
+
+	/* Taken back where the engine stopped (it used nothing): the core
+	 * serves the waiting buffer at once. */
+	assert_int_equal(vh->queue_reclaim(queue0(&c), 0, 0), 0);
+	assert_int_equal(vh->queue_reclaim(queue0(&c), 0, 0), -EINVAL);
+	assert_true(mvm_harness_run(c.h) >= 0);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
+	done(&c);
+}
+
+static void test_reclaim_resumes_at_the_engines_indices(void **s)
+{
+	const struct mvm_virtio_host *vh;
+	struct mvm_harness_buf b;
+	struct mvm_virtq_rings r;
+	int kick, call;
+	struct ctx c;
+	uint32_t id;
+
+	(void)s;
+	ready(&c, "", V1);
+	vh = mvm_harness_virtio_host(c.h);
+	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), 0);
+	/* Two buffers; the "engine" consumed the first (as vhost would have
+	 * written the used ring) and stopped. */
+	b = (struct mvm_harness_buf){buf(&c, 16), 16, true};
+	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	b.gpa = buf(&c, 16);
+	int second = mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	assert_int_equal(vh->queue_reclaim(queue0(&c), 1, 1), 0);
+	assert_int_equal(vh->queue_rings(queue0(&c), &r), 0);
+	assert_int_equal(r.next_avail, 1);
+	assert_int_equal(r.next_used, 1);
+	assert_true(mvm_harness_run(c.h) >= 0);
+	/* Only the second buffer is served, into used slot 1. */
+	assert_int_equal(mvm_harness_vq_used_idx(c.h, &c.vq), 2);
+	c.vq.used_seen = 1;
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, &id, NULL), 1);
+	assert_int_equal(id, (uint32_t)second);
+	done(&c);
+}
+
+static void test_reset_ends_the_offload(void **s)
+{
+	const struct mvm_virtio_host *vh;
+	struct mvm_harness_buf b;
+	int kick, call;
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	vh = mvm_harness_virtio_host(c.h);
+	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), 0);
+	/* negotiate resets the device first. */
+	assert_int_equal(mvm_harness_virtio_negotiate(c.h, V1, NULL), 0);
+	/* The core closed the call fd and reads the kicks again (below). */
+	assert_int_equal(fcntl(call, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	/* No queue is ready again yet. */
+	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), -ENODEV);
+	assert_int_equal(mvm_harness_vq_setup(c.h, &c.vq, 0, 0), 0);
+	assert_int_equal(mvm_harness_virtio_driver_ok(c.h), 0);
+	b = (struct mvm_harness_buf){buf(&c, 32), 32, true};
+	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	kick_run(&c);
+	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
+	done(&c);
+}
+
+static void test_offload_refused_when_broken(void **s)
+{
+	const struct mvm_virtio_host *vh;
+	int kick, call;
+	struct ctx c;
+
+	(void)s;
+	ready(&c, "", V1);
+	vh = mvm_harness_virtio_host(c.h);
+	set_desc(&c, 0, 0x80000000ULL, 64, MVM_VIRTQ_DESC_F_WRITE, 0);
+	publish_kick(&c, 0);
+	assert_true(mvm_harness_vread(c.h, REG(STATUS)) & NEEDS_RESET);
+	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), -EIO);
+	done(&c);
+}
+
+static void test_ram_regions_are_guest_ram(void **s)
+{
+	struct mvm_ram_region r[4];
+	const struct mvm_host *host;
+	struct mvm_harness *h = open_rng("");
+	mvm_dev *dev;
+	int n;
+
+	(void)s;
+	host = mvm_harness_host(h, &dev);
+	assert_true(MVM_HOST_HAS(host, ram_regions));
+	n = host->ram_regions(dev, r, 4);
+	assert_true(n >= 1 && n <= 4);
+	uint64_t total = 0;
+
+	for (int i = 0; i < n; i++) {
+		/* The same bytes guest_mem reaches. */
+		assert_ptr_equal(r[i].host,
+				 host->guest_mem(dev, r[i].gpa, r[i].size));
+		total += r[i].size;
+	}
+	assert_int_equal(total, host->ram_size(dev));
+	/* A short array still learns how many there are. */
+	assert_int_equal(host->ram_regions(dev, r, 0), n);
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
 static void test_many_hostile_kicks_are_rate_limited_by_log(void **s)
 {
 	struct ctx c;
@@ -706,6 +892,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity_registers),
+		cmocka_unit_test(test_queue_rings_match_the_driver),
+		cmocka_unit_test(test_offloaded_queue_goes_to_the_engine),
+		cmocka_unit_test(test_reclaim_resumes_at_the_engines_indices),
+		cmocka_unit_test(test_reset_ends_the_offload),
+		cmocka_unit_test(test_offload_refused_when_broken),
+		cmocka_unit_test(test_ram_regions_are_guest_ram),
 		cmocka_unit_test(test_entropy_fills_writable_buffer),
 		cmocka_unit_test(test_indirect_chain_with_two_segments),
 		cmocka_unit_test(test_event_idx_suppresses_interrupts),

@@ -132,7 +132,7 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 C
 	cc -shared -fPIC -I"$SRC/include" "$WORK/future.c" -o "$WORK/future.so"
 	run_vmm --kernel "$KIT" --memory 128M --device "$WORK/future.so"
-	expect_user_error "future.so: built for plugin ABI 2.0, this modvmm provides ABI 1.2"
+	expect_user_error "future.so: built for plugin ABI 2.0, this modvmm provides ABI 1.3"
 	;;
 dump_acpi)
 	# --dump-acpi and --dump-dtb describe the machine without running it,
