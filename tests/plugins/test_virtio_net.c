@@ -61,7 +61,7 @@
 #define F_STATUS F(16)
 
 #define TAP "mvmt0"
-#define BASE_OPTS "tap=" TAP ",ip=169.254.77.1,mask=255.255.0.0,vhost=off"
+#define BASE_OPTS "tap=" TAP ",ip=169.254.77.1,mask=255.255.0.0"
 #define ETYPE 0x88b5 /* IEEE 802 local experimental */
 #define HDR 12
 #define GUARD 0xa5
@@ -143,8 +143,9 @@ static int open_net(struct ctx *c, const char *extra, char *why, size_t n)
 	}
 	open_ctx = c;
 
-	snprintf(opts, sizeof(opts), "%s%s%s", BASE_OPTS, *extra ? "," : "",
-		 extra);
+	/* The userspace data path unless the test asks for vhost. */
+	snprintf(opts, sizeof(opts), "%s%s%s%s", BASE_OPTS, *extra ? "," : "",
+		 extra, strstr(extra, "vhost=") ? "" : ",vhost=off");
 	return mvm_harness_open(NET_PLUGIN_PATH, opts, NULL, &c->h, why, n);
 }
 
