@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "net_api.h"
 #include "net_hdr.h"
 #include "net_opts.h"
 #include "net_rx.h"
@@ -316,6 +317,9 @@ static int net_create(mvm_dev *dev, const struct mvm_host *host,
 	};
 	n->features = desc.features;
 	e = n->vh->create(dev, &desc, n, &n->vdev);
+	if (e < 0)
+		goto fail;
+	e = net_api_register(n);
 	if (e < 0)
 		goto fail;
 	for (int i = 0; i < NET_NQUEUES; i++)

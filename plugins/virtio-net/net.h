@@ -4,7 +4,8 @@
  * the options a user gave, net_tap.c opens and configures the tap device,
  * net_hdr.c checks the virtio-net header a driver hands over, net_tx.c and
  * net_rx.c move frames between the queues and the tap, net_limit.c is the
- * token bucket, net_vhost.c hands the queues to the kernel's vhost-net.
+ * token bucket, net_vhost.c hands the queues to the kernel's vhost-net,
+ * net_api.c is the `info` control command.
  *
  * Without vhost, every frame moves on the event-loop thread: a tx kick
  * (queue_notify) pops chains and writes them to the tap; the tap fd,

@@ -198,6 +198,20 @@ static size_t drops(struct ctx *c, const char *what)
 	return k;
 }
 
+/* A counter of the device's `info` control command. */
+static uint64_t counter(struct ctx *c, const char *name)
+{
+	char reply[1024], path[64];
+	uint64_t v = UINT64_MAX;
+
+	assert_int_equal(mvm_harness_api_call(c->h, "virtio-net.info", NULL,
+					      reply, sizeof(reply)),
+			 0);
+	snprintf(path, sizeof(path), "counters.%s", name);
+	assert_int_equal(mvm_harness_json_u64(reply, path, &v), 0);
+	return v;
+}
+
 /* Guest memory with a header and a frame in it. */
 static uint64_t put_tx(struct ctx *c, const uint8_t hdr[HDR], const uint8_t *f,
 		       size_t len)
@@ -378,6 +392,23 @@ static void read_mac(struct mvm_harness *h, uint8_t mac[6])
 	memcpy(mac + 4, &w1, 2);
 }
 
+static void test_info_command(void **state)
+{
+	struct ctx c;
+	char reply[1024];
+
+	(void)state;
+	ready(&c, "mac=02:12:34:56:78:9a");
+	assert_int_equal(mvm_harness_api_call(c.h, "virtio-net.info", NULL,
+					      reply, sizeof(reply)),
+			 0);
+	assert_non_null(strstr(reply, "\"tap\":\"" TAP "\""));
+	assert_non_null(strstr(reply, "\"mac\":\"02:12:34:56:78:9a\""));
+	assert_non_null(strstr(reply, "\"vhost\":false"));
+	assert_int_equal(counter(&c, "tx_frames"), 0);
+	done(&c);
+}
+
 static void test_default_mac_is_stable_local_unicast(void **state)
 {
 	struct mvm_harness *h;
@@ -443,6 +474,9 @@ static void test_transmit_reaches_the_tap(void **state)
 	assert_int_equal(transmit(&c, hdr, f, 200), 0);
 	assert_int_equal(net_recv(&c, got, sizeof(got), 5000), 200);
 	assert_int_equal(drops(&c, "dropped"), 0);
+	assert_int_equal(counter(&c, "tx_frames"), 2);
+	assert_int_equal(counter(&c, "tx_bytes"), 1200);
+	assert_int_equal(counter(&c, "tx_dropped"), 0);
 	done(&c);
 }
 
@@ -518,6 +552,8 @@ static void test_small_buffer_without_mrg_drops_frame(void **state)
 	assert_int_equal(wait_rx(&c, 1, NULL, lens, 5000), 1);
 	assert_int_equal(lens[0], 0);
 	assert_int_equal(drops(&c, "too small"), 1);
+	assert_int_equal(counter(&c, "rx_dropped"), 1);
+	assert_int_equal(counter(&c, "rx_frames"), 0);
 	g = post_rx(&c, 1600);
 	mvm_harness_vq_kick(c.h, &c.rx);
 	make_frame(f, sizeof(f), 4);
@@ -578,6 +614,9 @@ static void test_bad_transmit_headers_are_dropped(void **state)
 	assert_int_equal(net_recv(&c, got, sizeof(got), 5000), 64);
 	assert_memory_equal(got, f, 64);
 	assert_int_equal(net_recv(&c, got, sizeof(got), 0), -1);
+	assert_int_equal(counter(&c, "tx_dropped"),
+			 sizeof(cases) / sizeof(cases[0]));
+	assert_int_equal(counter(&c, "tx_frames"), 1);
 	done(&c);
 }
 
@@ -678,6 +717,9 @@ static void test_bad_receive_buffers_are_returned_empty(void **state)
 	assert_memory_equal((uint8_t *)mvm_harness_gpa(c.h, good, 200) + HDR, f,
 			    sizeof(f));
 	assert_int_equal(drops(&c, "receive buffer with readable parts"), 2);
+	assert_int_equal(counter(&c, "rx_bad_buffers"), 2);
+	assert_int_equal(counter(&c, "rx_frames"), 1);
+	assert_int_equal(counter(&c, "rx_bytes"), sizeof(f));
 	done(&c);
 }
 
@@ -839,6 +881,15 @@ static void test_vhost(void **state)
 	assert_int_equal(mvm_harness_virtio_driver_ok(c.h), 0);
 	open_sock(&c);
 	assert_false(mvm_harness_logged(c.h, "vhost-net start failed"));
+	{
+		char reply[1024];
+
+		assert_int_equal(mvm_harness_api_call(c.h, "virtio-net.info",
+						      NULL, reply,
+						      sizeof(reply)),
+				 0);
+		assert_non_null(strstr(reply, "\"vhost\":true"));
+	}
 	mvm_harness_clear_records(c.h);
 
 	hdr_set(hdr, 0, 0, 0, 0, 0, 0);
@@ -914,6 +965,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_errors_name_the_key),
 		cmocka_unit_test(test_features_config_and_tap),
+		cmocka_unit_test(test_info_command),
 		cmocka_unit_test(test_default_mac_is_stable_local_unicast),
 		cmocka_unit_test(test_tso_without_csum_is_refused),
 		cmocka_unit_test(test_transmit_reaches_the_tap),
