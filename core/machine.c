@@ -100,16 +100,17 @@ static int evloop_sandbox(void *opaque)
  * first thread (the RAM mapping helper) starts. */
 static int build_seccomp(struct vm *vm, struct error *err)
 {
-	const char *const **extras = calloc(vm->ndevs + 1, sizeof(*extras));
+	struct seccomp_extras *extras = calloc(vm->ndevs + 1, sizeof(*extras));
 	int r;
 
 	if (!extras)
 		return error_host(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < vm->ndevs; i++)
-		extras[i] = plugin_syscalls(vm->devs[i]->plugin);
-	r = seccomp_filters_build(&vm->seccomp, vm->cfg->seccomp,
-				  (const char *const *const *)extras, vm->ndevs,
-				  err);
+	for (size_t i = 0; i < vm->ndevs; i++) {
+		extras[i].names = plugin_syscalls(vm->devs[i]->plugin);
+		extras[i].ioctls = plugin_ioctls(vm->devs[i]->plugin);
+	}
+	r = seccomp_filters_build(&vm->seccomp, vm->cfg->seccomp, extras,
+				  vm->ndevs, err);
 	free(extras);
 	return r;
 }

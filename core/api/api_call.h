@@ -29,6 +29,14 @@ int api_call_reply_json(mvm_api_call *call, const char *json);
 void api_call_error(mvm_api_call *call, const char *cls, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The members of struct mvm_api_host every host table shares (the VMM's
+ * and the harness's): only register_command and emit_event differ. */
+#define API_CALL_HOST_OPS                                                      \
+	.size = sizeof(struct mvm_api_host), .args_json = api_call_args_json,  \
+	.arg_str = api_call_arg_str, .arg_u64 = api_call_arg_u64,              \
+	.arg_bool = api_call_arg_bool, .arg_size = api_call_arg_size,          \
+	.reply_json = api_call_reply_json, .error = api_call_error
+
 /* "1073741824", "0x1000", "512M", "1G", "1GiB": bytes. 0 or -EINVAL. */
 int api_parse_size(const char *s, uint64_t *out);
 /* [A-Z0-9_]{1,64}, QMP's event naming. */

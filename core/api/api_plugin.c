@@ -43,14 +43,7 @@ static int api_emit_event(mvm_dev *dev, const char *name, const char *data_json)
 }
 
 const struct mvm_api_host core_api_host = {
-	.size = sizeof(struct mvm_api_host),
+	API_CALL_HOST_OPS,
 	.register_command = api_register,
-	.args_json = api_call_args_json,
-	.arg_str = api_call_arg_str,
-	.arg_u64 = api_call_arg_u64,
-	.arg_bool = api_call_arg_bool,
-	.arg_size = api_call_arg_size,
-	.reply_json = api_call_reply_json,
-	.error = api_call_error,
 	.emit_event = api_emit_event,
 };

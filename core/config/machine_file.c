@@ -214,6 +214,25 @@ static int lookup_key(struct mf *m, struct keyset *ks, const yaml_node_t *k)
 		       shown(scalar(k), v, sizeof(v)), ks->where, known);
 }
 
+/* `load` on each key/value pair of the mapping `n`, with the key's index in
+ * `ks` (lookup_key refuses unknown and repeated keys); stops at the first
+ * error. */
+static int each_pair(struct mf *m, const yaml_node_t *n, struct keyset *ks,
+		     int (*load)(struct mf *m, int key, const yaml_node_t *v,
+				 void *ctx),
+		     void *ctx)
+{
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     p < n->data.mapping.pairs.top; p++) {
+		int i = lookup_key(m, ks, node(m, p->key));
+		int rc = i < 0 ? i : load(m, i, node(m, p->value), ctx);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* What a value of this option type looks like, for "must be X" messages;
  * `example` adds one where it helps. */
 static const char *type_want(enum mvm_opt_type t, bool example)
@@ -247,6 +266,25 @@ static int load_option(struct mf *m, const yaml_node_t *n,
 	return 0;
 }
 
+/* A setting's options as load_setting fills them in. */
+struct setting_load {
+	const struct schema_setting *st;
+	void *opts;
+};
+
+static int load_setting_key(struct mf *m, int key, const yaml_node_t *v,
+			    void *ctx)
+{
+	const struct setting_load *sl = ctx;
+	char name[64];
+
+	if (is_null(v))
+		return 0;
+	snprintf(name, sizeof(name), "%s.%s", sl->st->name,
+		 sl->st->spec[key].key);
+	return load_option(m, v, &sl->st->spec[key], name, sl->opts);
+}
+
 /* `memory` or `cpus` (machine_schema.h): a bare value sets the first
  * option; a mapping names options; what is not given keeps its value. */
 static int load_setting(struct mf *m, const yaml_node_t *n,
@@ -254,8 +292,9 @@ static int load_setting(struct mf *m, const yaml_node_t *n,
 {
 	_Alignas(max_align_t) unsigned char opts[SCHEMA_OPTS_MAX];
 	const char *names[MF_MAX_KEYS];
-	char where[64], want[160], name[64];
+	char where[64], want[160];
 	struct keyset ks = {names, 0, where, {0}, {{0}}};
+	struct setting_load sl = {st, opts};
 	size_t used;
 	int rc = 0;
 
@@ -277,20 +316,9 @@ static int load_setting(struct mf *m, const yaml_node_t *n,
 	if (n->type != YAML_MAPPING_NODE)
 		return wrong_type(m, n, st->name, want);
 	snprintf(where, sizeof(where), " in '%s'", st->name);
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(m, p->key), *v = node(m, p->value);
-		int i = lookup_key(m, &ks, k);
-
-		if (i < 0)
-			return i;
-		if (is_null(v))
-			continue;
-		snprintf(name, sizeof(name), "%s.%s", st->name, names[i]);
-		rc = load_option(m, v, &st->spec[i], name, opts);
-		if (rc)
-			return rc;
-	}
+	rc = each_pair(m, n, &ks, load_setting_key, &sl);
+	if (rc)
+		return rc;
 	st->put(m->cfg, opts);
 	return 0;
 }
@@ -337,58 +365,64 @@ static int load_plugin_path(struct mf *m, const yaml_node_t *n)
 	return each_item(m, n, add_plugin_dir);
 }
 
+/* One device's keys as load_device collects them. */
+struct device_load {
+	const yaml_node_t *plugin;
+	const char *name, *options;
+};
+
+static int load_device_key(struct mf *m, int key, const yaml_node_t *v,
+			   void *ctx)
+{
+	struct device_load *d = ctx;
+
+	if (key == 0) {
+		if (is_null(v))
+			return fail_at(m, v->start_mark,
+				       "'plugin' needs a plugin name or a "
+				       "path to a .so");
+		d->plugin = v;
+		return get_path(m, v, "plugin", &d->name);
+	}
+	if (is_null(v))
+		return 0;
+	return get_str(m, v, "options", "a string such as \"size=1G\"",
+		       &d->options);
+}
+
 static int load_device(struct mf *m, const yaml_node_t *n)
 {
 	static const char *const names[] = {"plugin", "options"};
 	struct keyset ks = {names, 2, " in a device", {0}, {{0}}};
-	const yaml_node_t *plugin = NULL;
-	const char *name = NULL, *options = "";
+	struct device_load d = {NULL, NULL, ""};
 	char kb[96], *path = NULL, *origin;
 	size_t olen;
-	int rc = 0;
+	int rc;
 
 	if (n->type != YAML_MAPPING_NODE)
 		return fail_at(m, n->start_mark,
 			       "each device must be a mapping with a 'plugin' "
 			       "key, not %s",
 			       kind(n, kb, sizeof(kb)));
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(m, p->key), *v = node(m, p->value);
-		int i = lookup_key(m, &ks, k);
-
-		if (i < 0)
-			return i;
-		if (i == 0) {
-			if (is_null(v))
-				return fail_at(m, v->start_mark,
-					       "'plugin' needs a plugin name "
-					       "or a path to a .so");
-			rc = get_path(m, v, "plugin", &name);
-			plugin = v;
-		} else if (!is_null(v)) {
-			rc = get_str(m, v, "options",
-				     "a string such as \"size=1G\"", &options);
-		}
-		if (rc)
-			return rc;
-	}
-	if (!plugin)
+	rc = each_pair(m, n, &ks, load_device_key, &d);
+	if (rc)
+		return rc;
+	if (!d.plugin)
 		return fail_at(m, n->start_mark,
 			       "device without 'plugin' (the plugin name "
 			       "or a path to its .so)");
 	/* A bare name is looked up in the plugin path; a path is a file. */
-	if (strchr(name, '/') && (rc = resolve(m, name, &path)))
+	if (strchr(d.name, '/') && (rc = resolve(m, d.name, &path)))
 		return rc;
 	/* "file:line:col", for the loader's messages about this device. */
 	olen = strlen(m->name) + 48;
 	origin = malloc(olen);
 	if (origin) {
 		snprintf(origin, olen, "%s:%zu:%zu", m->name,
-			 plugin->start_mark.line + 1,
-			 plugin->start_mark.column + 1);
-		rc = machine_cfg_add_device(m->cfg, path ? path : name, options,
-					    origin);
+			 d.plugin->start_mark.line + 1,
+			 d.plugin->start_mark.column + 1);
+		rc = machine_cfg_add_device(m->cfg, path ? path : d.name,
+					    d.options, origin);
 	}
 	free(origin);
 	free(path);
@@ -431,6 +465,41 @@ static int load_seccomp(struct mf *m, const yaml_node_t *n)
 	return 0;
 }
 
+static int load_root_key(struct mf *m, int key, const yaml_node_t *v, void *ctx)
+{
+	struct machine_cfg *cfg = m->cfg;
+	const char *s = NULL;
+	int rc;
+
+	(void)ctx;
+	if (is_null(v))
+		return 0;
+	switch (key) {
+	case K_KERNEL:
+		return set_path(m, v, "kernel", &cfg->kernel);
+	case K_INITRAMFS:
+		return set_path(m, v, "initramfs", &cfg->initramfs);
+	case K_CMDLINE:
+		rc = get_str(m, v, "cmdline", "a string", &s);
+		if (!rc && machine_cfg_set_str(&cfg->cmdline, s))
+			rc = fail_nomem(m);
+		return rc;
+	case K_MEMORY:
+		return load_setting(m, v, &schema_memory);
+	case K_CPUS:
+		return load_setting(m, v, &schema_cpus);
+	case K_PLUGIN_PATH:
+		return load_plugin_path(m, v);
+	case K_API_SOCKET:
+		return set_path(m, v, "api-socket", &cfg->api_socket);
+	case K_DEVICES:
+		return load_devices(m, v);
+	case K_SECCOMP:
+		return load_seccomp(m, v);
+	}
+	return 0;
+}
+
 static int load_root(struct mf *m, const yaml_node_t *root)
 {
 	static const char *const names[K_COUNT] = {
@@ -438,7 +507,6 @@ static int load_root(struct mf *m, const yaml_node_t *root)
 		"plugin-path", "api-socket", "devices", "seccomp",
 	};
 	struct keyset ks = {names, K_COUNT, "", {0}, {{0}}};
-	struct machine_cfg *cfg = m->cfg;
 
 	if (is_null(root))
 		return 0; /* an empty file, or only comments */
@@ -450,51 +518,7 @@ static int load_root(struct mf *m, const yaml_node_t *root)
 			       "(kernel:, memory:, ...), not %s",
 			       kind(root, kb, sizeof(kb)));
 	}
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(m, p->key), *v = node(m, p->value);
-		const char *s = NULL;
-		int i = lookup_key(m, &ks, k), rc = 0;
-
-		if (i < 0)
-			return i;
-		if (is_null(v))
-			continue;
-		switch (i) {
-		case K_KERNEL:
-			rc = set_path(m, v, "kernel", &cfg->kernel);
-			break;
-		case K_INITRAMFS:
-			rc = set_path(m, v, "initramfs", &cfg->initramfs);
-			break;
-		case K_CMDLINE:
-			rc = get_str(m, v, "cmdline", "a string", &s);
-			if (!rc && machine_cfg_set_str(&cfg->cmdline, s))
-				rc = fail_nomem(m);
-			break;
-		case K_MEMORY:
-			rc = load_setting(m, v, &schema_memory);
-			break;
-		case K_CPUS:
-			rc = load_setting(m, v, &schema_cpus);
-			break;
-		case K_PLUGIN_PATH:
-			rc = load_plugin_path(m, v);
-			break;
-		case K_API_SOCKET:
-			rc = set_path(m, v, "api-socket", &cfg->api_socket);
-			break;
-		case K_DEVICES:
-			rc = load_devices(m, v);
-			break;
-		case K_SECCOMP:
-			rc = load_seccomp(m, v);
-			break;
-		}
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return each_pair(m, root, &ks, load_root_key, NULL);
 }
 
 /* libyaml's own words for a syntax error, placed at its mark. */

@@ -12,12 +12,8 @@ struct mem_opts {
 };
 
 static const struct mvm_option mem_spec[] = {
-	{.key = "size",
-	 .type = MVM_OPT_SIZE,
-	 .offset = offsetof(struct mem_opts, size),
-	 .help = "guest RAM",
-	 .min = LAYOUT_MIN_MEM,
-	 .max = LAYOUT_MAX_MEM},
+	MVM_OPTION_RANGE("size", MVM_OPT_SIZE, struct mem_opts, size, NULL,
+			 false, LAYOUT_MIN_MEM, LAYOUT_MAX_MEM, "guest RAM"),
 	MVM_OPTION("shared", MVM_OPT_BOOL, struct mem_opts, shared, NULL, false,
 		   "memfd-backed, shareable RAM"),
 	MVM_OPTION("hugepages", MVM_OPT_BOOL, struct mem_opts, hugepages, NULL,
@@ -54,12 +50,8 @@ struct cpu_opts {
 };
 
 static const struct mvm_option cpu_spec[] = {
-	{.key = "boot",
-	 .type = MVM_OPT_U64,
-	 .offset = offsetof(struct cpu_opts, boot),
-	 .help = "vCPUs at boot",
-	 .min = 1,
-	 .max = LAYOUT_MAX_CPUS},
+	MVM_OPTION_RANGE("boot", MVM_OPT_U64, struct cpu_opts, boot, NULL,
+			 false, 1, LAYOUT_MAX_CPUS, "vCPUs at boot"),
 	MVM_OPTION_END,
 };
 

@@ -20,6 +20,7 @@
 #include "plugin/host.h"
 #include "ram_discard.h"
 #include "resources.h"
+#include "seccomp/seccomp_filter.h"
 #include "virtio/virtio_kvm.h"
 
 static void host_log(mvm_dev *dev, enum mvm_log_level level, const char *fmt,
@@ -209,6 +210,13 @@ static int host_ram_regions(mvm_dev *dev, struct mvm_ram_region *out,
 	return ram->nregions;
 }
 
+static int host_sandbox_thread(mvm_dev *dev)
+{
+	if (!dev->vm->seccomp.built)
+		return -EAGAIN;
+	return seccomp_filter_apply(&dev->vm->seccomp, SECCOMP_KIND_EVLOOP);
+}
+
 static int host_add_fd(mvm_dev *dev, int fd, uint32_t events, mvm_fd_cb cb,
 		       void *opaque)
 {
@@ -278,4 +286,5 @@ const struct mvm_host core_host = {
 	.discard_reuse = host_discard_reuse,
 	.ram_size = host_ram_size,
 	.ram_regions = host_ram_regions,
+	.sandbox_thread = host_sandbox_thread,
 };

@@ -118,6 +118,13 @@ const char *const *plugin_syscalls(const struct mvm_plugin *desc)
 	return desc->syscalls;
 }
 
+const uint32_t *plugin_ioctls(const struct mvm_plugin *desc)
+{
+	if (desc->abi_minor < 3 || !MVM_HOST_HAS(desc, ioctls))
+		return NULL;
+	return desc->ioctls;
+}
+
 static int open_path(const char *path, void **handle,
 		     const struct mvm_plugin **desc, struct error *err)
 {

@@ -37,6 +37,8 @@ int plugin_check_abi(const struct mvm_plugin *desc, struct error *err);
 /* The descriptor's extra system calls (NULL-terminated), or NULL when it
  * declares none or is older than ABI 1.2. */
 const char *const *plugin_syscalls(const struct mvm_plugin *desc);
+/* Its `ioctls` (ABI 1.3), or NULL for an older descriptor or none. */
+const uint32_t *plugin_ioctls(const struct mvm_plugin *desc);
 
 /* Prints every plugin found in the search path (for --list-plugins). */
 void plugin_list_all(const struct machine_cfg *cfg, const char *exe_dir);

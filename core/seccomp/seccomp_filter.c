@@ -114,7 +114,7 @@ static int export_prog(scmp_filter_ctx ctx, struct sock_fprog *prog)
 /* Whether kind `kl` (with the plugins' extras) allows `name` outright:
  * then a refusal of it from another part does not apply. */
 static bool allowed(const struct seccomp_kind_list *kl,
-		    const char *const *const *extras, size_t nextras,
+		    const struct seccomp_extras *extras, size_t nextras,
 		    const char *name)
 {
 	for (size_t p = 0; kl->parts[p]; p++)
@@ -122,14 +122,14 @@ static bool allowed(const struct seccomp_kind_list *kl,
 			if (!r->refuse && !strcmp(r->name, name))
 				return true;
 	for (size_t i = 0; kl->plugin_code && i < nextras; i++)
-		for (size_t j = 0; extras[i] && extras[i][j]; j++)
-			if (!strcmp(extras[i][j], name))
+		for (size_t j = 0; extras[i].names && extras[i].names[j]; j++)
+			if (!strcmp(extras[i].names[j], name))
 				return true;
 	return false;
 }
 
 static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
-		      const char *const *const *extras, size_t nextras,
+		      const struct seccomp_extras *extras, size_t nextras,
 		      struct error *err)
 {
 	const struct seccomp_kind_list *kl = &seccomp_kind_lists[k];
@@ -155,12 +155,22 @@ static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
 				continue;
 			r = add_rule(ctx, rule, err);
 		}
-	for (size_t i = 0; r == 0 && kl->plugin_code && i < nextras; i++)
-		for (size_t j = 0; r == 0 && extras[i] && extras[i][j]; j++) {
-			struct seccomp_rule any = {extras[i][j], -1, 0, 0, 0};
+	for (size_t i = 0; r == 0 && kl->plugin_code && i < nextras; i++) {
+		const struct seccomp_extras *x = &extras[i];
+
+		for (size_t j = 0; r == 0 && x->names && x->names[j]; j++) {
+			struct seccomp_rule any = {x->names[j], -1, 0, 0, 0};
 
 			r = add_rule(ctx, &any, err);
 		}
+		/* As the core's own IOCTL() rules: the request only. */
+		for (size_t j = 0; r == 0 && x->ioctls && x->ioctls[j]; j++) {
+			struct seccomp_rule one = {"ioctl", 1, 0xffffffffu,
+						   x->ioctls[j], 0};
+
+			r = add_rule(ctx, &one, err);
+		}
+	}
 	/* The hot calls first: every KVM exit and every event pass here. */
 	if (r == 0 && k == SECCOMP_KIND_VCPU)
 		r = seccomp_syscall_priority(ctx, SCMP_SYS(ioctl), 255);
@@ -177,15 +187,17 @@ static int build_kind(struct seccomp_filters *f, enum seccomp_kind k,
 }
 
 int seccomp_filters_build(struct seccomp_filters *f, enum cfg_seccomp mode,
-			  const char *const *const *extras, size_t nextras,
+			  const struct seccomp_extras *extras, size_t nextras,
 			  struct error *err)
 {
 	int r = 0;
 
 	memset(f, 0, sizeof(*f));
 	f->mode = mode;
-	if (mode == CFG_SECCOMP_OFF)
+	if (mode == CFG_SECCOMP_OFF) {
+		f->built = true;
 		return 0;
+	}
 	/* Level 3: SECCOMP_RET_LOG and SECCOMP_RET_KILL_PROCESS (Linux
 	 * 4.14; seccomp_api_get(3)). */
 	if (seccomp_api_get() < 3) {
@@ -202,6 +214,8 @@ int seccomp_filters_build(struct seccomp_filters *f, enum cfg_seccomp mode,
 		r = build_kind(f, (enum seccomp_kind)k, extras, nextras, err);
 	if (r < 0)
 		seccomp_filters_free(f);
+	else
+		f->built = true;
 	return r;
 }
 

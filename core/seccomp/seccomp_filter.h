@@ -17,6 +17,7 @@
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/config.h"
 #include "seccomp/seccomp_lists.h"
@@ -24,17 +25,24 @@
 struct seccomp_filters {
 	enum cfg_seccomp mode;
 	struct sock_fprog prog[SECCOMP_KINDS]; /* filter NULL: none */
+	bool built; /* seccomp_filters_build succeeded (also for "off") */
+};
+
+/* What one plugin's descriptor adds to the kinds that run plugin code. */
+struct seccomp_extras {
+	const char *const *names; /* NULL-terminated syscalls(2) names */
+	const uint32_t *ioctls;   /* 0-terminated ioctl(2) requests */
 };
 
 /*
  * Builds every kind's program for `mode` (nothing for CFG_SECCOMP_OFF).
- * `extras` holds `nextras` NULL-terminated lists of system call names
- * (plugins' descriptors; a NULL list is skipped), added to the kinds that
- * run plugin code. 0, or -errno with `err` holding one line (an error of
- * the VMM or of the host's kernel: the names were checked at load time).
+ * `extras` holds `nextras` plugins' additions (NULL members are skipped),
+ * added to the kinds that run plugin code. 0, or -errno with `err` holding
+ * one line (an error of the VMM or of the host's kernel: the names were
+ * checked at load time).
  */
 int seccomp_filters_build(struct seccomp_filters *f, enum cfg_seccomp mode,
-			  const char *const *const *extras, size_t nextras,
+			  const struct seccomp_extras *extras, size_t nextras,
 			  struct error *err);
 void seccomp_filters_free(struct seccomp_filters *f);
 

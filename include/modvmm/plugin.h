@@ -49,8 +49,9 @@ extern "C" {
  *  1.1  struct mvm_host gains virtio, api, discard, discard_reuse and
  *       ram_size.
  *  1.2  struct mvm_plugin gains syscalls.
- *  1.3  struct mvm_host gains ram_regions; struct mvm_virtio_host gains
- *       queue_rings, queue_offload and queue_reclaim (vhost back-ends).
+ *  1.3  struct mvm_host gains ram_regions and sandbox_thread; struct
+ *       mvm_virtio_host gains queue_rings, queue_offload and
+ *       queue_reclaim (vhost back-ends); struct mvm_plugin gains ioctls.
  */
 #define MVM_ABI_MINOR 3
 /*
@@ -285,6 +286,21 @@ struct mvm_host {
 	 */
 	int (*ram_regions)(mvm_dev *dev, struct mvm_ram_region *out,
 			   unsigned max);
+	/**
+	 * Put the calling thread, a thread of the plugin's own (an I/O
+	 * worker started in `create`), under the seccomp allow-list of the
+	 * event-loop thread plus the plugin's `syscalls` (docs/seccomp.md),
+	 * as the core's own threads are once the VM runs. Call it from the
+	 * thread itself, after the VM started and before the thread touches
+	 * anything the guest handed over; a natural place is just before
+	 * its first job, since jobs only come from a running guest. The
+	 * filter is for good: the thread keeps it until it exits. Returns 0
+	 * (also with `--seccomp off`, where there is nothing to install),
+	 * -EAGAIN before the VM runs (the lists are built after every
+	 * `create`), or -errno from seccomp(2). Threads the plugin starts
+	 * from a callback inherit that thread's filter and need not call it.
+	 */
+	int (*sandbox_thread)(mvm_dev *dev);
 };
 
 /**
@@ -341,6 +357,19 @@ struct mvm_plugin {
 	 * covers it; an older plugin gets no extras.
 	 */
 	const char *const *syscalls;
+
+	/**
+	 * Optional (ABI 1.3): the ioctl(2) requests this plugin's own code
+	 * makes once the VM runs, e.g. vhost's or a tap's, as a 0-terminated
+	 * array: `(const uint32_t[]){VHOST_SET_OWNER, TUNSETOFFLOAD, 0}`.
+	 * Each is allowed, with that request only, on the same threads as
+	 * `syscalls`. Prefer this to listing "ioctl" in `syscalls`, which
+	 * would allow every ioctl on every thread that runs plugin code
+	 * (KVM's own among them). The kernel compares the low 32 bits of a
+	 * request (ioctl(2) reads an unsigned int). NULL for none; read
+	 * only from a descriptor of ABI 1.3 or newer whose `size` covers it.
+	 */
+	const uint32_t *ioctls;
 };
 
 /** First members of every descriptor: ABI version and struct size. */

@@ -37,7 +37,8 @@ struct rng {
 	struct mvm_virtio *vdev;
 	struct rng_opts opts;
 	uint64_t tokens;
-	int timer; /* refill timer id, -1 when not armed */
+	uint64_t tenths; /* refill remainder, in tenths of a byte */
+	int timer;       /* refill timer id, -1 when not armed */
 };
 
 static const struct mvm_option rng_options[] = {
@@ -104,8 +105,14 @@ static void refill(void *opaque)
 {
 	struct rng *r = opaque;
 	uint64_t rate = r->opts.max_bytes_per_sec;
-	uint64_t step = (rate + 9) / 10;
+	uint64_t step;
 
+	/* A tenth of the rate, the remainder carried to the next refill, so
+	 * that ten refills add exactly `rate` (rounding each step up gave a
+	 * rate of 15 twenty bytes a second). */
+	r->tenths += rate;
+	step = r->tenths / 10;
+	r->tenths %= 10;
 	r->timer = -1;
 	r->tokens = r->tokens + step > rate ? rate : r->tokens + step;
 	if (r->vh->status(r->vdev) & MVM_VIRTIO_STATUS_DRIVER_OK)

@@ -29,6 +29,11 @@
 #include "blk_req.h"
 
 #define O struct blk_opts
+/* A rate limit's refill period in ms, the same for both buckets: 1 ms to
+ * an hour, 1 s by default. */
+#define REFILL_TIME(key, field, help)                                          \
+	MVM_OPTION_RANGE(key, MVM_OPT_U64, O, field, "1000", false, 1,         \
+			 3600000, help)
 
 static const struct mvm_option blk_options[] = {
 	MVM_OPTION("path", MVM_OPT_STR, O, path, NULL, true,
@@ -53,18 +58,17 @@ static const struct mvm_option blk_options[] = {
 	MVM_OPTION("bw_size", MVM_OPT_SIZE, O, bw_size, "0", false,
 		   "bandwidth limit: bytes per bw_refill_time, K/M/G suffixes "
 		   "(0: unlimited)"),
-	MVM_OPTION_RANGE("bw_refill_time", MVM_OPT_U64, O, bw_refill_time,
-			 "1000", false, 1, 3600000,
-			 "bandwidth limit period in ms"),
+	REFILL_TIME("bw_refill_time", bw_refill_time,
+		    "bandwidth limit period in ms"),
 	MVM_OPTION("ops_size", MVM_OPT_U64, O, ops_size, "0", false,
 		   "operations limit: requests per ops_refill_time (0: "
 		   "unlimited)"),
-	MVM_OPTION_RANGE("ops_refill_time", MVM_OPT_U64, O, ops_refill_time,
-			 "1000", false, 1, 3600000,
-			 "operations limit period in ms"),
+	REFILL_TIME("ops_refill_time", ops_refill_time,
+		    "operations limit period in ms"),
 	MVM_OPTION_END,
 };
 
+#undef REFILL_TIME
 #undef O
 
 static void pump(struct blk *b, unsigned qi);
@@ -132,10 +136,10 @@ static void arm_refill(struct blk *b)
 
 	if (b->timer >= 0)
 		return;
-	if (!blk_limit_full(&b->bw))
-		ns = blk_limit_step_ns(&b->bw);
-	if (!blk_limit_full(&b->ops) && blk_limit_step_ns(&b->ops) < ns)
-		ns = blk_limit_step_ns(&b->ops);
+	if (!mvm_bucket_full(&b->bw))
+		ns = mvm_bucket_step_ns(&b->bw);
+	if (!mvm_bucket_full(&b->ops) && mvm_bucket_step_ns(&b->ops) < ns)
+		ns = mvm_bucket_step_ns(&b->ops);
 	if (ns != UINT64_MAX)
 		b->timer = b->host->add_timer(b->dev, ns, 0, refill, b);
 }
@@ -146,9 +150,9 @@ static void refill(void *opaque)
 
 	b->timer = -1;
 	if (b->bw.size)
-		blk_limit_refill_step(&b->bw);
+		mvm_bucket_refill_step(&b->bw);
 	if (b->ops.size)
-		blk_limit_refill_step(&b->ops);
+		mvm_bucket_refill_step(&b->ops);
 	if (b->vh->status(b->vdev) & MVM_VIRTIO_STATUS_DRIVER_OK)
 		for (unsigned i = 0; i < b->opts.num_queues; i++)
 			if (b->vh->queue_ready(b->queues[i].q))
@@ -163,7 +167,7 @@ static void pump(struct blk *b, unsigned qi)
 	bool pushed = false;
 
 	while (bq->inflight < b->opts.queue_size) {
-		if (!blk_limit_ready(&b->bw) || !blk_limit_ready(&b->ops))
+		if (!mvm_bucket_ready(&b->bw) || !mvm_bucket_ready(&b->ops))
 			break; /* the rest waits in the ring for the refill */
 		if (b->vh->pop(bq->q, &c) <= 0)
 			break;
@@ -186,8 +190,8 @@ static void pump(struct blk *b, unsigned qi)
 			pushed = true;
 			break;
 		case BLK_PREP_SUBMIT:
-			blk_limit_take(&b->ops, 1);
-			blk_limit_take(&b->bw, r->len);
+			mvm_bucket_take(&b->ops, 1);
+			mvm_bucket_take(&b->bw, r->len);
 			bq->inflight++;
 			blk_io_submit(b->io, r);
 			break;
@@ -407,8 +411,8 @@ static int blk_create(mvm_dev *dev, const struct mvm_host *host,
 	e = open_image(b);
 	if (e < 0)
 		goto fail;
-	blk_limit_init(&b->bw, b->opts.bw_size, b->opts.bw_refill_time);
-	blk_limit_init(&b->ops, b->opts.ops_size, b->opts.ops_refill_time);
+	mvm_bucket_init(&b->bw, b->opts.bw_size, b->opts.bw_refill_time);
+	mvm_bucket_init(&b->ops, b->opts.ops_size, b->opts.ops_refill_time);
 
 	b->features = 1ULL << BLK_F_SIZE_MAX | 1ULL << BLK_F_SEG_MAX |
 		      1ULL << BLK_F_BLK_SIZE | 1ULL << BLK_F_FLUSH;
@@ -476,9 +480,11 @@ fail:
 }
 
 /* aio=io_uring submits (event loop) and waits for in-flight requests on a
- * reset (vCPU thread) with io_uring_enter; everything else is a device
- * service or runs on the plugin's own threads. */
-static const char *const blk_syscalls[] = {"io_uring_enter", NULL};
+ * reset (vCPU thread) with io_uring_enter. aio=threads: the workers put
+ * themselves under the event loop's list (host->sandbox_thread), then
+ * read, write and flush the image. Everything else is a device service. */
+static const char *const blk_syscalls[] = {
+	"io_uring_enter", "preadv", "pwritev", "pwrite64", "fdatasync", NULL};
 
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	MVM_PLUGIN_HEADER,

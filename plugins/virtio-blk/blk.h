@@ -2,8 +2,8 @@
  * virtio-blk plugin: the state shared by its files. blk.c is the plugin
  * (options, config space, queues, completions), blk_req.c turns a popped
  * chain into a checked request, blk_io.c hands requests to an engine
- * (blk_uring.c, or its own worker threads), blk_limit.c is the
- * token-bucket rate limiter.
+ * (blk_uring.c, or its own worker threads); the rate limits are the SDK's
+ * token bucket (modvmm/token_bucket.h).
  *
  * A request's life: the event-loop thread pops a chain (queue_notify),
  * blk_req_prepare checks it against the disk and translates its data
@@ -21,9 +21,8 @@
 #include <sys/uio.h>
 
 #include <modvmm/plugin.h>
+#include <modvmm/token_bucket.h>
 #include <modvmm/virtio.h>
-
-#include "blk_limit.h"
 
 #define BLK_DEVICE_ID 2
 #define BLK_SECTOR 512ULL
@@ -128,7 +127,7 @@ struct blk {
 	uint8_t config[60];
 	struct blk_io *io;
 	bool uring; /* the engine in use: io_uring, else worker threads */
-	struct blk_limit bw, ops;
+	struct mvm_bucket bw, ops;
 	int timer; /* rate-limit refill, -1 when not armed */
 	struct blk_queue *queues;
 	/* Counters, for tests and logs. */

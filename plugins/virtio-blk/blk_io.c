@@ -23,6 +23,7 @@ struct blk_io {
 	struct blk_req *done, *done_tail; /* finished */
 	unsigned busy;                    /* queued + running */
 	bool stop;
+	bool sandbox; /* the guest runs: every worker filters itself now */
 	unsigned nthreads;
 	pthread_t threads[BLK_IO_WORKERS];
 	struct blk_uring *u; /* the io_uring engine, or NULL */
@@ -174,23 +175,63 @@ static void finish_locked(struct blk_io *io, struct blk_req *r)
 }
 
 #ifndef BLK_IO_INLINE
+/*
+ * Workers start in `create`, before the core installs any seccomp filter,
+ * so each puts itself under the event loop's allow-list (plus the
+ * plugin's `syscalls`) once the guest runs: the first request wakes them
+ * all for it (io->sandbox), since requests only come from a running guest,
+ * by which time the lists exist. A worker that cannot do so serves
+ * nothing unfiltered: its requests fail.
+ */
+enum sandbox_state { SANDBOX_NOT_YET, SANDBOX_ON, SANDBOX_FAILED };
+
+static enum sandbox_state sandbox_self(struct blk_io *io)
+{
+	const struct mvm_host *host = io->b->host;
+	int e;
+
+	/* An older core has no filter for threads of plugins. */
+	if (!MVM_HOST_HAS(host, sandbox_thread))
+		return SANDBOX_ON;
+	e = host->sandbox_thread(io->b->dev);
+	if (e < 0) {
+		host->log(io->b->dev, MVM_LOG_ERROR,
+			  "I/O worker cannot install its seccomp filter: %s; "
+			  "its requests fail",
+			  strerror(-e));
+		return SANDBOX_FAILED;
+	}
+	return SANDBOX_ON;
+}
+
 static void *worker(void *arg)
 {
 	struct blk_io *io = arg;
+	enum sandbox_state sb = SANDBOX_NOT_YET;
 
 	pthread_mutex_lock(&io->lock);
 	for (;;) {
-		while (!io->head && !io->stop)
+		while (!io->head && !io->stop &&
+		       (sb != SANDBOX_NOT_YET || !io->sandbox))
 			pthread_cond_wait(&io->work, &io->lock);
 		if (io->stop)
 			break;
+		if (sb == SANDBOX_NOT_YET && io->sandbox) {
+			pthread_mutex_unlock(&io->lock);
+			sb = sandbox_self(io);
+			pthread_mutex_lock(&io->lock);
+			continue;
+		}
 		struct blk_req *r = io->head;
 
 		io->head = r->next;
 		if (!io->head)
 			io->tail = NULL;
 		pthread_mutex_unlock(&io->lock);
-		execute(io->b, r);
+		if (sb == SANDBOX_ON)
+			execute(io->b, r);
+		else
+			r->status = BLK_S_IOERR;
 		pthread_mutex_lock(&io->lock);
 		finish_locked(io, r);
 		signal_done(io);
@@ -307,7 +348,12 @@ void blk_io_submit(struct blk_io *io, struct blk_req *r)
 	pthread_mutex_lock(&io->lock);
 	append(&io->head, &io->tail, r);
 	io->busy++;
-	pthread_cond_signal(&io->work);
+	if (!io->sandbox) {
+		io->sandbox = true;
+		pthread_cond_broadcast(&io->work);
+	} else {
+		pthread_cond_signal(&io->work);
+	}
 	pthread_mutex_unlock(&io->lock);
 #endif
 }

@@ -16,6 +16,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/if_tun.h>
+#include <linux/vhost.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -108,12 +110,12 @@ void net_arm_refill(struct net *n)
 	if (n->timer >= 0)
 		return;
 	for (int i = 0; i < NET_NQUEUES; i++) {
-		if (!net_limit_full(&n->bw[i]) &&
-		    net_limit_step_ns(&n->bw[i]) < ns)
-			ns = net_limit_step_ns(&n->bw[i]);
-		if (!net_limit_full(&n->ops[i]) &&
-		    net_limit_step_ns(&n->ops[i]) < ns)
-			ns = net_limit_step_ns(&n->ops[i]);
+		if (!mvm_bucket_full(&n->bw[i]) &&
+		    mvm_bucket_step_ns(&n->bw[i]) < ns)
+			ns = mvm_bucket_step_ns(&n->bw[i]);
+		if (!mvm_bucket_full(&n->ops[i]) &&
+		    mvm_bucket_step_ns(&n->ops[i]) < ns)
+			ns = mvm_bucket_step_ns(&n->ops[i]);
 	}
 	if (ns != UINT64_MAX)
 		n->timer = n->host->add_timer(n->dev, ns, 0, refill, n);
@@ -126,9 +128,9 @@ static void refill(void *opaque)
 	n->timer = -1;
 	for (int i = 0; i < NET_NQUEUES; i++) {
 		if (n->bw[i].size)
-			net_limit_refill_step(&n->bw[i]);
+			mvm_bucket_refill_step(&n->bw[i]);
 		if (n->ops[i].size)
-			net_limit_refill_step(&n->ops[i]);
+			mvm_bucket_refill_step(&n->ops[i]);
 	}
 	if (running(n)) {
 		net_tx_process(n);
@@ -250,10 +252,10 @@ static int set_up(struct net *n)
 	if (!n->opts.mac)
 		net_opts_default_mac(n);
 	for (int i = 0; i < NET_NQUEUES; i++) {
-		net_limit_init(&n->bw[i], n->opts.bw_size,
-			       n->opts.bw_refill_time);
-		net_limit_init(&n->ops[i], n->opts.ops_size,
-			       n->opts.ops_refill_time);
+		mvm_bucket_init(&n->bw[i], n->opts.bw_size,
+				n->opts.bw_refill_time);
+		mvm_bucket_init(&n->ops[i], n->opts.ops_size,
+				n->opts.ops_refill_time);
 	}
 	build_config(n);
 	if (net_tx_init(n) < 0 || net_rx_init(n) < 0)
@@ -335,10 +337,24 @@ fail:
 	return e;
 }
 
-/* The data path writes the tap with writev (event loop);
- * features_ok sets the tap's offloads and vhost-net is driven with
- * ioctls (vCPU thread, driver_ok and reset). */
-static const char *const net_syscalls[] = {"writev", "ioctl", NULL};
+/* The transmit path writes the tap with writev (event loop). */
+static const char *const net_syscalls[] = {"writev", NULL};
+/* features_ok and reset set the tap's offloads; driver_ok, reset and
+ * destroy drive vhost-net (VHOST_SET_OWNER and VHOST_GET_FEATURES run in
+ * create, before any filter). */
+static const uint32_t net_ioctls[] = {
+	TUNSETOFFLOAD,
+	VHOST_SET_MEM_TABLE,
+	VHOST_SET_FEATURES,
+	VHOST_SET_VRING_NUM,
+	VHOST_SET_VRING_BASE,
+	VHOST_SET_VRING_ADDR,
+	VHOST_SET_VRING_KICK,
+	VHOST_SET_VRING_CALL,
+	VHOST_NET_SET_BACKEND,
+	VHOST_GET_VRING_BASE,
+	0,
+};
 
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	MVM_PLUGIN_HEADER,
@@ -349,4 +365,5 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	.create = net_create,
 	.destroy = net_destroy,
 	.syscalls = net_syscalls,
+	.ioctls = net_ioctls,
 };

@@ -3,9 +3,9 @@
  * (options, config space, features, the queues' life), net_opts.c checks
  * the options a user gave, net_tap.c opens and configures the tap device,
  * net_hdr.c checks the virtio-net header a driver hands over, net_tx.c and
- * net_rx.c move frames between the queues and the tap, net_limit.c is the
- * token bucket, net_vhost.c hands the queues to the kernel's vhost-net,
- * net_api.c is the `info` control command.
+ * net_rx.c move frames between the queues and the tap (rate-limited with
+ * the SDK's token bucket), net_vhost.c hands the queues to the kernel's
+ * vhost-net, net_api.c is the `info` control command.
  *
  * Without vhost, every frame moves on the event-loop thread: a tx kick
  * (queue_notify) pops chains and writes them to the tap; the tap fd,
@@ -21,7 +21,7 @@
 #include <modvmm/plugin.h>
 #include <modvmm/virtio.h>
 
-#include "net_limit.h"
+#include <modvmm/token_bucket.h>
 
 #define NET_DEVICE_ID 1
 
@@ -97,7 +97,7 @@ struct net {
 	struct net_rx *rx;
 	bool rx_watched; /* the tap fd is on the event loop */
 	int kick;        /* eventfd: more work left over (a flood) */
-	struct net_limit bw[NET_NQUEUES], ops[NET_NQUEUES];
+	struct mvm_bucket bw[NET_NQUEUES], ops[NET_NQUEUES];
 	int timer;                /* rate-limit refill, -1 when not armed */
 	struct net_vhost *vhost;  /* NULL: the userspace data path */
 	bool vhost_active;        /* the queues are vhost-net's now */

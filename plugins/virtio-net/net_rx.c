@@ -115,8 +115,8 @@ static void complete(struct net *n)
 	n->vh->chain_write(n->q[NET_RXQ], &rx->held[0].c, 10, nb, 2);
 	n->st.rx_frames++;
 	n->st.rx_bytes += rx->len - NET_HDR_BYTES;
-	net_limit_take(&n->bw[NET_RXQ], rx->len - NET_HDR_BYTES);
-	net_limit_take(&n->ops[NET_RXQ], 1);
+	mvm_bucket_take(&n->bw[NET_RXQ], rx->len - NET_HDR_BYTES);
+	mvm_bucket_take(&n->ops[NET_RXQ], 1);
 	push_held(n, false);
 	rx->len = rx->off = 0;
 }
@@ -208,8 +208,8 @@ void net_rx_process(struct net *n)
 
 	for (unsigned i = 0; i < RX_BUDGET; i++) {
 		if (rx->len == 0) {
-			if (!net_limit_ready(&n->bw[NET_RXQ]) ||
-			    !net_limit_ready(&n->ops[NET_RXQ])) {
+			if (!mvm_bucket_ready(&n->bw[NET_RXQ]) ||
+			    !mvm_bucket_ready(&n->ops[NET_RXQ])) {
 				net_rx_watch(n, false);
 				net_arm_refill(n);
 				break;

@@ -115,8 +115,8 @@ static void send_one(struct net *n, struct mvm_virtq *q,
 	}
 	n->st.tx_frames++;
 	n->st.tx_bytes += frame;
-	net_limit_take(&n->bw[NET_TXQ], frame);
-	net_limit_take(&n->ops[NET_TXQ], 1);
+	mvm_bucket_take(&n->bw[NET_TXQ], frame);
+	mvm_bucket_take(&n->ops[NET_TXQ], 1);
 }
 
 void net_tx_process(struct net *n)
@@ -127,8 +127,8 @@ void net_tx_process(struct net *n)
 	uint64_t budget = n->opts.queue_size;
 
 	for (;;) {
-		if (!net_limit_ready(&n->bw[NET_TXQ]) ||
-		    !net_limit_ready(&n->ops[NET_TXQ])) {
+		if (!mvm_bucket_ready(&n->bw[NET_TXQ]) ||
+		    !mvm_bucket_ready(&n->ops[NET_TXQ])) {
 			net_arm_refill(n); /* the rest waits in the ring */
 			break;
 		}

@@ -364,6 +364,14 @@ static int f_ram_regions(mvm_dev *dev, struct mvm_ram_region *out, unsigned max)
 	return h->nram;
 }
 
+/* The harness installs no seccomp filter anywhere: a plugin's worker is
+ * told all is well, as under --seccomp off. */
+static int f_sandbox_thread(mvm_dev *dev)
+{
+	(void)dev;
+	return 0;
+}
+
 static int f_virtio_create(mvm_dev *dev, const struct mvm_virtio_device *desc,
 			   void *opaque, struct mvm_virtio **out)
 {
@@ -408,6 +416,7 @@ const struct mvm_host harness_host = {
 	.discard_reuse = f_discard_reuse,
 	.ram_size = f_ram_size,
 	.ram_regions = f_ram_regions,
+	.sandbox_thread = f_sandbox_thread,
 };
 
 /* ---- the synchronous event loop ---- */

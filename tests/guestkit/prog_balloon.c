@@ -344,7 +344,7 @@ static bool setup(void)
 			kit_arg_feature("event_idx", VIRTIO_F_EVENT_IDX);
 	if (!kit_virtio_find(VIRTIO_ID_BALLOON, 0, &dev, true) ||
 	    !kit_virtio_start(&dev, want))
-		return kit_check(false, "balloon.init", "%s", kit_virtio_why);
+		return kit_vcheck(false, "balloon.init");
 	bool ok = true;
 	unsigned nq = 0;
 	struct kit_virtq **qs[4] = {&q_inflate, &q_deflate, &q_stats,
@@ -360,7 +360,7 @@ static bool setup(void)
 		*qs[i] = &dev.vq[nq++];
 	}
 	ok = ok && kit_virtio_irq_enable(&dev);
-	if (!kit_check(ok, "balloon.init", "%s", kit_virtio_why))
+	if (!kit_vcheck(ok, "balloon.init"))
 		return false;
 	uint32_t absent = kit_virtio_queue_max(&dev, nq);
 	kit_check(!absent, "balloon.queues",

@@ -123,11 +123,10 @@ static void run_case(unsigned i)
 static void hostile(void)
 {
 	char why[128] = "";
-	if (!kit_check(kit_virtio_find(VIRTIO_ID_BALLOON, 0, &bh_dev, true),
-		       "balloon-hostile.find", "%s", kit_virtio_why))
+	if (!kit_vcheck(kit_virtio_find(VIRTIO_ID_BALLOON, 0, &bh_dev, true),
+			"balloon-hostile.find"))
 		return;
-	if (!kit_check(bh_fresh(true), "balloon-hostile.init", "%s",
-		       kit_virtio_why))
+	if (!kit_vcheck(bh_fresh(true), "balloon-hostile.init"))
 		return;
 	kit_tsc_khz();
 	kit_printf("kit: balloon-hostile: features 0x%lx (offered 0x%lx), "

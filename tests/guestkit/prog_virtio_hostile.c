@@ -286,11 +286,10 @@ static void hostile(void)
 		{"zero-length-indirect", false, true, act_zero_indirect},
 		{"indirect-in-indirect", false, true, act_nested_indirect},
 	};
-	if (!kit_check(kit_virtio_find(VIRTIO_ID_RNG, 0, &dev, true),
-		       "virtio-hostile.find", "%s", kit_virtio_why))
+	if (!kit_vcheck(kit_virtio_find(VIRTIO_ID_RNG, 0, &dev, true),
+			"virtio-hostile.find"))
 		return;
-	if (!kit_check(fresh(true), "virtio-hostile.init", "%s",
-		       kit_virtio_why))
+	if (!kit_vcheck(fresh(true), "virtio-hostile.init"))
 		return;
 	bool indirect = kit_vhas(&dev, VIRTIO_F_INDIRECT_DESC);
 	kit_printf("kit: hostile: queue size %u, INDIRECT_DESC %s\n",

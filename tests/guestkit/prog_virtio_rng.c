@@ -65,9 +65,9 @@ static void rng(void)
 		buf = 4096;
 	if (!inflight || inflight * buf > POOL)
 		inflight = POOL / buf;
-	if (!kit_check(kit_virtio_open(&d, VIRTIO_ID_RNG, rng_features(), 1,
-				       KIT_VQ_MAX, irq),
-		       "virtio-rng.init", "%s", kit_virtio_why))
+	if (!kit_vcheck(kit_virtio_open(&d, VIRTIO_ID_RNG, rng_features(), 1,
+					KIT_VQ_MAX, irq),
+			"virtio-rng.init"))
 		return;
 	struct kit_virtq *q = &d.vq[0];
 	if (inflight > q->num)
@@ -218,9 +218,9 @@ static void rng_notify(void)
 		count = MAX_SAMPLES;
 	if (!size || size > POOL)
 		size = 64;
-	if (!kit_check(kit_virtio_open(&d, VIRTIO_ID_RNG, rng_features(), 1,
-				       KIT_VQ_MAX, irq),
-		       "virtio-rng-notify.init", "%s", kit_virtio_why))
+	if (!kit_vcheck(kit_virtio_open(&d, VIRTIO_ID_RNG, rng_features(), 1,
+					KIT_VQ_MAX, irq),
+			"virtio-rng-notify.init"))
 		return;
 	struct kit_virtq *q = &d.vq[0];
 	kit_tsc_khz();

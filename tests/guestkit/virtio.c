@@ -12,6 +12,11 @@
 
 char kit_virtio_why[128];
 
+bool kit_vcheck(bool ok, const char *check)
+{
+	return kit_check(ok, check, "%s", kit_virtio_why);
+}
+
 /* Ring memory: three pages per queue (descriptors, avail, used), one area
  * per device slot. .bss, so it is zero at boot and costs nothing to load. */
 static uint8_t ring_mem[KIT_VDEV_SLOTS][KIT_VDEV_MAX_QUEUES][3 * PAGE]

@@ -143,6 +143,8 @@ struct kit_vbuf {
 
 /* Why the last call that returned false failed (for kit_check messages). */
 extern char kit_virtio_why[128];
+/* kit_check(ok, check) with kit_virtio_why as the reason. */
+bool kit_vcheck(bool ok, const char *check);
 
 /* ---- virtio.c */
 static inline uint32_t kit_vread(struct kit_vdev *d, unsigned off)

@@ -79,11 +79,10 @@ extern const struct mvm_plugin mvm_plugin_descriptor; /* the balloon's */
 
 struct fz {
 	struct mvm_harness *h;
-	const uint8_t *p, *end;
+	struct fuzz_in in;
 	uint64_t features;
 	struct mvm_harness_vq vq[NQ];
 	bool usable[NQ];
-	uint64_t cursor; /* next free scratch byte */
 	uint32_t prev_pfn;
 	uint64_t prev_gpa, prev_len;
 };
@@ -99,23 +98,6 @@ static void fail(const char *what, uint64_t a, uint64_t b)
 	fprintf(stderr, "fuzz_balloon: %s (0x%llx, 0x%llx)\n", what,
 		(unsigned long long)a, (unsigned long long)b);
 	abort();
-}
-
-/* The next n (<= 8) input bytes, little-endian; zeros past the end. */
-static uint64_t take(struct fz *f, unsigned n)
-{
-	return fuzz_take(&f->p, f->end, n);
-}
-
-static uint8_t take8(struct fz *f)
-{
-	return (uint8_t)take(f, 1);
-}
-
-/* `len` bytes of scratch RAM, `align` a power of two (1 = any). */
-static uint64_t scratch(struct fz *f, uint64_t len, uint64_t align)
-{
-	return fuzz_scratch(&f->cursor, SCRATCH_GPA, SCRATCH_SIZE, len, align);
 }
 
 /* Copies into guest RAM whatever part of [gpa, gpa+len) is RAM: a buffer
@@ -283,7 +265,7 @@ static void post(struct fz *f, unsigned qi, const struct seg *s, unsigned n,
 		};
 	}
 	if (indirect) {
-		uint64_t t = scratch(f, 16ULL * n, 16);
+		uint64_t t = fuzz_scratch(&f->in, 16ULL * n, 16);
 
 		for (unsigned i = 0; i < n; i++)
 			d[i].next = (uint16_t)(i + 1);
@@ -341,12 +323,12 @@ static uint32_t next_pfn(struct fz *f)
 		0xfffff,
 		0xffffffff,
 	};
-	uint8_t s = take8(f);
+	uint8_t s = fuzz_take8(&f->in);
 	uint32_t k = s & 31, pfn;
 
 	switch (s >> 5) {
 	case 0:
-		pfn = (uint32_t)take(f, 4);
+		pfn = (uint32_t)fuzz_take(&f->in, 4);
 		break;
 	case 1:
 		pfn = f->prev_pfn + 1 + (k & 3);
@@ -367,7 +349,7 @@ static uint32_t next_pfn(struct fz *f)
 		pfn = (uint32_t)(RING_GPA / PAGE) + 4 * k;
 		break;
 	default:
-		pfn = (k << 27) | (uint32_t)take(f, 1);
+		pfn = (k << 27) | (uint32_t)fuzz_take(&f->in, 1);
 		break;
 	}
 	f->prev_pfn = pfn;
@@ -382,13 +364,13 @@ static uint64_t buffer_gpa(struct fz *f, uint64_t len, bool wild)
 	uint8_t s;
 
 	if (!wild)
-		return scratch(f, len, 8);
-	s = take8(f);
+		return fuzz_scratch(&f->in, len, 8);
+	s = fuzz_take8(&f->in);
 	switch (s & 3) {
 	case 0:
-		return take(f, 4) << (s >> 4);
+		return fuzz_take(&f->in, 4) << (s >> 4);
 	case 1:
-		return scratch(f, len + 8, 1) + (s >> 2) % 8;
+		return fuzz_scratch(&f->in, len + 8, 1) + (s >> 2) % 8;
 	case 2:
 		return RAM2_GPA + RAM2_SIZE - (s >> 2) * 16ULL;
 	default:
@@ -405,7 +387,8 @@ static unsigned split(struct fz *f, struct seg *s, uint64_t gpa, uint32_t len,
 
 	switch (layout) {
 	case 1: { /* two, split anywhere (an empty half is dropped) */
-		uint32_t at = len ? (uint32_t)(take(f, 2) % (len + 1)) : 0;
+		uint32_t at =
+			len ? (uint32_t)(fuzz_take(&f->in, 2) % (len + 1)) : 0;
 
 		s[n++] = (struct seg){gpa, at, writable};
 		s[n++] = (struct seg){gpa + at, len - at, writable};
@@ -413,7 +396,7 @@ static unsigned split(struct fz *f, struct seg *s, uint64_t gpa, uint32_t len,
 	}
 	case 2: /* many of odd lengths */
 		while (len && n < MAX_SEGS - 2) {
-			uint32_t piece = 1 + take8(f) % 13;
+			uint32_t piece = 1 + fuzz_take8(&f->in) % 13;
 
 			if (piece > len || n == MAX_SEGS - 3)
 				piece = len;
@@ -423,7 +406,7 @@ static unsigned split(struct fz *f, struct seg *s, uint64_t gpa, uint32_t len,
 		}
 		break;
 	case 3: /* an empty descriptor anywhere first, then the buffer */
-		s[n++] = (struct seg){take(f, 8), 0, writable};
+		s[n++] = (struct seg){fuzz_take(&f->in, 8), 0, writable};
 		s[n++] = (struct seg){gpa, len, writable};
 		break;
 	default:
@@ -442,7 +425,7 @@ static void op_pfns(struct fz *f, unsigned qi)
 {
 	uint32_t pfns[300];
 	struct seg s[MAX_SEGS];
-	uint8_t c = take8(f), shape = take8(f);
+	uint8_t c = fuzz_take8(&f->in), shape = fuzz_take8(&f->in);
 	unsigned n = c < 250 ? c : 256 + (c - 250u), nseg;
 	uint32_t len = 4 * n;
 	uint64_t gpa;
@@ -457,7 +440,7 @@ static void op_pfns(struct fz *f, unsigned qi)
 	poke(f, gpa, pfns, len < 4 * n ? len : 4 * n);
 	nseg = split(f, s, gpa, len, shape & 3, shape & 8);
 	if (shape & 0x10)
-		s[nseg++] = (struct seg){scratch(f, 16, 8), 16, true};
+		s[nseg++] = (struct seg){fuzz_scratch(&f->in, 16, 8), 16, true};
 	post(f, qi, s, nseg, shape & 4);
 	if (!(shape & 0x40))
 		kick_run(f, qi);
@@ -473,21 +456,21 @@ static void op_pfns(struct fz *f, unsigned qi)
 static void op_report(struct fz *f)
 {
 	int qi = reporting_queue(f);
-	uint8_t shape = take8(f);
+	uint8_t shape = fuzz_take8(&f->in);
 	unsigned n = 1 + (shape & 7);
 	struct seg s[8];
 
 	if (qi < 0 || !f->usable[qi])
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t sel = take8(f);
-		uint64_t k = sel & 31, pages = 1 + take8(f) % 64, gpa;
+		uint8_t sel = fuzz_take8(&f->in);
+		uint64_t k = sel & 31, pages = 1 + fuzz_take8(&f->in) % 64, gpa;
 		uint64_t len = pages * PAGE;
 
 		switch (sel >> 5) {
 		case 0:
-			gpa = take(f, 5);
-			len = take(f, 4);
+			gpa = fuzz_take(&f->in, 5);
+			len = fuzz_take(&f->in, 4);
 			break;
 		case 1:
 			gpa = (FREE_PFN + 8 * k) * PAGE;
@@ -499,7 +482,7 @@ static void op_report(struct fz *f)
 			gpa = (0x90 + k) * PAGE;
 			break;
 		case 4:
-			gpa = (FREE_PFN + k) * PAGE + take8(f);
+			gpa = (FREE_PFN + k) * PAGE + fuzz_take8(&f->in);
 			len += (sel & 1) ? 1 : 0;
 			break;
 		case 5:
@@ -532,14 +515,14 @@ static void op_report(struct fz *f)
 static void op_stats(struct fz *f)
 {
 	int qi = stats_queue(f);
-	uint8_t shape = take8(f);
+	uint8_t shape = fuzz_take8(&f->in);
 	unsigned bufs = 1 + ((shape >> 4) & 3);
 
 	if (qi < 0 || !f->usable[qi])
 		return;
 	for (unsigned b = 0; b < bufs; b++) {
 		uint8_t e[120 * 10];
-		uint8_t c = take8(f);
+		uint8_t c = fuzz_take8(&f->in);
 		unsigned n = c < 200 ? c % 20u : 60u + (c - 200u);
 		uint32_t len = 10 * n;
 		struct seg s[MAX_SEGS];
@@ -547,16 +530,19 @@ static void op_stats(struct fz *f)
 		uint64_t gpa;
 
 		for (unsigned i = 0; i < n; i++) {
-			uint8_t t = take8(f);
-			uint16_t tag = t < 0xf0 ? t % 18 : (uint16_t)take(f, 2);
-			uint64_t v = (t & 1) ? take(f, 8) : t * 4096ULL;
+			uint8_t t = fuzz_take8(&f->in);
+			uint16_t tag = t < 0xf0
+					       ? t % 18
+					       : (uint16_t)fuzz_take(&f->in, 2);
+			uint64_t v =
+				(t & 1) ? fuzz_take(&f->in, 8) : t * 4096ULL;
 
 			memcpy(e + 10 * i, &tag, 2);
 			memcpy(e + 10 * i + 2, &v, 8);
 		}
 		if (shape & 0x80) /* a few bytes short or long */
 			len = len + (c & 7) >= 4 ? len + (c & 7) - 4 : 0;
-		gpa = scratch(f, len + 8, 8);
+		gpa = fuzz_scratch(&f->in, len + 8, 8);
 		poke(f, gpa, e, len < 10 * n ? len : 10 * n);
 		nseg = split(f, s, gpa, len, shape & 3, shape & 8);
 		post(f, (unsigned)qi, s, nseg, shape & 4);
@@ -569,7 +555,7 @@ static void op_stats(struct fz *f)
 /* Config space (num_pages, actual, and past its 16 bytes). */
 static void op_config(struct fz *f)
 {
-	uint8_t s = take8(f);
+	uint8_t s = fuzz_take8(&f->in);
 	uint64_t base = mvm_harness_virtio_host(f->h)->mmio_base(
 		mvm_harness_virtio(f->h));
 	uint64_t off = REG(CONFIG) + s % 24, v = 0;
@@ -578,15 +564,16 @@ static void op_config(struct fz *f)
 	if (s & 0x80)
 		mvm_harness_mmio_read(f->h, base + off, len, &v);
 	else
-		mvm_harness_mmio_write(f->h, base + off, len, take(f, 4));
+		mvm_harness_mmio_write(f->h, base + off, len,
+				       fuzz_take(&f->in, 4));
 }
 
 /* A raw register write (queue registers while ready, QueueReady off and
  * on, status bits out of order, notify of queues that do not exist). */
 static void op_register(struct fz *f)
 {
-	uint32_t off = (uint32_t)take(f, 1) * 4 % 0x100;
-	uint32_t v = (uint32_t)take(f, 4);
+	uint32_t off = (uint32_t)fuzz_take(&f->in, 1) * 4 % 0x100;
+	uint32_t v = (uint32_t)fuzz_take(&f->in, 4);
 
 	mvm_harness_vwrite(f->h, off, v);
 	run(f);
@@ -595,20 +582,22 @@ static void op_register(struct fz *f)
 /* A raw descriptor and avail entry: any address, length, flags, next. */
 static void op_raw_desc(struct fz *f)
 {
-	uint8_t s = take8(f);
+	uint8_t s = fuzz_take8(&f->in);
 	unsigned qi = s % NQ;
 	struct mvm_harness_vq *vq = &f->vq[qi];
 	struct mvm_harness_desc d;
 
 	if (!f->usable[qi])
 		return;
-	d.addr = (s & 0x10) ? take(f, 8) : scratch(f, 64, 16);
-	d.len = (uint32_t)take(f, (s & 0x20) ? 4 : 1);
-	d.flags = (uint16_t)take(f, 1);
-	d.next = (uint16_t)take(f, (s & 0x40) ? 2 : 1);
+	d.addr = (s & 0x10) ? fuzz_take(&f->in, 8)
+			    : fuzz_scratch(&f->in, 64, 16);
+	d.len = (uint32_t)fuzz_take(&f->in, (s & 0x20) ? 4 : 1);
+	d.flags = (uint16_t)fuzz_take(&f->in, 1);
+	d.next = (uint16_t)fuzz_take(&f->in, (s & 0x40) ? 2 : 1);
 	*mvm_harness_vq_desc(f->h, vq, vq->next_desc) = d;
 	if (s & 0x80)
-		mvm_harness_vq_publish(f->h, vq, (uint16_t)take(f, 2));
+		mvm_harness_vq_publish(f->h, vq,
+				       (uint16_t)fuzz_take(&f->in, 2));
 	else
 		mvm_harness_vq_publish(f->h, vq, vq->next_desc);
 	vq->next_desc = (uint16_t)((vq->next_desc + 1) % vq->num);
@@ -619,10 +608,10 @@ static void op_raw_desc(struct fz *f)
 /* Ring fields the driver owns: avail idx jumps, flags, used_event. */
 static void op_ring(struct fz *f)
 {
-	uint8_t s = take8(f);
+	uint8_t s = fuzz_take8(&f->in);
 	unsigned qi = s % NQ;
 	struct mvm_harness_vq *vq = &f->vq[qi];
-	uint16_t v = (uint16_t)take(f, 2);
+	uint16_t v = (uint16_t)fuzz_take(&f->in, 2);
 
 	if (!f->usable[qi])
 		return;
@@ -647,10 +636,10 @@ static void op_ring(struct fz *f)
 /* Reset (status 0), then maybe a new negotiation and queue set-up. */
 static void op_reset(struct fz *f)
 {
-	uint8_t s = take8(f);
+	uint8_t s = fuzz_take8(&f->in);
 
 	if (s & 1) {
-		uint8_t fsel = take8(f), sizes = take8(f);
+		uint8_t fsel = fuzz_take8(&f->in), sizes = fuzz_take8(&f->in);
 
 		init(f, fsel, sizes);
 		return;
@@ -669,7 +658,7 @@ static void op_time(struct fz *f)
 		1500000000, 3000000000, 7000000000, 10000000000,
 	};
 
-	if (mvm_harness_advance(f->h, ns[take8(f) % 8]) < 0)
+	if (mvm_harness_advance(f->h, ns[fuzz_take8(&f->in) % 8]) < 0)
 		fail("timers never settled", 0, 0);
 }
 
@@ -679,7 +668,7 @@ static void op_discard_result(struct fz *f)
 {
 	static const int rc[4] = {0, -EIO, -ENOMEM, -EFAULT};
 
-	mvm_harness_set_discard_result(f->h, rc[take8(f) % 4]);
+	mvm_harness_set_discard_result(f->h, rc[fuzz_take8(&f->in) % 4]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -689,9 +678,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.ram2_gpa = RAM2_GPA,
 		.ram2_size = RAM2_SIZE,
 	};
-	struct fz f = {.p = data, .end = data + size, .cursor = SCRATCH_GPA};
+	struct fz f = {.in = FUZZ_IN(data, size, SCRATCH_GPA, SCRATCH_SIZE)};
 	char opts[160], why[600];
-	uint8_t o = take8(&f), fsel, sizes;
+	uint8_t o = fuzz_take8(&f.in), fsel, sizes;
 	int ops = 0;
 
 	/* Options: every feature on or off, stats every 1 to 3 s. */
@@ -704,12 +693,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_balloon: %s\n", why);
 		abort();
 	}
-	fsel = take8(&f); /* in order: argument order is unspecified */
-	sizes = take8(&f);
+	fsel = fuzz_take8(&f.in); /* in order: argument order is unspecified */
+	sizes = fuzz_take8(&f.in);
 	init(&f, fsel, sizes);
 	check_records(&f);
-	while (f.p < f.end && ops++ < MAX_OPS) {
-		uint8_t op = take8(&f);
+	while (f.in.p < f.in.end && ops++ < MAX_OPS) {
+		uint8_t op = fuzz_take8(&f.in);
 
 		switch (op % 16) {
 		case 0:

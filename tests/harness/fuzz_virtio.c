@@ -181,36 +181,32 @@ static void run_loop(void)
 			fds[i].cb(fds[i].opaque, fds[i].fd, 1);
 }
 
-static uint32_t take(const uint8_t **p, const uint8_t *end, unsigned n)
-{
-	return (uint32_t)fuzz_take(p, end, n);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const uint8_t *p = data, *end = data + size;
+	/* No scratch area: the program writes guest RAM directly. */
+	struct fuzz_in in = FUZZ_IN(data, size, 0, 0);
 
 	setup();
-	while (p < end) {
-		uint8_t op = *p++;
+	while (in.p < in.end) {
+		uint8_t op = *in.p++;
 		uint32_t off, v, len;
 
 		switch (op % 5) {
 		case 0: /* register write, 4 bytes mostly */
-			off = take(&p, end, 2) & 0xfff;
-			v = take(&p, end, 4);
+			off = (uint32_t)fuzz_take(&in, 2) & 0xfff;
+			v = (uint32_t)fuzz_take(&in, 4);
 			len = (op & 0x80) ? 1u << ((op >> 3) & 3) : 4;
 			mmio_ops->write(mmio_opaque, off & ~(len - 1), len, v);
 			break;
 		case 1: /* register read */
-			off = take(&p, end, 2) & 0xffc;
+			off = (uint32_t)fuzz_take(&in, 2) & 0xffc;
 			mmio_ops->read(mmio_opaque, off, 4);
 			break;
 		case 2: /* guest RAM write */
-			off = take(&p, end, 3) % RAM_SIZE;
-			len = take(&p, end, 1);
-			for (uint32_t i = 0; i < len && p < end; i++)
-				ram[(off + i) % RAM_SIZE] = *p++;
+			off = (uint32_t)fuzz_take(&in, 3) % RAM_SIZE;
+			len = (uint32_t)fuzz_take(&in, 1);
+			for (uint32_t i = 0; i < len && in.p < in.end; i++)
+				ram[(off + i) % RAM_SIZE] = *in.p++;
 			break;
 		case 3: /* the event loop runs */
 			run_loop();

@@ -73,13 +73,12 @@ enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
 
 struct fz {
 	struct mvm_harness *h;
-	const uint8_t *p, *end;
+	struct fuzz_in in;
 	bool readonly, discard, limited;
 	unsigned nq;
 	uint64_t features;
 	struct mvm_harness_vq vq[2];
 	bool usable[2];
-	uint64_t cursor;
 };
 
 static int img_fd = -1;
@@ -97,21 +96,6 @@ static void fail(const char *what, uint64_t a, uint64_t b)
 	fprintf(stderr, "fuzz_virtio_blk: %s (0x%llx, 0x%llx)\n", what,
 		(unsigned long long)a, (unsigned long long)b);
 	abort();
-}
-
-static uint64_t take(struct fz *f, unsigned n)
-{
-	return fuzz_take(&f->p, f->end, n);
-}
-
-static uint8_t take8(struct fz *f)
-{
-	return (uint8_t)take(f, 1);
-}
-
-static uint64_t scratch(struct fz *f, uint64_t len, uint64_t align)
-{
-	return fuzz_scratch(&f->cursor, SCRATCH_GPA, SCRATCH_SIZE, len, align);
 }
 
 static void run(struct fz *f)
@@ -249,11 +233,12 @@ static const uint64_t sectors[8] = {
 static void op_request(struct fz *f, bool dwz)
 {
 	static const uint32_t types[8] = {0, 1, 4, 8, 11, 13, 10, 0xdead};
-	uint8_t s = take8(f), l = take8(f);
+	uint8_t s = fuzz_take8(&f->in), l = fuzz_take8(&f->in);
 	unsigned qi = (s >> 7) % f->nq;
 	struct mvm_harness_vq *vq = &f->vq[qi];
 	uint32_t type = dwz ? ((s & 1) ? 13 : 11) : types[s & 7];
-	uint64_t sector = (s & 8) ? take(f, 8) : sectors[(s >> 4) & 7];
+	uint64_t sector =
+		(s & 8) ? fuzz_take(&f->in, 8) : sectors[(s >> 4) & 7];
 	uint8_t payload[16 + 40 * 16];
 	uint64_t rd = 16, wr;
 	struct mvm_harness_buf b[10];
@@ -270,9 +255,11 @@ static void op_request(struct fz *f, bool dwz)
 
 		for (unsigned i = 0; i < nseg; i++) {
 			uint64_t sec =
-				(l & 0x80) ? take(f, 8) : sectors[take8(f) & 7];
-			uint32_t ns = (uint32_t)take(f, (l & 0x40) ? 4 : 1);
-			uint32_t fl = (uint32_t)take(f, 1) & 0x7;
+				(l & 0x80) ? fuzz_take(&f->in, 8)
+					   : sectors[fuzz_take8(&f->in) & 7];
+			uint32_t ns =
+				(uint32_t)fuzz_take(&f->in, (l & 0x40) ? 4 : 1);
+			uint32_t fl = (uint32_t)fuzz_take(&f->in, 1) & 0x7;
 
 			memcpy(payload + 16 + 16 * i, &sec, 8);
 			memcpy(payload + 24 + 16 * i, &ns, 4);
@@ -292,17 +279,17 @@ static void op_request(struct fz *f, bool dwz)
 			wr = len + 1;
 		}
 		if (l & 0x08)
-			rd = take8(f) % 16; /* a short header */
+			rd = fuzz_take8(&f->in) % 16; /* a short header */
 	}
 	if ((l & 0x30) == 0x30)
 		wr = 0; /* no status byte: the last byte is readable */
 
 	/* Readable bytes: the payload, then data (content is irrelevant). */
-	uint64_t rgpa = scratch(f, rd + 1, 16);
-	uint64_t wgpa = scratch(f, wr + 1, 16);
+	uint64_t rgpa = fuzz_scratch(&f->in, rd + 1, 16);
+	uint64_t wgpa = fuzz_scratch(&f->in, wr + 1, 16);
 	uint8_t *rp = mvm_harness_gpa(f->h, rgpa, rd + 1);
 	uint8_t *wp = mvm_harness_gpa(f->h, wgpa, wr + 1);
-	unsigned rcuts = 1 + ((l >> 4) & 1) * (take8(f) % 3);
+	unsigned rcuts = 1 + ((l >> 4) & 1) * (fuzz_take8(&f->in) % 3);
 
 	memcpy(rp, payload, rd < sizeof(payload) ? rd : sizeof(payload));
 	wp[wr ? wr - 1 : 0] = NO_STATUS;
@@ -346,7 +333,7 @@ static void op_request(struct fz *f, bool dwz)
 		if (!needs_reset(f))
 			fail("a chain without a status byte was answered", type,
 			     rd);
-		init(f, take8(f));
+		init(f, fuzz_take8(&f->in));
 		return;
 	}
 	if (needs_reset(f))
@@ -359,17 +346,18 @@ static void op_request(struct fz *f, bool dwz)
 
 static void op_raw_desc(struct fz *f)
 {
-	uint8_t s = take8(f);
+	uint8_t s = fuzz_take8(&f->in);
 	unsigned qi = (s >> 7) % f->nq;
 	struct mvm_harness_vq *vq = &f->vq[qi];
 	struct mvm_harness_desc d;
 
 	if (!f->usable[qi] || !vq->num)
 		return;
-	d.addr = (s & 0x10) ? take(f, 8) : scratch(f, 64, 16);
-	d.len = (uint32_t)take(f, (s & 0x20) ? 4 : 1);
-	d.flags = (uint16_t)take(f, 1);
-	d.next = (uint16_t)take(f, 1);
+	d.addr = (s & 0x10) ? fuzz_take(&f->in, 8)
+			    : fuzz_scratch(&f->in, 64, 16);
+	d.len = (uint32_t)fuzz_take(&f->in, (s & 0x20) ? 4 : 1);
+	d.flags = (uint16_t)fuzz_take(&f->in, 1);
+	d.next = (uint16_t)fuzz_take(&f->in, 1);
 	*mvm_harness_vq_desc(f->h, vq, vq->next_desc) = d;
 	mvm_harness_vq_publish(f->h, vq, vq->next_desc);
 	vq->next_desc = (uint16_t)((vq->next_desc + 1) % vq->num);
@@ -388,7 +376,7 @@ static void op_raw_desc(struct fz *f)
 	while (mvm_harness_vq_used(f->h, vq, &id, &len)) {
 	}
 	if (needs_reset(f))
-		init(f, take8(f));
+		init(f, fuzz_take8(&f->in));
 }
 
 static void check_image(struct fz *f)
@@ -409,9 +397,9 @@ static void check_image(struct fz *f)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mvm_harness_config cfg = {.ram_size = RAM_SIZE};
-	struct fz f = {.p = data, .end = data + size, .cursor = SCRATCH_GPA};
+	struct fz f = {.in = FUZZ_IN(data, size, SCRATCH_GPA, SCRATCH_SIZE)};
 	char opts[200], why[600];
-	uint8_t o = take8(&f);
+	uint8_t o = fuzz_take8(&f.in);
 	int ops = 0;
 
 	if (img_fd < 0) {
@@ -444,9 +432,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_virtio_blk: %s\n", why);
 		abort();
 	}
-	init(&f, take8(&f));
-	while (f.p < f.end && ops++ < MAX_OPS) {
-		uint8_t op = take8(&f);
+	init(&f, fuzz_take8(&f.in));
+	while (f.in.p < f.in.end && ops++ < MAX_OPS) {
+		uint8_t op = fuzz_take8(&f.in);
 
 		switch (op % 8) {
 		case 0:
@@ -466,11 +454,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				mvm_harness_vwrite(f.h, REG(STATUS), 0);
 				run(&f);
 			}
-			init(&f, take8(&f));
+			init(&f, fuzz_take8(&f.in));
 			break;
 		default:
-			if (mvm_harness_advance(f.h, (uint64_t)take8(&f) *
-							     10000000ULL) < 0)
+			if (mvm_harness_advance(f.h,
+						(uint64_t)fuzz_take8(&f.in) *
+							10000000ULL) < 0)
 				fail("timers never settled", 0, 0);
 			break;
 		}

@@ -61,7 +61,7 @@ extern const struct mvm_plugin mvm_plugin_descriptor; /* virtio-net's */
 
 struct fz {
 	struct mvm_harness *h;
-	const uint8_t *p, *end;
+	struct fuzz_in in;
 	uint64_t features;
 	struct mvm_harness_vq vq[NQ];
 	bool usable[NQ];
@@ -72,7 +72,6 @@ struct fz {
 	 * do that; the device then sees whatever the table holds). */
 	int16_t owner[NQ][256];
 	uint16_t nslots[NQ][256];
-	uint64_t cursor;
 };
 
 struct seg {
@@ -90,23 +89,22 @@ static void fail(const char *what, uint64_t a, uint64_t b)
 
 static uint64_t take(struct fz *f, unsigned n)
 {
-	return fuzz_take(&f->p, f->end, n);
+	return fuzz_take(&f->in, n);
 }
 
 static uint8_t take8(struct fz *f)
 {
-	return (uint8_t)take(f, 1);
+	return fuzz_take8(&f->in);
 }
 
 static uint64_t scratch(struct fz *f, uint64_t len, uint64_t align)
 {
-	uint64_t before = f->cursor;
-	uint64_t gpa =
-		fuzz_scratch(&f->cursor, SCRATCH_GPA, SCRATCH_SIZE, len, align);
+	uint64_t before = f->in.cursor;
+	uint64_t gpa = fuzz_scratch(&f->in, len, align);
 
 	/* Wrapped: indirect tables of chains in flight may be overwritten,
 	 * and with them the lengths the device sees. */
-	if (f->cursor < before)
+	if (f->in.cursor < before)
 		for (unsigned q = 0; q < NQ; q++)
 			for (unsigned k = 0; k < 256; k++)
 				f->writable[q][k] = UNKNOWN;
@@ -515,7 +513,7 @@ static void op_time(struct fz *f)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mvm_harness_config cfg = {.ram_size = RAM_SIZE};
-	struct fz f = {.p = data, .end = data + size, .cursor = SCRATCH_GPA};
+	struct fz f = {.in = FUZZ_IN(data, size, SCRATCH_GPA, SCRATCH_SIZE)};
 	char opts[160], why[600];
 	uint8_t o = take8(&f), fsel, sizes;
 	int ops = 0;
@@ -532,7 +530,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fsel = take8(&f);
 	sizes = take8(&f);
 	init(&f, fsel, sizes);
-	while (f.p < f.end && ops++ < MAX_OPS) {
+	while (f.in.p < f.in.end && ops++ < MAX_OPS) {
 		uint8_t op = take8(&f);
 
 		switch (op % 12) {

@@ -234,6 +234,30 @@ static void test_rate_limit_holds_buffers_until_refill(void **s)
 	done(&c);
 }
 
+/* Ten refills add exactly the rate, also when it is not a multiple of
+ * ten: 15 bytes a second, never 20. */
+static void test_rate_limit_is_exact_for_small_rates(void **s)
+{
+	struct ctx c;
+	struct mvm_harness_buf b;
+	uint32_t len, total = 0;
+
+	(void)s;
+	ready(&c, "max_bytes_per_sec=15", V1);
+	for (int i = 0; i < 24; i++) {
+		b = (struct mvm_harness_buf){buf(&c, 64), 64, true};
+		mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	}
+	kick_run(&c);
+	for (int i = 0; i < 10; i++)
+		mvm_harness_advance(c.h, 100000000ULL);
+	while (mvm_harness_vq_used(c.h, &c.vq, NULL, &len) == 1)
+		total += len;
+	/* The full bucket, then one second of refills. */
+	assert_int_equal(total, 15 + 15);
+	done(&c);
+}
+
 static void test_bad_option_is_refused_with_its_name(void **s)
 {
 	struct mvm_harness *h;
@@ -903,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_event_idx_suppresses_interrupts),
 		cmocka_unit_test(test_no_interrupt_flag_is_honoured),
 		cmocka_unit_test(test_rate_limit_holds_buffers_until_refill),
+		cmocka_unit_test(test_rate_limit_is_exact_for_small_rates),
 		cmocka_unit_test(test_bad_option_is_refused_with_its_name),
 		cmocka_unit_test(test_legacy_driver_is_refused),
 		cmocka_unit_test(test_features_not_offered_are_refused),

@@ -27,23 +27,6 @@ run_vmm() {
 	return 0
 }
 
-# expect_user_error PATTERN: status 2 and exactly one stderr line matching.
-expect_user_error() {
-	expect_rc 2
-	local lines
-	lines=$(wc -l <"$WORK/err")
-	[ "$lines" -eq 1 ] || fail "expected one error line, got $lines"
-	grep -qE -- "$1" "$WORK/err" || fail "error line does not match /$1/: $(cat "$WORK/err")"
-}
-
-base_yaml() {
-	cat >"$WORK/m.yaml" <<YAML
-kernel: $KIT
-memory: 128M
-plugin-path: [$PLUGINS]
-YAML
-}
-
 case $case_name in
 missing_kernel)
 	run_vmm --kernel "$WORK/nope.elf"

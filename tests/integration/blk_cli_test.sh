@@ -9,11 +9,10 @@ set -euo pipefail
 case_name=$1
 [ -x "$MODVMM" ] || fail "$MODVMM not built"
 
-# expect_user_error PATTERN: status 2 and exactly one stderr line matching.
-expect_user_error() {
-	expect_rc 2
-	[ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "expected one error line: $(cat "$WORK/err")"
-	grep -qE -- "$1" "$WORK/err" || fail "error line does not match /$1/: $(cat "$WORK/err")"
+# blk_machine OPTIONS: $WORK/m.yaml, a machine file with one virtio-blk disk.
+blk_machine() {
+	base_yaml
+	printf 'devices:\n  - plugin: virtio-blk\n    options: "%s"\n' "$1" >>"$WORK/m.yaml"
 }
 
 truncate -s 8M "$WORK/a.img" "$WORK/b.img"
@@ -44,27 +43,13 @@ disk_twice_read_write)
 	expect_user_error "in use by another process \(locked\)"
 	;;
 disk_yaml_bad_option)
-	cat >"$WORK/m.yaml" <<YAML
-kernel: $KIT
-memory: 128M
-plugin-path: [$PLUGINS]
-devices:
-  - plugin: virtio-blk
-    options: "path=$WORK/a.img,queue_size=100"
-YAML
+	blk_machine "path=$WORK/a.img,queue_size=100"
 	run_vmm --machine "$WORK/m.yaml"
 	expect_user_error "queue_size=100: must be a power of two"
 	;;
 disks_in_dsdt)
 	command -v iasl >/dev/null || fail "iasl (acpica-tools) is needed"
-	cat >"$WORK/m.yaml" <<YAML
-kernel: $KIT
-memory: 128M
-plugin-path: [$PLUGINS]
-devices:
-  - plugin: virtio-blk
-    options: "path=$WORK/a.img,serial=one"
-YAML
+	blk_machine "path=$WORK/a.img,serial=one"
 	run_vmm --machine "$WORK/m.yaml" --disk "path=$WORK/b.img,readonly=on" --dump-acpi "$WORK/acpi"
 	expect_rc 0
 	(cd "$WORK/acpi" && iasl -d dsdt.dat >/dev/null 2>&1) || fail "iasl -d failed"

@@ -8,13 +8,8 @@ PLUGINS="$BUILD/plugins"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/modvmm-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/out "$WORK"/err; do
-		[ -s "$f" ] && { echo "--- ${f##*/}:" >&2; tail -n 40 "$f" >&2; }
-	done
-	exit 1
-}
+. "$SRC/tests/common/fail.sh"
+fail() { fail_showing "$*" "$WORK"/out "$WORK"/err; }
 
 need_kvm() {
 	if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
@@ -76,6 +71,25 @@ run_vmm() {
 
 expect_rc() {
 	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
+}
+
+# expect_user_error PATTERN: status 2 and exactly one stderr line matching.
+expect_user_error() {
+	expect_rc 2
+	local lines
+	lines=$(wc -l <"$WORK/err")
+	[ "$lines" -eq 1 ] || fail "expected one error line, got $lines"
+	grep -qE -- "$1" "$WORK/err" || fail "error line does not match /$1/: $(cat "$WORK/err")"
+}
+
+# base_yaml: $WORK/m.yaml, a machine file with the kit, 128M and the
+# plugin folder, for a test to append to.
+base_yaml() {
+	cat >"$WORK/m.yaml" <<YAML
+kernel: $KIT
+memory: 128M
+plugin-path: [$PLUGINS]
+YAML
 }
 
 expect_out() {

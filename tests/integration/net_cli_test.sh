@@ -10,12 +10,6 @@ set -euo pipefail
 case_name=$1
 [ -x "$MODVMM" ] || fail "$MODVMM not built"
 
-expect_user_error() {
-	expect_rc 2
-	[ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "expected one error line: $(cat "$WORK/err")"
-	grep -qE -- "$1" "$WORK/err" || fail "error line does not match /$1/: $(cat "$WORK/err")"
-}
-
 common=(--kernel "$KIT" --memory 128M --plugin-dir "$PLUGINS")
 # MODVMM under another user (nobody) in a fresh network namespace.
 as_nobody() {
@@ -46,10 +40,8 @@ net_bad_values)
 	expect_user_error "ip=169.254.1.300: not an IPv4 address"
 	;;
 net_yaml_bad_option)
-	cat >"$WORK/m.yaml" <<YAML
-kernel: $KIT
-memory: 128M
-plugin-path: [$PLUGINS]
+	base_yaml
+	cat >>"$WORK/m.yaml" <<YAML
 devices:
   - plugin: virtio-net
     options: "tap=t0,queue_size=100"

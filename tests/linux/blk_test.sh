@@ -8,7 +8,8 @@
 #   root        the guest runs from the disk, writes and syncs /f1 and /f2;
 #               after poweroff the host reads both back from the image with
 #               debugfs and compares their sha256 with the guest's
-#   root_threads  the same with aio=threads (the worker-pool engine)
+#   root_threads  the same with aio=threads (the worker-pool engine), and
+#               every worker thread runs under the seccomp filter
 #   two_disks   a second disk, readonly=on: the guest sees it read-only, a
 #               write to it fails, its /hello reads back right, and the
 #               image file is bit for bit what it was; the root disk has
@@ -71,6 +72,20 @@ root | root_threads)
 	aio=io_uring
 	[ "$case_name" = root ] || aio=threads
 	boot "" "path=$ROOT_IMG,serial=modvmm-root,aio=$aio"
+	# The root file system was read: every worker has put itself under
+	# the seccomp filter (host->sandbox_thread), not only those that ran
+	# a request.
+	if [ "$aio" = threads ]; then
+		workers=0
+		for t in /proc/$VMM_PID/task/*; do
+			[ "$(cat "$t/comm" 2>/dev/null)" = modvmm-blk-io ] || continue
+			workers=$((workers + 1))
+			sc=$(awk '/^Seccomp:/ {print $2}' "$t/status")
+			[ "$sc" = 2 ] || { stop_vmm; fail "I/O worker ${t##*/}: Seccomp: $sc, expected 2 (filter)"; }
+		done
+		[ "$workers" = 4 ] || { stop_vmm; fail "$workers I/O worker threads, expected 4"; }
+		log "all $workers I/O workers run under the seccomp filter"
+	fi
 	finish
 	expect_line '^modvmm-guest: module virtio_blk loaded' "virtio_blk did not load"
 	expect_line '^modvmm-guest: root /dev/vda ext4' "/ is not /dev/vda (ext4)"

@@ -26,13 +26,8 @@ EMULATED_KVM_WORDS="clearcpuid=cx16,popcnt,serialize,smap,fsgsbase,pku,rdpid,erm
 
 log() { echo "$(date +%T) $*"; }
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/console "$WORK"/err; do
-		[ -s "$f" ] && { echo "--- ${f##*/} (last 40 lines):" >&2; tail -n 40 "$f" >&2; }
-	done
-	exit 1
-}
+. "$SRC/tests/common/fail.sh"
+fail() { fail_showing "$*" "$WORK"/console "$WORK"/err; }
 
 skip() {
 	echo "SKIPPED: $*"

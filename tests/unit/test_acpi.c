@@ -89,24 +89,39 @@ static const uint8_t *at(const struct acpi_blob *b, uint64_t gpa)
 	return b->data + (gpa - b->gpa);
 }
 
+/* The tables of a one-vCPU machine, in *state. */
+static int blob_setup(void **state)
+{
+	struct acpi_blob *b = calloc(1, sizeof(*b));
+
+	assert_non_null(b);
+	build(1, b);
+	*state = b;
+	return 0;
+}
+
+static int blob_teardown(void **state)
+{
+	acpi_blob_free(*state);
+	free(*state);
+	return 0;
+}
+
 static void
 test_rsdp_is_revision_2_at_blob_start_with_both_checksums(void **state)
 {
-	struct acpi_blob b;
+	struct acpi_blob *b = *state;
 	const uint8_t *r;
 
-	(void)state;
-	build(1, &b);
-	r = table(&b, "RSDP");
-	assert_ptr_equal(r, b.data);
+	r = table(b, "RSDP");
+	assert_ptr_equal(r, b->data);
 	assert_memory_equal(r, "RSD PTR ", 8);
 	assert_int_equal(r[15], 2);
 	assert_int_equal(rd32(r + 16), 0); /* no RSDT */
 	assert_int_equal(rd32(r + 20), 36);
 	assert_int_equal(sum(r, 20), 0);
 	assert_int_equal(sum(r, 36), 0);
-	assert_memory_equal(at(&b, rd64(r + 24)), "XSDT", 4);
-	acpi_blob_free(&b);
+	assert_memory_equal(at(b, rd64(r + 24)), "XSDT", 4);
 }
 
 static void test_every_sdt_checksum_is_zero_and_length_matches(void **state)
@@ -134,73 +149,62 @@ static void test_every_sdt_checksum_is_zero_and_length_matches(void **state)
 
 static void test_xsdt_lists_fadt_then_madt(void **state)
 {
-	struct acpi_blob b;
+	struct acpi_blob *b = *state;
 	const uint8_t *x;
 
-	(void)state;
-	build(1, &b);
-	x = table(&b, "XSDT");
+	x = table(b, "XSDT");
 	assert_int_equal(rd32(x + 4), 36 + 16);
-	assert_memory_equal(at(&b, rd64(x + 36)), "FACP", 4);
-	assert_memory_equal(at(&b, rd64(x + 44)), "APIC", 4);
-	acpi_blob_free(&b);
+	assert_memory_equal(at(b, rd64(x + 36)), "FACP", 4);
+	assert_memory_equal(at(b, rd64(x + 44)), "APIC", 4);
+}
+
+/* A Generic Address Structure (ACPI 6.3, 5.2.3.2) naming the 8-bit I/O
+ * port `port`: SystemIO, 8 bits wide, byte access. */
+static void expect_gas_io8(const uint8_t *gas, uint64_t port)
+{
+	assert_int_equal(gas[0], 1); /* SystemIO */
+	assert_int_equal(gas[1], 8);
+	assert_int_equal(gas[3], 1);
+	assert_int_equal(rd64(gas + 4), port);
 }
 
 static void test_fadt_is_revision_6_hw_reduced_with_reset_reg(void **state)
 {
-	struct acpi_blob b;
+	struct acpi_blob *b = *state;
 	const uint8_t *f;
 	uint32_t flags;
 
-	(void)state;
-	build(1, &b);
-	f = table(&b, "FACP");
+	f = table(b, "FACP");
 	assert_int_equal(rd32(f + 4), 276);
 	assert_int_equal(f[8], 6);
 	flags = rd32(f + 112);
 	assert_true(flags & (1u << 20)); /* HW_REDUCED_ACPI */
 	assert_true(flags & (1u << 10)); /* RESET_REG_SUP */
 	/* RESET_REG: SystemIO, 8 bits, byte access, the reset port. */
-	assert_int_equal(f[116], 1);
-	assert_int_equal(f[117], 8);
-	assert_int_equal(f[119], 1);
-	assert_int_equal(rd64(f + 120), LAYOUT_ACPI_RESET_PORT);
+	expect_gas_io8(f + 116, LAYOUT_ACPI_RESET_PORT);
 	assert_int_equal(f[128], LAYOUT_ACPI_RESET_VALUE);
 	assert_memory_equal(f + 268, "MODVMM  ", 8);
-	acpi_blob_free(&b);
 }
 
 static void test_fadt_sleep_registers_are_8bit_io_ports(void **state)
 {
-	struct acpi_blob b;
+	struct acpi_blob *b = *state;
 	const uint8_t *f;
 
-	(void)state;
-	build(1, &b);
-	f = table(&b, "FACP");
-	assert_int_equal(f[0xf4], 1); /* SystemIO */
-	assert_int_equal(f[0xf5], 8);
+	f = table(b, "FACP");
+	expect_gas_io8(f + 0xf4, LAYOUT_ACPI_SLEEP_CTL_PORT);
 	assert_int_equal(f[0xf6], 0);
-	assert_int_equal(f[0xf7], 1);
-	assert_int_equal(rd64(f + 0xf8), LAYOUT_ACPI_SLEEP_CTL_PORT);
-	assert_int_equal(f[0x100], 1);
-	assert_int_equal(f[0x101], 8);
-	assert_int_equal(f[0x103], 1);
-	assert_int_equal(rd64(f + 0x104), LAYOUT_ACPI_SLEEP_STS_PORT);
-	acpi_blob_free(&b);
+	expect_gas_io8(f + 0x100, LAYOUT_ACPI_SLEEP_STS_PORT);
 }
 
 static void test_fadt_points_both_dsdt_fields_at_the_dsdt(void **state)
 {
-	struct acpi_blob b;
+	struct acpi_blob *b = *state;
 	const uint8_t *f;
 
-	(void)state;
-	build(1, &b);
-	f = table(&b, "FACP");
+	f = table(b, "FACP");
 	assert_int_equal(rd64(f + 140), rd32(f + 40));
-	assert_ptr_equal(at(&b, rd64(f + 140)), table(&b, "DSDT"));
-	acpi_blob_free(&b);
+	assert_ptr_equal(at(b, rd64(f + 140)), table(b, "DSDT"));
 }
 
 /* Counts enabled Processor Local APIC entries; checks ids are 0..n-1. */
@@ -273,14 +277,12 @@ static void test_madt_has_ioapic_irq0_override_and_lint1_nmi(void **state)
 
 static void test_dsdt_holds_s5_and_the_devices_under_sb(void **state)
 {
-	struct acpi_blob b;
+	struct acpi_blob *b = *state;
 	const uint8_t *d;
 	size_t len;
 	int s5 = 0, lnro = 0;
 
-	(void)state;
-	build(1, &b);
-	d = table(&b, "DSDT");
+	d = table(b, "DSDT");
 	len = rd32(d + 4);
 	assert_int_equal(d[8], 2);
 	for (size_t i = 36; i + 8 <= len; i++) {
@@ -289,7 +291,6 @@ static void test_dsdt_holds_s5_and_the_devices_under_sb(void **state)
 	}
 	assert_true(s5);
 	assert_true(lnro);
-	acpi_blob_free(&b);
 }
 
 static void test_build_returns_enospc_when_tables_do_not_fit(void **state)
@@ -411,6 +412,37 @@ static int dump_teardown(void **state)
 	return 0;
 }
 
+/* Runs the shell command `fmt` in the dump's tables folder; its status. */
+static int in_tables(const struct dump *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int in_tables(const struct dump *d, const char *fmt, ...)
+{
+	char line[400], cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "cd '%s/tables' && %s", d->dir, line);
+	return system(cmd);
+}
+
+/* The text of the file `fmt` names in the dump's tables folder (free it);
+ * its path in path[256]. */
+static char *table_text(const struct dump *d, char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static char *table_text(const struct dump *d, char *path, const char *fmt, ...)
+{
+	char name[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	snprintf(path, 256, "%s/tables/%s", d->dir, name);
+	return read_text(path);
+}
+
 static void test_dump_writes_one_dat_file_per_table(void **state)
 {
 	static const char *names[] = {"rsdp", "xsdt", "facp", "apic", "dsdt"};
@@ -436,29 +468,20 @@ static void test_iasl_decompiles_every_sdt_cleanly(void **state)
 {
 	static const char *names[] = {"xsdt", "facp", "apic", "dsdt"};
 	struct dump *d = *state;
-	char cmd[512], path[256];
 
 	skip_without_iasl();
 	for (size_t i = 0; i < 4; i++) {
-		char *text;
+		char path[256], *text;
 
-		snprintf(cmd, sizeof(cmd),
-			 "cd '%s/tables' && iasl -d %s.dat >%s.log 2>&1",
-			 d->dir, names[i], names[i]);
-		if (system(cmd) != 0) {
-			snprintf(path, sizeof(path), "%s/tables/%s.log", d->dir,
-				 names[i]);
-			text = read_text(path);
+		if (in_tables(d, "iasl -d %s.dat >%s.log 2>&1", names[i],
+			      names[i]) != 0) {
+			text = table_text(d, path, "%s.log", names[i]);
 			fail_msg("iasl -d %s.dat failed:\n%s", names[i], text);
 		}
-		snprintf(path, sizeof(path), "%s/tables/%s.log", d->dir,
-			 names[i]);
-		text = read_text(path);
+		text = table_text(d, path, "%s.log", names[i]);
 		assert_no_diagnostics(path, text);
 		free(text);
-		snprintf(path, sizeof(path), "%s/tables/%s.dsl", d->dir,
-			 names[i]);
-		text = read_text(path);
+		text = table_text(d, path, "%s.dsl", names[i]);
 		assert_no_diagnostics(path, text);
 		free(text);
 	}
@@ -467,15 +490,11 @@ static void test_iasl_decompiles_every_sdt_cleanly(void **state)
 static void test_iasl_dsdt_shows_lnro0005_and_s5(void **state)
 {
 	struct dump *d = *state;
-	char cmd[512], path[256];
-	char *text;
+	char path[256], *text;
 
 	skip_without_iasl();
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s/tables' && iasl -d dsdt.dat >/dev/null 2>&1", d->dir);
-	assert_int_equal(system(cmd), 0);
-	snprintf(path, sizeof(path), "%s/tables/dsdt.dsl", d->dir);
-	text = read_text(path);
+	assert_int_equal(in_tables(d, "iasl -d dsdt.dat >/dev/null 2>&1"), 0);
+	text = table_text(d, path, "dsdt.dsl");
 	assert_non_null(strstr(text, "\"LNRO0005\""));
 	assert_non_null(strstr(text, "_S5"));
 	assert_non_null(strstr(text, "EisaId (\"PNP0501\")"));
@@ -486,17 +505,13 @@ static void test_iasl_dsdt_shows_lnro0005_and_s5(void **state)
 static void test_iasl_recompiles_the_decompiled_dsdt(void **state)
 {
 	struct dump *d = *state;
-	char cmd[512], path[256];
-	char *text;
+	char path[256], *text;
 
 	skip_without_iasl();
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s/tables' && iasl -d dsdt.dat >/dev/null 2>&1 && "
-		 "iasl dsdt.dsl >compile.log 2>&1",
-		 d->dir);
-	assert_int_equal(system(cmd), 0);
-	snprintf(path, sizeof(path), "%s/tables/compile.log", d->dir);
-	text = read_text(path);
+	assert_int_equal(in_tables(d, "iasl -d dsdt.dat >/dev/null 2>&1 && "
+				      "iasl dsdt.dsl >compile.log 2>&1"),
+			 0);
+	text = table_text(d, path, "compile.log");
 	assert_non_null(strstr(text, "0 Errors, 0 Warnings"));
 	free(text);
 }
@@ -514,19 +529,28 @@ static void test_dump_fails_with_errno_on_unwritable_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-			test_rsdp_is_revision_2_at_blob_start_with_both_checksums),
+		cmocka_unit_test_setup_teardown(
+			test_rsdp_is_revision_2_at_blob_start_with_both_checksums,
+			blob_setup, blob_teardown),
 		cmocka_unit_test(
 			test_every_sdt_checksum_is_zero_and_length_matches),
-		cmocka_unit_test(test_xsdt_lists_fadt_then_madt),
-		cmocka_unit_test(
-			test_fadt_is_revision_6_hw_reduced_with_reset_reg),
-		cmocka_unit_test(test_fadt_sleep_registers_are_8bit_io_ports),
-		cmocka_unit_test(test_fadt_points_both_dsdt_fields_at_the_dsdt),
+		cmocka_unit_test_setup_teardown(test_xsdt_lists_fadt_then_madt,
+						blob_setup, blob_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fadt_is_revision_6_hw_reduced_with_reset_reg,
+			blob_setup, blob_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fadt_sleep_registers_are_8bit_io_ports, blob_setup,
+			blob_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fadt_points_both_dsdt_fields_at_the_dsdt,
+			blob_setup, blob_teardown),
 		cmocka_unit_test(test_madt_has_one_enabled_lapic_per_cpu),
 		cmocka_unit_test(
 			test_madt_has_ioapic_irq0_override_and_lint1_nmi),
-		cmocka_unit_test(test_dsdt_holds_s5_and_the_devices_under_sb),
+		cmocka_unit_test_setup_teardown(
+			test_dsdt_holds_s5_and_the_devices_under_sb, blob_setup,
+			blob_teardown),
 		cmocka_unit_test(
 			test_build_returns_enospc_when_tables_do_not_fit),
 		cmocka_unit_test(test_build_rejects_zero_or_too_many_cpus),

@@ -23,28 +23,20 @@ static const uint8_t known_good_com1[55] = {
 	0x89, 0x06, 0x00, 0x03, 0x01, 0x04, 0x00, 0x00, 0x00, 0x79, 0x00,
 };
 
-static struct mvm_dsdt_device virtio_dev(void)
-{
-	struct mvm_dsdt_device d = {
-		.hid = "LNRO0005",
-		.uid = 0,
-		.mmio_base = 0xc0001000,
-		.mmio_size = 0x1000,
-		.gsi = 5,
-	};
-	return d;
-}
+static const struct mvm_dsdt_device virtio_dev = {
+	.hid = "LNRO0005",
+	.uid = 0,
+	.mmio_base = 0xc0001000,
+	.mmio_size = 0x1000,
+	.gsi = 5,
+};
 
-static struct mvm_dsdt_device uart_dev(void)
-{
-	struct mvm_dsdt_device d = {
-		.hid = "PNP0501",
-		.io_base = 0x3f8,
-		.io_size = 8,
-		.gsi = 4,
-	};
-	return d;
-}
+static const struct mvm_dsdt_device uart_dev = {
+	.hid = "PNP0501",
+	.io_base = 0x3f8,
+	.io_size = 8,
+	.gsi = 4,
+};
 
 /* Offset of `needle` in the buffer, or -1. */
 static long find(const struct aml_buf *b, const void *needle, size_t n)
@@ -71,7 +63,7 @@ static void expect_device_bytes(const char *name,
 
 static void test_virtio_device_matches_known_good_71_bytes(void **state)
 {
-	struct mvm_dsdt_device d = virtio_dev();
+	struct mvm_dsdt_device d = virtio_dev;
 
 	(void)state;
 	expect_device_bytes("V000", &d, known_good_v000,
@@ -80,7 +72,7 @@ static void test_virtio_device_matches_known_good_71_bytes(void **state)
 
 static void test_uart_device_has_compressed_eisa_hid_and_io(void **state)
 {
-	struct mvm_dsdt_device d = uart_dev();
+	struct mvm_dsdt_device d = uart_dev;
 
 	(void)state;
 	expect_device_bytes("COM1", &d, known_good_com1,
@@ -90,7 +82,7 @@ static void test_uart_device_has_compressed_eisa_hid_and_io(void **state)
 static void test_uart_device_has_no_cca(void **state)
 {
 	struct aml_buf b = {0};
-	struct mvm_dsdt_device d = uart_dev();
+	struct mvm_dsdt_device d = uart_dev;
 
 	(void)state;
 	assert_int_equal(aml_append_device(&b, "COM1", &d), 0);
@@ -103,7 +95,7 @@ static void test_level_triggered_interrupt_clears_edge_bit(void **state)
 	static const uint8_t level5[] = {0x89, 0x06, 0x00, 0x01,
 					 0x01, 0x05, 0x00, 0x00};
 	struct aml_buf b = {0};
-	struct mvm_dsdt_device d = virtio_dev();
+	struct mvm_dsdt_device d = virtio_dev;
 
 	(void)state;
 	d.level_triggered = true;
@@ -116,7 +108,7 @@ static void test_mmio_above_4g_uses_qword_memory(void **state)
 {
 	static const uint8_t qword_hdr[] = {0x8a, 0x2b, 0x00, 0x00, 0x0d, 0x01};
 	struct aml_buf b = {0};
-	struct mvm_dsdt_device d = virtio_dev();
+	struct mvm_dsdt_device d = virtio_dev;
 	long off;
 	uint64_t min, max, len;
 
@@ -141,7 +133,7 @@ static void test_check_rejects_bad_hids(void **state)
 	static const char *bad[] = {"",          "PNP050",   "LNRO00055",
 				    "pnp0501",   "PNP05G1",  "LNRO 005",
 				    "LNRO\t005", "AB\"C0005"};
-	struct mvm_dsdt_device d = virtio_dev();
+	struct mvm_dsdt_device d = virtio_dev;
 
 	(void)state;
 	d.hid = NULL;
@@ -156,7 +148,7 @@ static void test_check_rejects_bad_hids(void **state)
 
 static void test_check_rejects_gsi_outside_ioapic_pins(void **state)
 {
-	struct mvm_dsdt_device d = virtio_dev();
+	struct mvm_dsdt_device d = virtio_dev;
 
 	(void)state;
 	d.gsi = 24;
@@ -171,7 +163,7 @@ static void test_check_rejects_gsi_outside_ioapic_pins(void **state)
 
 static void test_check_rejects_ranges_that_wrap(void **state)
 {
-	struct mvm_dsdt_device d = virtio_dev();
+	struct mvm_dsdt_device d = virtio_dev;
 
 	(void)state;
 	d.mmio_base = UINT64_MAX - 0xfff;
@@ -180,7 +172,7 @@ static void test_check_rejects_ranges_that_wrap(void **state)
 	d.mmio_size = 0x1001;
 	assert_int_equal(aml_check_device(&d), -EINVAL);
 
-	d = uart_dev();
+	d = uart_dev;
 	d.io_base = 0xfff8;
 	assert_int_equal(aml_check_device(&d), 0);
 	d.io_base = 0xfffc;
@@ -193,7 +185,7 @@ static void test_check_rejects_ranges_that_wrap(void **state)
 static void test_bad_device_or_name_appends_nothing(void **state)
 {
 	struct aml_buf b = {0};
-	struct mvm_dsdt_device d = virtio_dev();
+	struct mvm_dsdt_device d = virtio_dev;
 
 	(void)state;
 	assert_int_equal(aml_append_device(&b, "v000", &d), -EINVAL);
@@ -209,7 +201,7 @@ static void
 test_device_without_interrupt_has_no_interrupt_descriptor(void **state)
 {
 	struct aml_buf b = {0};
-	struct mvm_dsdt_device d = virtio_dev();
+	struct mvm_dsdt_device d = virtio_dev;
 
 	(void)state;
 	d.gsi = -1;
@@ -309,7 +301,7 @@ static void test_scope_accepts_multi_segment_paths(void **state)
 static void test_appends_accumulate_in_order(void **state)
 {
 	struct aml_buf b = {0};
-	struct mvm_dsdt_device v = virtio_dev(), u = uart_dev();
+	struct mvm_dsdt_device v = virtio_dev, u = uart_dev;
 
 	(void)state;
 	assert_int_equal(aml_append_device(&b, "V000", &v), 0);

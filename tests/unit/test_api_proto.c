@@ -374,19 +374,24 @@ static void test_event_has_timestamp_and_data(void **state)
 	free(text);
 }
 
+/* api_parse_size accepts `text` as `want` bytes. */
+static void expect_size(const char *text, uint64_t want)
+{
+	uint64_t v;
+
+	assert_int_equal(api_parse_size(text, &v), 0);
+	assert_int_equal(v, want);
+}
+
 static void test_size_parser(void **state)
 {
 	uint64_t v;
 
 	(void)state;
-	assert_int_equal(api_parse_size("1G", &v), 0);
-	assert_int_equal(v, 1ULL << 30);
-	assert_int_equal(api_parse_size("512M", &v), 0);
-	assert_int_equal(v, 512ULL << 20);
-	assert_int_equal(api_parse_size("2GiB", &v), 0);
-	assert_int_equal(v, 2ULL << 30);
-	assert_int_equal(api_parse_size("0x1000", &v), 0);
-	assert_int_equal(v, 4096);
+	expect_size("1G", 1ULL << 30);
+	expect_size("512M", 512ULL << 20);
+	expect_size("2GiB", 2ULL << 30);
+	expect_size("0x1000", 4096);
 	assert_int_equal(api_parse_size("-1", &v), -EINVAL);
 	assert_int_equal(api_parse_size("1X", &v), -EINVAL);
 	assert_int_equal(api_parse_size("", &v), -EINVAL);

@@ -94,6 +94,17 @@ static int cells(const void *fdt, const char *path, const char *name,
 	return len / 4;
 }
 
+/* The property has exactly the `n` (at most 4) cells `want`. */
+static void expect_cells(const void *fdt, const char *path, const char *name,
+			 const uint32_t *want, int n)
+{
+	uint32_t c[4];
+
+	assert_int_equal(cells(fdt, path, name, c, 4), n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(c[i], want[i]);
+}
+
 static void test_blob_passes_fdt_check_header(void **state)
 {
 	assert_int_equal(fdt_check_header(*state), 0);
@@ -171,17 +182,12 @@ static void test_virtio_node_has_reg_and_edge_interrupt(void **state)
 {
 	const void *fdt = *state;
 	const char *path = "/virtio_mmio@c0001000";
-	uint32_t c[4];
 
 	assert_string_equal(str_prop(fdt, path, "compatible"), "virtio,mmio");
-	assert_int_equal(cells(fdt, path, "reg", c, 4), 4);
-	assert_int_equal(c[0], 0);
-	assert_int_equal(c[1], 0xc0001000);
-	assert_int_equal(c[2], 0);
-	assert_int_equal(c[3], 0x1000);
-	assert_int_equal(cells(fdt, path, "interrupts", c, 2), 2);
-	assert_int_equal(c[0], 5);
-	assert_int_equal(c[1], 0); /* edge, rising */
+	expect_cells(fdt, path, "reg",
+		     (const uint32_t[]){0, 0xc0001000, 0, 0x1000}, 4);
+	/* 0: edge, rising */
+	expect_cells(fdt, path, "interrupts", (const uint32_t[]){5, 0}, 2);
 }
 
 static void test_uart_node_sits_in_isa_io_space(void **state)
@@ -191,10 +197,8 @@ static void test_uart_node_sits_in_isa_io_space(void **state)
 	uint32_t c[3];
 
 	assert_string_equal(str_prop(fdt, path, "compatible"), "ns16550a");
-	assert_int_equal(cells(fdt, path, "reg", c, 3), 3);
-	assert_int_equal(c[0], 1); /* I/O space */
-	assert_int_equal(c[1], 0x3f8);
-	assert_int_equal(c[2], 8);
+	/* 1: I/O space */
+	expect_cells(fdt, path, "reg", (const uint32_t[]){1, 0x3f8, 8}, 3);
 	assert_int_equal(cells(fdt, path, "interrupts", c, 2), 2);
 	assert_int_equal(c[0], 4);
 }

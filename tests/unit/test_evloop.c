@@ -62,15 +62,29 @@ static int open_fds(void)
 	return n;
 }
 
-static void test_oneshot_fires_once_then_is_gone(void **state)
+/* Each test runs on a started loop of its own, in *state. */
+static int loop_setup(void **state)
 {
 	struct evloop *loop;
+
+	assert_int_equal(evloop_create(&loop), 0);
+	assert_int_equal(evloop_start(loop), 0);
+	*state = loop;
+	return 0;
+}
+
+static int loop_teardown(void **state)
+{
+	evloop_destroy(*state);
+	return 0;
+}
+
+static void test_oneshot_fires_once_then_is_gone(void **state)
+{
+	struct evloop *loop = *state;
 	struct counter c = {PTHREAD_MUTEX_INITIALIZER, 0};
 	int fds;
 
-	(void)state;
-	assert_int_equal(evloop_create(&loop), 0);
-	assert_int_equal(evloop_start(loop), 0);
 	fds = open_fds();
 	/* More than the loop has slots (256): each must be freed. */
 	for (int i = 0; i < 300; i++) {
@@ -86,18 +100,14 @@ static void test_oneshot_fires_once_then_is_gone(void **state)
 	for (int i = 0; i < 100 && open_fds() != fds; i++)
 		usleep(10000);
 	assert_int_equal(open_fds(), fds);
-	evloop_destroy(loop);
 }
 
 static void test_periodic_fires_until_cancelled(void **state)
 {
-	struct evloop *loop;
+	struct evloop *loop = *state;
 	struct counter c = {PTHREAD_MUTEX_INITIALIZER, 0};
 	int id, n;
 
-	(void)state;
-	assert_int_equal(evloop_create(&loop), 0);
-	assert_int_equal(evloop_start(loop), 0);
 	id = evloop_add_timer(loop, 1000000, 1000000, count, &c, &c.lock);
 	assert_true(id >= 0);
 	assert_true(wait_fired(&c, 3) >= 3);
@@ -105,32 +115,33 @@ static void test_periodic_fires_until_cancelled(void **state)
 	n = fired(&c);
 	usleep(50000);
 	assert_true(fired(&c) <= n + 1); /* at most one already dispatched */
-	evloop_destroy(loop);
 }
 
 static void test_cancelled_oneshot_never_fires(void **state)
 {
-	struct evloop *loop;
+	struct evloop *loop = *state;
 	struct counter c = {PTHREAD_MUTEX_INITIALIZER, 0};
 	int id;
 
-	(void)state;
-	assert_int_equal(evloop_create(&loop), 0);
-	assert_int_equal(evloop_start(loop), 0);
 	id = evloop_add_timer(loop, 200000000, 0, count, &c, &c.lock);
 	assert_true(id >= 0);
 	assert_int_equal(evloop_cancel_timer(loop, id), 0);
 	usleep(300000);
 	assert_int_equal(fired(&c), 0);
-	evloop_destroy(loop);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_oneshot_fires_once_then_is_gone),
-		cmocka_unit_test(test_periodic_fires_until_cancelled),
-		cmocka_unit_test(test_cancelled_oneshot_never_fires),
+		cmocka_unit_test_setup_teardown(
+			test_oneshot_fires_once_then_is_gone, loop_setup,
+			loop_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_periodic_fires_until_cancelled, loop_setup,
+			loop_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cancelled_oneshot_never_fires, loop_setup,
+			loop_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

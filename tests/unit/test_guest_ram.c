@@ -127,6 +127,20 @@ static const char *area_flags(const void *addr, char *buf, size_t len)
 	return found;
 }
 
+/* 128 MiB of RAM advised with `thp`: its first area, the low 2 MiB, is
+ * advised none ("nh") either way. */
+static void advised_ram(struct guest_ram *ram, bool thp, char *flags,
+			size_t len)
+{
+	struct error err;
+
+	assert_int_equal(guest_ram_alloc(ram, 128 * MiB, false, false, &err),
+			 0);
+	guest_ram_advise_thp(ram, thp);
+	assert_non_null(area_flags(ram->base, flags, len));
+	assert_non_null(strstr(flags, " nh"));
+}
+
 static void test_thp_advice_spares_the_low_2mib(void **s)
 {
 	/* With THP on, everything but the low 2 MiB is advised huge pages
@@ -134,25 +148,16 @@ static void test_thp_advice_spares_the_low_2mib(void **s)
 	 * pages there must not cost a whole huge page. With THP off, all of
 	 * it is "nh". VmFlags shows the advice whatever the host's THP mode. */
 	struct guest_ram ram;
-	struct error err;
 	char flags[256];
 
 	(void)s;
-	assert_int_equal(guest_ram_alloc(&ram, 128 * MiB, false, false, &err),
-			 0);
-	guest_ram_advise_thp(&ram, true);
-	assert_non_null(area_flags(ram.base, flags, sizeof(flags)));
-	assert_non_null(strstr(flags, " nh"));
+	advised_ram(&ram, true, flags, sizeof(flags));
 	assert_non_null(
 		area_flags(ram.base + GUEST_RAM_LOW_4K, flags, sizeof(flags)));
 	assert_non_null(strstr(flags, " hg"));
 	guest_ram_free(&ram);
 
-	assert_int_equal(guest_ram_alloc(&ram, 128 * MiB, false, false, &err),
-			 0);
-	guest_ram_advise_thp(&ram, false);
-	assert_non_null(area_flags(ram.base, flags, sizeof(flags)));
-	assert_non_null(strstr(flags, " nh"));
+	advised_ram(&ram, false, flags, sizeof(flags));
 	/* One area: no split at 2 MiB when nothing differs. */
 	assert_null(
 		area_flags(ram.base + GUEST_RAM_LOW_4K, flags, sizeof(flags)));

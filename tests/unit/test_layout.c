@@ -89,14 +89,17 @@ static void test_e820_6g_puts_ram_on_both_sides_of_the_hole(void **state)
 	assert_int_equal(e[4].type, E820_RAM);
 }
 
+/* The RAM sizes the map's invariants are checked at: below the MMIO hole,
+ * up to it, and on both sides of it. */
+static const uint64_t map_sizes[] = {128 * MiB, 3 * GiB, 6 * GiB};
+
 static void test_e820_has_no_ram_in_acpi_area_or_hole(void **state)
 {
-	static const uint64_t sizes[] = {128 * MiB, 3 * GiB, 6 * GiB};
 	struct e820_entry e[8];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		int n = e820(sizes[i], e);
+	for (size_t i = 0; i < sizeof(map_sizes) / sizeof(map_sizes[0]); i++) {
+		int n = e820(map_sizes[i], e);
 
 		assert_false(ram_overlaps(e, n, 0xe0000, 0x100000));
 		assert_false(ram_overlaps(e, n, 0x9fc00, 0xa0000));
@@ -107,12 +110,11 @@ static void test_e820_has_no_ram_in_acpi_area_or_hole(void **state)
 
 static void test_e820_is_sorted_and_non_overlapping(void **state)
 {
-	static const uint64_t sizes[] = {128 * MiB, 3 * GiB, 6 * GiB};
 	struct e820_entry e[8];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		int n = e820(sizes[i], e);
+	for (size_t i = 0; i < sizeof(map_sizes) / sizeof(map_sizes[0]); i++) {
+		int n = e820(map_sizes[i], e);
 
 		for (int j = 0; j < n; j++) {
 			assert_true(e[j].size > 0);

@@ -30,17 +30,17 @@
 
 typedef void (*child_fn)(void);
 
-/* Runs `fn` in a child under kind `k`'s filter built for `mode` with
- * `extras`; returns the child's wait status. */
-static int in_child(enum cfg_seccomp mode, enum seccomp_kind k,
-		    const char *const *extras, child_fn fn)
+/* Runs `fn` in a child under kind `k`'s filter built for `mode` with one
+ * plugin's additions `x` (may be NULL); returns the child's wait status. */
+static int in_child_x(enum cfg_seccomp mode, enum seccomp_kind k,
+		      const struct seccomp_extras *x, child_fn fn)
 {
 	struct seccomp_filters f;
 	struct error err = {0};
 	int status = 0;
 	pid_t pid;
 
-	if (seccomp_filters_build(&f, mode, &extras, 1, &err) < 0)
+	if (seccomp_filters_build(&f, mode, x, x ? 1 : 0, &err) < 0)
 		fail_msg("build: %s", err.msg);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -53,6 +53,15 @@ static int in_child(enum cfg_seccomp mode, enum seccomp_kind k,
 	seccomp_filters_free(&f);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+/* The same with a plugin declaring the system call names `extras`. */
+static int in_child(enum cfg_seccomp mode, enum seccomp_kind k,
+		    const char *const *extras, child_fn fn)
+{
+	struct seccomp_extras x = {.names = extras};
+
+	return in_child_x(mode, k, &x, fn);
 }
 
 static void make_socket(void)
@@ -233,6 +242,27 @@ static void test_vcpu_ioctl_other_than_kvm_kills(void **s)
 		in_child(CFG_SECCOMP_ON, SECCOMP_KIND_VCPU, NULL, tty_ioctl));
 }
 
+/* A plugin's `ioctls` (ABI 1.3) allow those requests and no other. */
+static void test_declared_ioctl_request_only(void **s)
+{
+	static const uint32_t fionread[] = {FIONREAD, 0};
+	static const uint32_t winsize[] = {TIOCGWINSZ, 0};
+	struct seccomp_extras x = {.ioctls = fionread};
+
+	(void)s;
+	expect_survived(
+		in_child_x(CFG_SECCOMP_ON, SECCOMP_KIND_VCPU, &x, tty_ioctl));
+	expect_survived(
+		in_child_x(CFG_SECCOMP_ON, SECCOMP_KIND_EVLOOP, &x, tty_ioctl));
+	x.ioctls = winsize;
+	expect_sigsys(
+		in_child_x(CFG_SECCOMP_ON, SECCOMP_KIND_VCPU, &x, tty_ioctl));
+	/* The RAM helper runs no plugin code and gets none. */
+	x.ioctls = fionread;
+	expect_sigsys(in_child_x(CFG_SECCOMP_ON, SECCOMP_KIND_MAP_RAM, &x,
+				 tty_ioctl));
+}
+
 static void test_executable_mapping_kills_plain_one_does_not(void **s)
 {
 	(void)s;
@@ -316,6 +346,7 @@ int main(void)
 			test_declared_extra_is_allowed_where_plugins_run),
 		cmocka_unit_test(test_open_is_refused_not_fatal),
 		cmocka_unit_test(test_vcpu_ioctl_other_than_kvm_kills),
+		cmocka_unit_test(test_declared_ioctl_request_only),
 		cmocka_unit_test(
 			test_executable_mapping_kills_plain_one_does_not),
 #ifdef MODVMM_SANITIZE

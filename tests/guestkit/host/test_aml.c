@@ -73,6 +73,16 @@ static void scan(const uint8_t *aml, size_t len)
 	free(copy);
 }
 
+/* The walker found device `name`, with _HID `hid`. */
+static const struct kit_device *expect_device(const char *name, const char *hid)
+{
+	const struct kit_device *d = find(name);
+
+	assert_non_null(d);
+	assert_string_equal(d->hid, hid);
+	return d;
+}
+
 static void test_sample_dsdt_devices_and_resources(void **state)
 {
 	(void)state;
@@ -80,26 +90,20 @@ static void test_sample_dsdt_devices_and_resources(void **state)
 	assert_false(kit_acpi.aml_incomplete);
 	assert_int_equal(kit_acpi.ndevices, 5);
 
-	const struct kit_device *com1 = find("COM1");
-	assert_non_null(com1);
-	assert_string_equal(com1->hid, "PNP0501");
+	const struct kit_device *com1 = expect_device("COM1", "PNP0501");
 	assert_int_equal(com1->nio, 1);
 	assert_int_equal(com1->io[0].base, 0x3f8);
 	assert_int_equal(com1->io[0].len, 8);
 	assert_int_equal(com1->nirq, 1);
 	assert_int_equal(com1->irq[0], 4);
 
-	const struct kit_device *v = find("V000");
-	assert_non_null(v);
-	assert_string_equal(v->hid, "LNRO0005");
+	const struct kit_device *v = expect_device("V000", "LNRO0005");
 	assert_int_equal(v->nmem, 1);
 	assert_int_equal(v->mem[0].base, 0xc0001000);
 	assert_int_equal(v->mem[0].size, 0x1000);
 	assert_int_equal(v->irq[0], 5);
 
-	const struct kit_device *pci = find("PCI0");
-	assert_non_null(pci);
-	assert_string_equal(pci->hid, "PNP0A08");
+	const struct kit_device *pci = expect_device("PCI0", "PNP0A08");
 	assert_int_equal(pci->nmem, 1);
 	assert_true(pci->mem[0].base == 0x8000000000ull);
 	assert_true(pci->mem[0].size == 0x100000000ull);
@@ -109,16 +113,13 @@ static void test_sample_dsdt_devices_and_resources(void **state)
 	assert_int_equal(pci->io[1].base, 0x70);
 	assert_int_equal(pci->io[1].len, 2);
 
-	const struct kit_device *chld = find("CHLD");
-	assert_non_null(chld);
-	assert_string_equal(chld->hid, "ACPI0013");
+	const struct kit_device *chld = expect_device("CHLD", "ACPI0013");
 	assert_int_equal(chld->nirq, 2);
 	assert_int_equal(chld->irq[1], 10);
 
 	/* Walking on after Method/OperationRegion/Field/Mutex and a nested
 	 * Device. */
-	assert_non_null(find("LAST"));
-	assert_string_equal(find("LAST")->hid, "MVM0001");
+	expect_device("LAST", "MVM0001");
 }
 
 static void test_sample_dsdt_s5(void **state)

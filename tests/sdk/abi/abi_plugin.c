@@ -3,11 +3,13 @@
  * to stand for plugins built against other SDKs:
  *  - against the frozen ABI 1.0 headers in v1.0/ (an older SDK: a shorter
  *    struct mvm_host, abi_minor 0): must load and work;
- *  - with ABI_MAJOR_DELTA, ABI_MINOR_DELTA or DESC_SIZE_DELTA set: a
- *    descriptor claiming another ABI or a truncated descriptor;
+ *  - with ABI_MAJOR_DELTA or ABI_MINOR_DELTA set, or DESC_TOO_SHORT: a
+ *    descriptor claiming another ABI, or one shorter than any 1.x one;
  *  - with SYSCALLS_GOOD or SYSCALLS_BAD: a 1.2 descriptor listing extra
  *    system calls, all real or one unknown; SYSCALLS_OLD_MINOR_BAD: the
- *    unknown one in a descriptor claiming ABI 1.1, which has no such list.
+ *    unknown one in a descriptor claiming ABI 1.1, which has no such list;
+ *  - with IOCTLS_GOOD: a 1.3 descriptor listing ioctl requests;
+ *    IOCTLS_OLD_MINOR: the same list in one claiming 1.2 (not read).
  * Writing V to port 0x5f0 makes it log and ask the VMM to exit with V.
  */
 #include <errno.h>
@@ -21,9 +23,6 @@
 #ifndef ABI_MINOR_DELTA
 #define ABI_MINOR_DELTA 0
 #endif
-#ifndef DESC_SIZE_DELTA
-#define DESC_SIZE_DELTA 0
-#endif
 
 #if defined(SYSCALLS_GOOD)
 #define SYSCALLS
@@ -31,6 +30,15 @@ static const char *const extra_syscalls[] = {"getrandom", "socket", NULL};
 #elif defined(SYSCALLS_BAD) || defined(SYSCALLS_OLD_MINOR_BAD)
 #define SYSCALLS
 static const char *const extra_syscalls[] = {"getrandom", "no_such_call", NULL};
+#endif
+#if defined(IOCTLS_GOOD) || defined(IOCTLS_OLD_MINOR)
+#define IOCTLS
+/* _IO(0xAF, 0x01), vhost's SET_OWNER, and a made-up one. */
+static const uint32_t extra_ioctls[] = {0xaf01, 0x12345678, 0};
+#endif
+#ifdef IOCTLS_OLD_MINOR
+#undef ABI_MINOR_DELTA
+#define ABI_MINOR_DELTA (2 - MVM_ABI_MINOR) /* claims 1.2 */
 #endif
 #ifdef SYSCALLS_OLD_MINOR_BAD
 #undef ABI_MINOR_DELTA
@@ -121,13 +129,21 @@ static void destroy(void *state)
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	.abi_major = MVM_ABI_MAJOR + ABI_MAJOR_DELTA,
 	.abi_minor = MVM_ABI_MINOR + ABI_MINOR_DELTA,
-	.size = sizeof(struct mvm_plugin) + DESC_SIZE_DELTA,
+#ifdef DESC_TOO_SHORT
+	/* Ends before `destroy`, the last member of the 1.0 descriptor. */
+	.size = offsetof(struct mvm_plugin, destroy),
+#else
+	.size = sizeof(struct mvm_plugin),
+#endif
 	.name = "abi",
 	.version = "1",
 	.description = "ABI test plugin",
 	.options = options,
 	.create = create,
 	.destroy = destroy,
+#ifdef IOCTLS
+	.ioctls = extra_ioctls,
+#endif
 #ifdef SYSCALLS
 	.syscalls = extra_syscalls,
 #endif

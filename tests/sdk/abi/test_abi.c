@@ -148,6 +148,36 @@ static void test_older_plugins_declare_no_syscalls(void **s)
 	assert_null(declared("current"));
 }
 
+static const uint32_t *declared_ioctls(const char *variant)
+{
+	void *h = dlopen(path(variant), RTLD_NOW | RTLD_LOCAL);
+	const struct mvm_plugin *d;
+
+	assert_non_null(h);
+	d = dlsym(h, MVM_PLUGIN_SYMBOL);
+	assert_non_null(d);
+	return plugin_ioctls(d);
+}
+
+/* ABI 1.3: `ioctls` is read from a 1.3 descriptor, and not from one that
+ * claims 1.2 (which has no such member) or from older SDKs. */
+static void test_plugin_declaring_ioctls_is_read_from_1_3_only(void **s)
+{
+	const uint32_t *list;
+
+	(void)s;
+	works("ioctls");
+	list = declared_ioctls("ioctls");
+	assert_non_null(list);
+	assert_int_equal(list[0], 0xaf01);
+	assert_int_equal(list[1], 0x12345678);
+	assert_int_equal(list[2], 0);
+	works("old_minor_ioctls");
+	assert_null(declared_ioctls("old_minor_ioctls"));
+	assert_null(declared_ioctls("old_sdk"));
+	assert_null(declared_ioctls("current"));
+}
+
 static void test_unknown_syscall_name_is_refused_by_name(void **s)
 {
 	(void)s;
@@ -219,6 +249,8 @@ int main(void)
 		cmocka_unit_test(test_older_plugins_declare_no_syscalls),
 		cmocka_unit_test(test_unknown_syscall_name_is_refused_by_name),
 		cmocka_unit_test(test_older_minor_list_is_not_read),
+		cmocka_unit_test(
+			test_plugin_declaring_ioctls_is_read_from_1_3_only),
 		cmocka_unit_test(
 			test_host_has_stops_at_the_end_of_an_older_table),
 		cmocka_unit_test(test_host_has_refuses_a_member_cut_in_half),
