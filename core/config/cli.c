@@ -32,6 +32,7 @@ enum {
 	OPT_BALLOON,
 	OPT_DISK,
 	OPT_NET,
+	OPT_VSOCK,
 	OPT_PLUGIN_DIR,
 	OPT_API_SOCKET,
 	OPT_DUMP_ACPI,
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
 	{"balloon", required_argument, NULL, OPT_BALLOON},
 	{"disk", required_argument, NULL, OPT_DISK},
 	{"net", required_argument, NULL, OPT_NET},
+	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
 	{"api-socket", required_argument, NULL, OPT_API_SOCKET},
 	{"dump-acpi", required_argument, NULL, OPT_DUMP_ACPI},
@@ -314,6 +316,8 @@ static int apply(int c, const char *v, struct machine_cfg *cfg,
 		return add_device(cfg, "disk", "virtio-blk", v, err);
 	case OPT_NET:
 		return add_device(cfg, "net", "virtio-net", v, err);
+	case OPT_VSOCK:
+		return add_device(cfg, "vsock", "virtio-vsock", v, err);
 	case OPT_PLUGIN_DIR:
 		if (!*v)
 			return fail(err, -EINVAL,
@@ -434,6 +438,7 @@ void cli_print_usage(FILE *f)
 	      "(repeatable)\n"
 	      "  --net OPTIONS         same as --device virtio-net,OPTIONS "
 	      "(repeatable)\n"
+	      "  --vsock OPTIONS       same as --device virtio-vsock,OPTIONS\n"
 	      "  --plugin-dir DIR      search DIR for plugins first "
 	      "(repeatable)\n"
 	      "  --api-socket PATH     control socket (modvmm-ctl)\n"

@@ -6,6 +6,7 @@
 #   OUT/initramfs.cpio    busybox-static + virtio modules + /init (uncompressed:
 #                         an emulating KVM pays per instruction for gunzip)
 #                         + /bin/memhog (memhog.c, gcc -static)
+#                         + /bin/vsockt (vsockt.c, gcc -static)
 #                         + /usr/bin/fio (Debian's fio, bench/blk) with the
 #                         libraries it runs with (see "fio" below)
 #                         + /usr/bin/iperf3 (Debian's, bench/net) with
@@ -19,7 +20,7 @@
 # pinned version: its Depends names the real linux-image-6.1.0-NN-cloud-amd64.
 # The result is cached in OUT and rebuilt only when an input changes: the
 # kernel package version the archive offers now, busybox-static's version,
-# fio's and iperf3's candidate versions, and the hash of this script, init.sh and memhog.c. Concurrent callers
+# fio's and iperf3's candidate versions, and the hash of this script, init.sh, memhog.c and vsockt.c. Concurrent callers
 # (parallel ctest runs) serialise on OUT/.lock, so only one downloads.
 #
 # Usage: tests/linux/build-guest.sh [OUT]      (default: build/linux-guest)
@@ -34,7 +35,8 @@ out=$(cd "$out" && pwd)
 meta=linux-image-cloud-amd64
 # ext4 (the root disk's file system) is built into Debian's cloud kernel;
 # a kernel where it is a module gets it loaded like the others.
-modules=(virtio virtio_ring virtio_mmio virtio_balloon virtio_rng virtio_blk virtio_net ext4)
+modules=(virtio virtio_ring virtio_mmio virtio_balloon virtio_rng virtio_blk virtio_net ext4
+	vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport)
 
 say() { echo "build-guest: $*" >&2; }
 die() {
@@ -67,7 +69,7 @@ fi
 [ -n "$meta_ver" ] && [ "$meta_ver" != "(none)" ] ||
 	die "apt-cache knows no '$meta' (is a Debian bookworm source in sources.list? try apt-get update)"
 bb_ver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
-script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" | sha256sum | cut -c1-16)
+script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" "$here/vsockt.c" | sha256sum | cut -c1-16)
 fio_ver=$(apt-cache policy fio 2>/dev/null | awk '/Candidate:/ {print $2}')
 [ -n "$fio_ver" ] && [ "$fio_ver" != "(none)" ] ||
 	die "apt-cache knows no 'fio' (is a Debian bookworm source in sources.list? try apt-get update)"
@@ -187,6 +189,9 @@ install -m 0755 "$here/init.sh" "$root/init"
 gcc -static -O2 -Wall -o "$root/bin/memhog" "$here/memhog.c" ||
 	die "gcc -static memhog.c failed (is libc6-dev installed?)"
 readelf -l "$root/bin/memhog" | grep -q INTERP && die "memhog is not static"
+# The guest's end of the vsock tests (tests/linux/vsock_test.sh).
+gcc -static -O2 -Wall -o "$root/bin/vsockt" "$here/vsockt.c" ||
+	die "gcc -static vsockt.c failed"
 echo "$kver" >"$root/etc/kernel-version"
 
 # --- fio (bench/blk's 4 KiB random reads) ----------------------------------

@@ -32,6 +32,11 @@
 #            modvmm.blkbench_engine=io_uring|libaio), each step after a
 #            line on the console
 #
+#   vsock    virtio-vsock (tests/linux/vsock_test.sh): /bin/vsockt listens
+#            on port 52 and exchanges modvmm.vsock_bytes (10 MiB) each way
+#            with the host's client, then connects to the host (CID 2)
+#            port 1234 and does the same
+#
 # With root=/dev/vdX on the command line, the initramfs mounts that disk
 # (ext4) once the modules are loaded and switch_roots to its /init.
 #   cmd      report, then read commands from the console, one a line, and
@@ -329,6 +334,15 @@ blkbench)
 	done
 	say "blkbench ready end"
 	read -r _
+	;;
+vsock)
+	report
+	bytes=10485760
+	for w in $(cat /proc/cmdline); do
+		case $w in modvmm.vsock_bytes=*) bytes=${w#*=} ;; esac
+	done
+	vsockt listen 52 "$bytes" || fails=$((fails + 1))
+	vsockt connect 2 1234 "$bytes" || fails=$((fails + 1))
 	;;
 shell)
 	report

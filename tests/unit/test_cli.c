@@ -293,6 +293,22 @@ static void test_net_is_shorthand_for_virtio_net(void **state)
 	machine_cfg_free(&cfg);
 }
 
+static void test_vsock_is_shorthand_for_virtio_vsock(void **state)
+{
+	struct machine_cfg cfg;
+	struct error err;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--vsock",
+			       "cid=3,socket=/tmp/v.sock"),
+			 CLI_RUN);
+	assert_int_equal(cfg.n_devices, 1);
+	assert_string_equal(cfg.devices[0].plugin, "virtio-vsock");
+	assert_string_equal(cfg.devices[0].options, "cid=3,socket=/tmp/v.sock");
+	assert_string_equal(cfg.devices[0].origin, "--vsock");
+	machine_cfg_free(&cfg);
+}
+
 static void test_device_help_puts_that_device_last(void **state)
 {
 	struct machine_cfg cfg;
@@ -658,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_balloon_is_shorthand_for_device),
 		cmocka_unit_test(test_disk_is_shorthand_for_virtio_blk),
 		cmocka_unit_test(test_net_is_shorthand_for_virtio_net),
+		cmocka_unit_test(test_vsock_is_shorthand_for_virtio_vsock),
 		cmocka_unit_test(test_device_help_puts_that_device_last),
 		cmocka_unit_test(test_balloon_help_asks_for_device_help),
 		cmocka_unit_test(test_machine_file_alone_fills_config),
