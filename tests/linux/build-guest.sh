@@ -7,6 +7,7 @@
 #                         an emulating KVM pays per instruction for gunzip)
 #                         + /bin/memhog (memhog.c, gcc -static)
 #                         + /bin/vsockt (vsockt.c, gcc -static)
+#                         + /bin/tcpcopy (tcpcopy.c, gcc -static)
 #                         + /usr/bin/fio (Debian's fio, bench/blk) with the
 #                         libraries it runs with (see "fio" below)
 #                         + /usr/bin/iperf3 (Debian's, bench/net) with
@@ -20,7 +21,7 @@
 # pinned version: its Depends names the real linux-image-6.1.0-NN-cloud-amd64.
 # The result is cached in OUT and rebuilt only when an input changes: the
 # kernel package version the archive offers now, busybox-static's version,
-# fio's and iperf3's candidate versions, and the hash of this script, init.sh, memhog.c and vsockt.c. Concurrent callers
+# fio's and iperf3's candidate versions, and the hash of this script, init.sh, memhog.c, vsockt.c and tcpcopy.c. Concurrent callers
 # (parallel ctest runs) serialise on OUT/.lock, so only one downloads.
 #
 # Usage: tests/linux/build-guest.sh [OUT]      (default: build/linux-guest)
@@ -69,7 +70,7 @@ fi
 [ -n "$meta_ver" ] && [ "$meta_ver" != "(none)" ] ||
 	die "apt-cache knows no '$meta' (is a Debian bookworm source in sources.list? try apt-get update)"
 bb_ver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
-script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" "$here/vsockt.c" | sha256sum | cut -c1-16)
+script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" "$here/vsockt.c" "$here/tcpcopy.c" | sha256sum | cut -c1-16)
 fio_ver=$(apt-cache policy fio 2>/dev/null | awk '/Candidate:/ {print $2}')
 [ -n "$fio_ver" ] && [ "$fio_ver" != "(none)" ] ||
 	die "apt-cache knows no 'fio' (is a Debian bookworm source in sources.list? try apt-get update)"
@@ -192,6 +193,9 @@ readelf -l "$root/bin/memhog" | grep -q INTERP && die "memhog is not static"
 # The guest's end of the vsock tests (tests/linux/vsock_test.sh).
 gcc -static -O2 -Wall -o "$root/bin/vsockt" "$here/vsockt.c" ||
 	die "gcc -static vsockt.c failed"
+# The guest's TCP end of the virtio-net tests (tests/linux/net_test.sh).
+gcc -static -O2 -Wall -o "$root/bin/tcpcopy" "$here/tcpcopy.c" ||
+	die "gcc -static tcpcopy.c failed"
 echo "$kver" >"$root/etc/kernel-version"
 
 # --- fio (bench/blk's 4 KiB random reads) ----------------------------------

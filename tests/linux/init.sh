@@ -21,7 +21,7 @@
 #   net      virtio_net: the first interface other than lo gets
 #            modvmm.net_ip=A.B.C.D/16, pings modvmm.net_host=E.F.G.H, sends
 #            modvmm.net_mib=N MiB (100) of random bytes to its port 5001
-#            with nc and prints their sha256, then reads from its port
+#            with tcpcopy and prints their sha256, then reads from its port
 #            5002 until the host closes and prints what came's sha256
 #   netbench bench/net: the interface set up as for net, then iperf3 -c
 #            the host for modvmm.netbench_s=SECONDS each way (-R for the
@@ -164,12 +164,12 @@ net_test() {
 	dd if=/dev/urandom of=/tmp/out bs=1M count="$mib" 2>/dev/null
 	say "net sha256 out $(sha256sum /tmp/out | cut -d' ' -f1)"
 	t0=$(uptime_s)
-	nc "$hostip" 5001 </tmp/out || { say "net send FAILED"; return 1; }
+	tcpcopy send "$hostip" 5001 </tmp/out || { say "net send FAILED"; return 1; }
 	t1=$(uptime_s)
 	say "net sent $((mib * 1048576)) bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 	rm -f /tmp/out
 	t0=$(uptime_s)
-	nc "$hostip" 5002 </dev/null >/tmp/in || { say "net receive FAILED"; return 1; }
+	tcpcopy recv "$hostip" 5002 >/tmp/in || { say "net receive FAILED"; return 1; }
 	t1=$(uptime_s)
 	say "net received $(stat -c %s /tmp/in) bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 	say "net sha256 in $(sha256sum /tmp/in | cut -d' ' -f1)"
