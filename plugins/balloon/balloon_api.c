@@ -222,26 +222,39 @@ static int cmd_stats(void *opaque, mvm_api_call *call)
 	return b->api->reply_json(call, json);
 }
 
+/* Whether argument `key` is a JSON string. The accessors refuse a value
+ * of the wrong type as an error of the call, so the type is looked up in
+ * the compact arguments text before one is chosen. */
+static bool arg_is_string(struct balloon *b, mvm_api_call *call,
+			  const char *key)
+{
+	const char *json = b->api->args_json(call);
+	char pat[32];
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	return json && strstr(json, pat);
+}
+
 /* "on"/"off" (modvmm-ctl's `balloon auto on`) or true/false, in `key`. */
 static int on_off_arg(struct balloon *b, mvm_api_call *call, const char *key,
 		      bool *on)
 {
 	const char *w;
-	int r = b->api->arg_bool(call, key, on);
 
-	if (r != -EINVAL)
-		return r;
-	if (b->api->arg_str(call, key, &w) == 0) {
-		if (!strcmp(w, "on") || !strcmp(w, "true")) {
-			*on = true;
-			return 0;
-		}
-		if (!strcmp(w, "off") || !strcmp(w, "false")) {
-			*on = false;
-			return 0;
-		}
+	if (!arg_is_string(b, call, key))
+		return b->api->arg_bool(call, key, on);
+	if (b->api->arg_str(call, key, &w) < 0)
+		return -EINVAL;
+	if (!strcmp(w, "on") || !strcmp(w, "true")) {
+		*on = true;
+		return 0;
 	}
-	b->api->error(call, "GenericError", "%s: expected on or off", key);
+	if (!strcmp(w, "off") || !strcmp(w, "false")) {
+		*on = false;
+		return 0;
+	}
+	b->api->error(call, "GenericError", "%s=%s: expected on or off", key,
+		      w);
 	return -EINVAL;
 }
 
@@ -251,14 +264,7 @@ static int size_arg(struct balloon *b, mvm_api_call *call, const char *key,
 {
 	int r = b->api->arg_size(call, key, out);
 
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		b->api->error(call, "GenericError",
-			      "%s: expected a size (bytes, or a string with "
-			      "K/M/G/T)",
-			      key);
-	return r;
+	return r == -ENOENT ? 0 : r;
 }
 
 /* balloon.auto: change the policy's settings, any subset; the reply is
@@ -280,12 +286,10 @@ static int cmd_auto(void *opaque, mvm_api_call *call)
 	    (r = size_arg(b, call, "rate", &c.rate)) < 0)
 		return r;
 	r = b->api->arg_u64(call, "interval", &c.interval_s);
-	if (r < 0 && r != -ENOENT) {
-		b->api->error(call, "GenericError",
-			      "interval: expected a number of seconds");
+	if (r < 0 && r != -ENOENT)
 		return r;
-	}
-	if (b->api->arg_str(call, "floor", &floor) == 0) {
+	if (arg_is_string(b, call, "floor") &&
+	    b->api->arg_str(call, "floor", &floor) == 0) {
 		if (balloon_steer_parse_floor(floor, b->ram_size, &c.floor)) {
 			b->api->error(call, "GenericError",
 				      "floor=%s: not a size (K/M/G/T) or a "

@@ -158,7 +158,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 {
 	uint64_t hi = balloon_auto_max(c, in->ram);
 	uint64_t lo = min_u64(c->min, hi);
-	bool trouble;
+	bool trouble, busy;
 	enum balloon_auto_reason r = BA_NONE;
 
 	*target = in->target;
@@ -177,6 +177,11 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 			     c->interval_s);
 	s->swap_in_rate =
 		rate(in->swap_in, &s->last_swap_in, s->primed, c->interval_s);
+	/* Available memory falling by more than half the band in one step:
+	 * the guest is busy allocating. */
+	busy = s->primed &&
+	       in->avail + balloon_auto_band(c) / 2 < s->last_avail;
+	s->last_avail = in->avail;
 	s->primed = true;
 	s->host_pressure = host_pressure(in);
 
@@ -192,6 +197,12 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 			r = in->avail < c->floor ? BA_FLOOR : BA_FAULTS;
 		}
 		return s->last_reason = r;
+	}
+	if (busy) {
+		/* Allocating, not idle: wait for it to settle first. */
+		s->calm = 0;
+		s->decay = 0;
+		return BA_NONE;
 	}
 	s->calm++;
 	if (s->strikes && ++s->decay >= 4 * base_hold(c) << s->strikes) {

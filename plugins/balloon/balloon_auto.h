@@ -12,7 +12,8 @@
  *    the next tick if that was not enough;
  *  - inflate gradually (at most `rate` bytes a second) while the guest has
  *    more than floor + band available, down to floor + band/2, and only
- *    after the guest has been calm for a hold-off time;
+ *    after the guest has been idle (no trouble, and available memory not
+ *    falling by more than band/2 a step) for a hold-off time;
  *  - under host pressure, inflate sooner (a quarter of the hold-off),
  *    faster (4x the rate) and further (down to floor + band/8), never
  *    below the floor;
@@ -65,10 +66,10 @@ enum balloon_auto_reason {
 /* What the policy remembers between steps; zero it to start. */
 struct balloon_auto_state {
 	bool primed; /* last_* hold a previous sample */
-	uint64_t last_major, last_swap_in;
+	uint64_t last_major, last_swap_in, last_avail;
 	uint64_t major_rate, swap_in_rate; /* a second, at the last step */
 	bool host_pressure;
-	unsigned calm;    /* steps since the last trouble or deflate */
+	unsigned calm;    /* idle steps since the last trouble or deflate */
 	unsigned strikes; /* recent inflate->deflate turns: hold-off x2^n */
 	unsigned decay;   /* calm steps toward forgetting one strike */
 	int last_dir;     /* +1 inflate, -1 deflate, 0 none yet */
