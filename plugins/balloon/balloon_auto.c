@@ -159,6 +159,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	uint64_t hi = balloon_auto_max(c, in->ram);
 	uint64_t lo = min_u64(c->min, hi);
 	bool trouble, busy;
+	uint64_t drop, grew;
 	enum balloon_auto_reason r = BA_NONE;
 
 	*target = in->target;
@@ -178,14 +179,23 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	s->swap_in_rate =
 		rate(in->swap_in, &s->last_swap_in, s->primed, c->interval_s);
 	/* Available memory falling by more than half the band in one step:
-	 * the guest is busy allocating. */
-	busy = s->primed &&
-	       in->avail + balloon_auto_band(c) / 2 < s->last_avail;
+	 * the guest is busy allocating. Falling so fast that the next step
+	 * would find it under the floor: it nears the floor now. */
+	drop = s->primed && s->last_avail > in->avail
+		       ? s->last_avail - in->avail
+		       : 0;
+	/* What the balloon itself took is not the guest's doing. */
+	grew = s->primed && in->actual > s->last_actual
+		       ? in->actual - s->last_actual
+		       : 0;
+	drop = drop > grew ? drop - grew : 0;
+	busy = drop > balloon_auto_band(c) / 2;
 	s->last_avail = in->avail;
+	s->last_actual = in->actual;
 	s->primed = true;
 	s->host_pressure = host_pressure(in);
 
-	trouble = in->avail < c->floor ||
+	trouble = in->avail < c->floor + drop ||
 		  s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
 		  s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
 	if (trouble) {
@@ -194,7 +204,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 		*target = deflate_to(c, in, lo);
 		if (*target < in->target) {
 			note_direction(s, -1);
-			r = in->avail < c->floor ? BA_FLOOR : BA_FAULTS;
+			r = in->avail < c->floor + drop ? BA_FLOOR : BA_FAULTS;
 		}
 		return s->last_reason = r;
 	}

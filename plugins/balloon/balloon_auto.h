@@ -7,8 +7,9 @@
  *
  * The policy, in bytes of what the guest reports as available (Linux's
  * MemAvailable: free memory plus the page cache it could drop):
- *  - deflate fast when the guest is below its floor or its major faults
- *    (or swap-ins) climb: at least half the balloon at once, and again on
+ *  - deflate fast when the guest is below its floor, or falling so fast
+ *    that it will be by the next step, or its major faults (or swap-ins)
+ *    climb: at least half the balloon at once, and again on
  *    the next tick if that was not enough;
  *  - inflate gradually (at most `rate` bytes a second) while the guest has
  *    more than floor + band available, down to floor + band/2, and only
@@ -66,7 +67,7 @@ enum balloon_auto_reason {
 /* What the policy remembers between steps; zero it to start. */
 struct balloon_auto_state {
 	bool primed; /* last_* hold a previous sample */
-	uint64_t last_major, last_swap_in, last_avail;
+	uint64_t last_major, last_swap_in, last_avail, last_actual;
 	uint64_t major_rate, swap_in_rate; /* a second, at the last step */
 	bool host_pressure;
 	unsigned calm;    /* idle steps since the last trouble or deflate */
