@@ -185,17 +185,18 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 		       ? s->last_avail - in->avail
 		       : 0;
 	/* What the balloon itself took is not the guest's doing. */
-	grew = s->primed && in->actual > s->last_actual
-		       ? in->actual - s->last_actual
+	grew = s->primed && in->stats_actual > s->last_actual
+		       ? in->stats_actual - s->last_actual
 		       : 0;
 	drop = drop > grew ? drop - grew : 0;
 	busy = drop > balloon_auto_band(c) / 2;
 	s->last_avail = in->avail;
-	s->last_actual = in->actual;
+	s->last_actual = in->stats_actual;
 	s->primed = true;
 	s->host_pressure = host_pressure(in);
 
-	trouble = in->avail < c->floor + drop ||
+	trouble = in->avail < c->floor ||
+		  (busy && in->avail < c->floor + drop) ||
 		  s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
 		  s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
 	if (trouble) {

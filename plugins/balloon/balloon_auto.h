@@ -7,9 +7,9 @@
  *
  * The policy, in bytes of what the guest reports as available (Linux's
  * MemAvailable: free memory plus the page cache it could drop):
- *  - deflate fast when the guest is below its floor, or falling so fast
- *    that it will be by the next step, or its major faults (or swap-ins)
- *    climb: at least half the balloon at once, and again on
+ *  - deflate fast when the guest is below its floor, or busy allocating
+ *    so fast that it will be by the next step, or its major faults (or
+ *    swap-ins) climb: at least half the balloon at once, and again on
  *    the next tick if that was not enough;
  *  - inflate gradually (at most `rate` bytes a second) while the guest has
  *    more than floor + band available, down to floor + band/2, and only
@@ -43,6 +43,9 @@ struct balloon_auto_in {
 	uint64_t ram;    /* guest RAM */
 	uint64_t target; /* the balloon the device asks for now */
 	uint64_t actual; /* the balloon the guest has */
+	/* The balloon the guest had when it sent the statistics below (they
+	 * may be an interval older than `actual`). */
+	uint64_t stats_actual;
 	/* The guest's statistics (virtio 1.2, 5.5.6.3), if new since the
 	 * last step; has_avail if they include available-memory. */
 	bool fresh, has_avail;

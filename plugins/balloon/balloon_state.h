@@ -101,7 +101,8 @@ struct balloon {
 	int stats_timer;
 	struct balloon_stat stats[BALLOON_STATS_MAX_TAGS];
 	unsigned nstats;
-	uint64_t stats_ns; /* when they arrived, 0 = never */
+	uint64_t stats_ns;     /* when they arrived, 0 = never */
+	uint32_t stats_actual; /* `actual` when they arrived */
 
 	/* QEMU sends BALLOON_CHANGE at most once a second (the guest writes
 	 * `actual` after every 256-page buffer): the same here, the last

@@ -198,6 +198,7 @@ static void step(struct balloon *b)
 	in.ram = b->ram_size;
 	in.target = from;
 	in.actual = (uint64_t)b->actual << BALLOON_PAGE_SHIFT;
+	in.stats_actual = (uint64_t)b->stats_actual << BALLOON_PAGE_SHIFT;
 	in.fresh = b->count.stats_updates != b->auto_seen_updates;
 	b->auto_seen_updates = b->count.stats_updates;
 	in.avail = stat(b, TAG_AVAILABLE, &in.has_avail);
