@@ -198,7 +198,7 @@ static void balloon_destroy(void *state)
 		return;
 	if (b->stats_timer >= 0)
 		b->host->cancel_timer(b->dev, b->stats_timer);
-	balloon_steer_disarm(b);
+	balloon_steer_close(b);
 	if (b->change_timer >= 0)
 		b->host->cancel_timer(b->dev, b->change_timer);
 	b->vio->destroy(b->vdev);
@@ -229,6 +229,7 @@ static int balloon_create(mvm_dev *dev, const struct mvm_host *host,
 	b->stats_timer = -1;
 	b->change_timer = -1;
 	b->auto_timer = -1;
+	b->hostsrc.psi_fd = b->hostsrc.meminfo_fd = -1;
 	r = needs_host(b);
 	if (r == 0)
 		r = host->parse_options(dev, balloon_options, options, &b->opt);
@@ -250,6 +251,7 @@ static int balloon_create(mvm_dev *dev, const struct mvm_host *host,
 	if (r < 0) {
 		if (b->vdev)
 			b->vio->destroy(b->vdev);
+		balloon_hostmem_close(&b->hostsrc);
 		free(b);
 		return r;
 	}

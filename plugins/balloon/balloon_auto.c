@@ -178,9 +178,11 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 			     c->interval_s);
 	s->swap_in_rate =
 		rate(in->swap_in, &s->last_swap_in, s->primed, c->interval_s);
-	/* Available memory falling by more than half the band in one step:
-	 * the guest is busy allocating. Falling so fast that the next step
-	 * would find it under the floor: it nears the floor now. */
+	/* Available memory falling by more than an eighth of the band in
+	 * one step (8 MiB for the smallest band; an idle Linux moves by a
+	 * few MiB): the guest is busy allocating, however slowly it runs.
+	 * Falling so fast that the next step would find it under the floor: it
+	 * nears the floor now. */
 	drop = s->primed && s->last_avail > in->avail
 		       ? s->last_avail - in->avail
 		       : 0;
@@ -189,7 +191,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 		       ? in->stats_actual - s->last_actual
 		       : 0;
 	drop = drop > grew ? drop - grew : 0;
-	busy = drop > balloon_auto_band(c) / 2;
+	busy = drop > balloon_auto_band(c) / 8;
 	s->last_avail = in->avail;
 	s->last_actual = in->stats_actual;
 	s->primed = true;

@@ -14,7 +14,7 @@
  *  - inflate gradually (at most `rate` bytes a second) while the guest has
  *    more than floor + band available, down to floor + band/2, and only
  *    after the guest has been idle (no trouble, and available memory not
- *    falling by more than band/2 a step) for a hold-off time;
+ *    falling by more than band/8 a step) for a hold-off time;
  *  - under host pressure, inflate sooner (a quarter of the hold-off),
  *    faster (4x the rate) and further (down to floor + band/8), never
  *    below the floor;

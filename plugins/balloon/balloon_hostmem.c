@@ -1,6 +1,7 @@
 /*
  * Host memory inputs: PSI and /proc/meminfo, read as text each interval
- * (a few hundred bytes; no file descriptor is kept open).
+ * (a few hundred bytes) from descriptors opened at create: lseek(2) to 0
+ * and read(2) again regenerates a /proc file.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,19 +10,35 @@
 
 #include "balloon_hostmem.h"
 
-/* Reads at most len - 1 bytes of `path` into buf, NUL-terminated. */
-static bool slurp(const char *path, char *buf, size_t len)
+static int open_ro(const char *path)
+{
+	return path && *path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+}
+
+void balloon_hostmem_open(struct balloon_hostsrc *src, const char *psi_path,
+			  const char *meminfo_path)
+{
+	src->psi_fd = open_ro(psi_path);
+	src->meminfo_fd = open_ro(meminfo_path);
+}
+
+void balloon_hostmem_close(struct balloon_hostsrc *src)
+{
+	if (src->psi_fd >= 0)
+		close(src->psi_fd);
+	if (src->meminfo_fd >= 0)
+		close(src->meminfo_fd);
+	src->psi_fd = src->meminfo_fd = -1;
+}
+
+/* Reads at most len - 1 bytes of `fd` from its start, NUL-terminated. */
+static bool slurp(int fd, char *buf, size_t len)
 {
 	ssize_t n;
-	int fd;
 
-	if (!path || !*path)
-		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0)
 		return false;
 	n = read(fd, buf, len - 1);
-	close(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
@@ -85,16 +102,16 @@ static uint64_t meminfo_kb(const char *text, const char *key)
 	return strtoull(p + strlen(key), NULL, 10) * 1024;
 }
 
-void balloon_hostmem_read(struct balloon_hostmem *m, const char *psi_path,
-			  const char *meminfo_path)
+void balloon_hostmem_read(struct balloon_hostmem *m,
+			  const struct balloon_hostsrc *src)
 {
 	char buf[4096];
 
 	memset(m, 0, sizeof(*m));
-	if (slurp(psi_path, buf, sizeof(buf)))
+	if (slurp(src->psi_fd, buf, sizeof(buf)))
 		m->psi_known = balloon_hostmem_parse_psi(buf, &m->psi_some,
 							 &m->psi_full);
-	if (slurp(meminfo_path, buf, sizeof(buf))) {
+	if (slurp(src->meminfo_fd, buf, sizeof(buf))) {
 		m->avail = meminfo_kb(buf, "MemAvailable:");
 		m->total = meminfo_kb(buf, "MemTotal:");
 	}

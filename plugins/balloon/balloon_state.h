@@ -2,8 +2,9 @@
  * What every part of the balloon shares, at the bottom of the plugin: the
  * device's state, its constants (virtio spec 5.5), the queue layout that
  * depends on the negotiated features, the clock, and setting the target
- * (balloon_set_target). It calls nothing of the other parts but the pure
- * policy's types (balloon_auto.h); balloon.c, balloon_pages.c,
+ * (balloon_set_target). It calls nothing of the other parts but the types
+ * of the pure policy and the host inputs (balloon_auto.h,
+ * balloon_hostmem.h); balloon.c, balloon_pages.c,
  * balloon_stats.c, balloon_steer.c and balloon_api.c build on it. Every
  * callback runs with the device lock held (modvmm/plugin.h), so the state below
  * needs no lock of its own.
@@ -19,6 +20,7 @@
 #include <modvmm/virtio.h>
 
 #include "balloon_auto.h"
+#include "balloon_hostmem.h"
 
 #define BALLOON_DEVICE_ID 5
 #define BALLOON_PAGE_SHIFT 12
@@ -117,6 +119,7 @@ struct balloon {
 	int auto_timer; /* -1: none armed */
 	uint64_t auto_seen_updates;
 	uint64_t auto_events;
+	struct balloon_hostsrc hostsrc; /* PSI and meminfo, open */
 
 	struct balloon_counters count;
 	uint32_t pfns[BALLOON_MAX_PFNS]; /* scratch for one buffer */

@@ -141,8 +141,11 @@ int balloon_steer_configure(struct balloon *b, char *why, size_t len)
 	if (!c.interval_s && !c.on)
 		c.interval_s = 1;
 	r = balloon_steer_check(b, &c, why, len);
-	if (r == 0)
+	if (r == 0) {
 		b->auto_cfg = c;
+		/* Now: once the VM runs, seccomp refuses open(2). */
+		balloon_hostmem_open(&b->hostsrc, o->psi_path, o->meminfo_path);
+	}
 	return r;
 }
 
@@ -194,7 +197,7 @@ static void step(struct balloon *b)
 	uint64_t to;
 	enum balloon_auto_reason r;
 
-	balloon_hostmem_read(&m, b->opt.psi_path, b->opt.meminfo_path);
+	balloon_hostmem_read(&m, &b->hostsrc);
 	in.ram = b->ram_size;
 	in.target = from;
 	in.actual = (uint64_t)b->actual << BALLOON_PAGE_SHIFT;
@@ -247,6 +250,12 @@ void balloon_steer_disarm(struct balloon *b)
 	if (b->auto_timer >= 0)
 		b->host->cancel_timer(b->dev, b->auto_timer);
 	b->auto_timer = -1;
+}
+
+void balloon_steer_close(struct balloon *b)
+{
+	balloon_steer_disarm(b);
+	balloon_hostmem_close(&b->hostsrc);
 }
 
 void balloon_steer_apply(struct balloon *b, const struct balloon_auto_cfg *c)

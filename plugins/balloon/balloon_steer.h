@@ -22,13 +22,15 @@ int balloon_steer_parse_floor(const char *s, uint64_t ram, uint64_t *out);
 int balloon_steer_check(const struct balloon *b,
 			const struct balloon_auto_cfg *c, char *why,
 			size_t len);
-/* The settings from the option string (b->opt), checked; on error the
- * line is in `why`. */
+/* The settings from the option string (b->opt), checked, and the host's
+ * PSI and meminfo files opened; on error the line is in `why`. */
 int balloon_steer_configure(struct balloon *b, char *why, size_t len);
 /* Arms the step timer (start, and after balloon.auto changes the
  * interval); nothing without the statistics queue. */
 int balloon_steer_arm(struct balloon *b);
 void balloon_steer_disarm(struct balloon *b);
+/* The device goes away: the timer and the host files. */
+void balloon_steer_close(struct balloon *b);
 /* Applies new settings from balloon.auto (already checked). */
 void balloon_steer_apply(struct balloon *b, const struct balloon_auto_cfg *c);
 /* A manual balloon.set: the policy lets go (an event says so). */

@@ -59,10 +59,11 @@ bal() {
 guest_avail() {
 	ctl balloon stats | awk '/^  available-memory:/ { print $2 }'
 }
+# set_psi SOME FULL: rewrites the PSI file in place (the balloon keeps it
+# open from its start: a file renamed over it would not be seen)
 set_psi() {
 	printf 'some avg10=%s avg60=0.00 avg300=0.00 total=1\nfull avg10=%s avg60=0.00 avg300=0.00 total=1\n' \
-		"$1" "$2" >"$WORK/psi.new"
-	mv "$WORK/psi.new" "$WORK/psi"
+		"$1" "$2" >"$WORK/psi"
 }
 
 CMDN=0
@@ -144,7 +145,32 @@ settle() {
 # events_with REASON: balloon.auto events so far with that reason
 events_with() { { grep '"balloon.auto"' "$WORK/events" || true; } | grep -c "\"reason\": *\"$1\"" || true; }
 
+# show_events: the policy's adjustments so far, one line each
+show_events() {
+	{ grep '"balloon.auto"' "$WORK/events" || true; } | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    d = m.get("data", {})
+    if "from" in d:
+        print("  balloon.auto %-8s %5d -> %5d MiB, guest available %5d MiB, actual %5d MiB, hold %s"
+              % (d["reason"], d["from"] >> 20, d["to"] >> 20, d["available"] >> 20, d["actual"] >> 20, d["hold"]))
+    else:
+        print("  balloon.auto", d)'
+}
+
+# A failure shows the policy's adjustments too.
+eval "lib_$(declare -f fail)"
+fail() {
+	[ -s "$WORK/events" ] && show_events >&2
+	lib_fail "$@"
+}
+
 finish() {
+	show_events
 	send quit
 	expect_poweroff 60
 	kill "$EVENTS_PID" 2>/dev/null || true

@@ -426,6 +426,30 @@ static void test_flapping_workload_does_not_flap_the_balloon(void **st)
 	close_sim(&s);
 }
 
+/* A burst as a slow (emulated) guest runs it: 16 MiB a second for a
+ * minute. The balloon gives way and does not take memory back while the
+ * guest is still allocating: deflates only, no OOM. */
+static void test_slow_burst_is_not_mistaken_for_idle(void **st)
+{
+	struct sim s;
+	uint64_t before;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	before = info_u64(&s, "auto.turns");
+	mvm_harness_clear_records(s.h);
+	for (unsigned i = 0; i < 60; i++)
+		tick(&s, 16 * MIB);
+	assert_int_equal(s.ooms, 0);
+	assert_true(events(&s, "floor", NULL) >= 1);
+	assert_int_equal(events(&s, "reclaim", NULL), 0);
+	assert_true(info_u64(&s, "auto.turns") - before <= 1);
+	close_sim(&s);
+}
+
 static void test_balloon_set_turns_the_policy_off(void **st)
 {
 	struct sim s;
@@ -533,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_host_memavailable_low_is_pressure),
 		cmocka_unit_test(
 			test_flapping_workload_does_not_flap_the_balloon),
+		cmocka_unit_test(test_slow_burst_is_not_mistaken_for_idle),
 		cmocka_unit_test(test_balloon_set_turns_the_policy_off),
 		cmocka_unit_test(
 			test_balloon_auto_changes_the_settings_at_run_time),
