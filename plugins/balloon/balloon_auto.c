@@ -131,21 +131,27 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 {
 	uint64_t band = balloon_auto_band(c);
 	bool press = s->host_pressure;
-	uint64_t trigger = c->floor + (press ? band / 4 : band);
-	uint64_t goal = c->floor + (press ? band / 8 : band / 2);
+	uint64_t trigger = c->floor + (press ? band / 4 : 2 * band);
+	uint64_t goal = c->floor + (press ? band / 8 : band);
 	unsigned hold = balloon_auto_hold(c, s);
 	uint64_t step, next;
 
 	if (press)
 		hold = hold / 4 ? hold / 4 : 1;
-	if (s->calm < hold || !settled(in) || in->avail <= trigger)
+	/* Hysteresis: a reclaim starts above the trigger and, once started,
+	 * goes on down to the goal. */
+	if (s->calm < hold || !settled(in) ||
+	    in->avail <= (s->reclaiming ? goal : trigger))
 		return BA_NONE;
 	step = min_u64(in->avail - goal,
 		       c->rate * (c->interval_s ? c->interval_s : 1) *
 			       (press ? 4 : 1));
 	next = min_u64(in->target + step, hi);
-	if (next < in->target + MIN_STEP)
+	if (next < in->target + MIN_STEP) {
+		s->reclaiming = false;
 		return BA_NONE;
+	}
+	s->reclaiming = true;
 	*target = next;
 	note_direction(s, +1);
 	return press ? BA_PRESSURE : BA_RECLAIM;
@@ -201,6 +207,8 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 		  (busy && in->avail < c->floor + drop) ||
 		  s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
 		  s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
+	if (trouble || busy)
+		s->reclaiming = false;
 	if (trouble) {
 		s->calm = 0;
 		s->decay = 0;

@@ -12,7 +12,7 @@
  *    swap-ins) climb: at least half the balloon at once, and again on
  *    the next tick if that was not enough;
  *  - inflate gradually (at most `rate` bytes a second) while the guest has
- *    more than floor + band available, down to floor + band/2, and only
+ *    more than floor + 2 band available, down to floor + band, and only
  *    after the guest has been idle (no trouble, and available memory not
  *    falling by more than band/8 a step) for a hold-off time;
  *  - under host pressure, inflate sooner (a quarter of the hold-off),
@@ -77,6 +77,7 @@ struct balloon_auto_state {
 	unsigned strikes; /* recent inflate->deflate turns: hold-off x2^n */
 	unsigned decay;   /* calm steps toward forgetting one strike */
 	int last_dir;     /* +1 inflate, -1 deflate, 0 none yet */
+	bool reclaiming;  /* an inflate run goes on down to its goal */
 	uint64_t steps, adjustments, turns; /* turns: direction changes */
 	enum balloon_auto_reason last_reason;
 };

@@ -253,9 +253,9 @@ static void test_idle_slack_is_reclaimed_down_to_the_floor(void **st)
 	idle_guest(&s);
 	for (unsigned i = 0; i < 120; i++)
 		tick(&s, 0);
-	/* Down to floor + band/2 (the inflate goal), and not beyond. */
-	assert_true(avail(&s) >= FLOOR + BAND / 2);
-	assert_true(avail(&s) <= FLOOR + BAND / 2 + 8 * MIB);
+	/* Down to floor + band (the inflate goal), and not beyond. */
+	assert_true(avail(&s) >= FLOOR + BAND);
+	assert_true(avail(&s) <= FLOOR + BAND + 8 * MIB);
 	assert_true(s.min_avail >= FLOOR);
 	assert_int_equal(s.ooms, 0);
 	/* Gradually: never more than the rate limit (128M a second) at
