@@ -108,16 +108,18 @@ static void note_direction(struct balloon_auto_state *s, int dir)
 	s->adjustments++;
 }
 
-/* The guest needs memory now: give back at least half the balloon, and
- * twice what brings it back to floor + band. */
+/* The guest needs memory: twice what brings it back to floor + band, at
+ * least a band; and when it is busy allocating or faulting, at least half
+ * the balloon at once (a burst does not wait). */
 static uint64_t deflate_to(const struct balloon_auto_cfg *c,
-			   const struct balloon_auto_in *in, uint64_t lo)
+			   const struct balloon_auto_in *in, uint64_t lo,
+			   bool fast)
 {
 	uint64_t base = min_u64(in->target, in->actual);
 	uint64_t want = c->floor + balloon_auto_band(c);
 	uint64_t need = in->avail < want ? want - in->avail : 0;
-	uint64_t amount =
-		max_u64(max_u64(2 * need, base / 2), balloon_auto_band(c));
+	uint64_t amount = max_u64(max_u64(2 * need, fast ? base / 2 : 0),
+				  balloon_auto_band(c));
 
 	if (base <= lo)
 		return in->target < lo ? lo : in->target;
@@ -131,8 +133,8 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 {
 	uint64_t band = balloon_auto_band(c);
 	bool press = s->host_pressure;
-	uint64_t trigger = c->floor + (press ? band / 4 : 2 * band);
-	uint64_t goal = c->floor + (press ? band / 8 : band);
+	uint64_t trigger = c->floor + (press ? band / 2 : 2 * band);
+	uint64_t goal = c->floor + (press ? band / 4 : band);
 	unsigned hold = balloon_auto_hold(c, s);
 	uint64_t step, next;
 
@@ -143,9 +145,12 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 	if (s->calm < hold || !settled(in) ||
 	    in->avail <= (s->reclaiming ? goal : trigger))
 		return BA_NONE;
-	step = min_u64(in->avail - goal,
-		       c->rate * (c->interval_s ? c->interval_s : 1) *
-			       (press ? 4 : 1));
+	step = c->rate * (c->interval_s ? c->interval_s : 1) * (press ? 4 : 1);
+	/* The last stretch in halves: the guest's available memory falls a
+	 * little more than the balloon grows (its reserves), and an
+	 * overshoot under the floor would cost a deflate. */
+	if (in->avail - goal <= step)
+		step = (in->avail - goal + 1) / 2;
 	next = min_u64(in->target + step, hi);
 	if (next < in->target + MIN_STEP) {
 		s->reclaiming = false;
@@ -164,7 +169,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 {
 	uint64_t hi = balloon_auto_max(c, in->ram);
 	uint64_t lo = min_u64(c->min, hi);
-	bool trouble, busy;
+	bool trouble, busy, near;
 	uint64_t drop, grew;
 	enum balloon_auto_reason r = BA_NONE;
 
@@ -203,19 +208,18 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	s->primed = true;
 	s->host_pressure = host_pressure(in);
 
-	trouble = in->avail < c->floor ||
-		  (busy && in->avail < c->floor + drop) ||
-		  s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
+	near = in->avail < c->floor || (busy && in->avail < c->floor + drop);
+	trouble = near || s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
 		  s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
 	if (trouble || busy)
 		s->reclaiming = false;
 	if (trouble) {
 		s->calm = 0;
 		s->decay = 0;
-		*target = deflate_to(c, in, lo);
+		*target = deflate_to(c, in, lo, busy || !near);
 		if (*target < in->target) {
 			note_direction(s, -1);
-			r = in->avail < c->floor + drop ? BA_FLOOR : BA_FAULTS;
+			r = near ? BA_FLOOR : BA_FAULTS;
 		}
 		return s->last_reason = r;
 	}
