@@ -48,6 +48,10 @@
 #              hog MIB [HOLD]   /bin/memhog: touch MIB MiB, hold HOLD s, free
 #              hogfree MARGIN   the same for all of MemFree but MARGIN MiB
 #              rng              the rng check above
+#              cache FILE       read FILE (a disk: /dev/vda) into the page
+#                               cache and keep it open (Linux drops a block
+#                               device's cache when its last opener closes
+#                               it): "modvmm-guest: cache FILE Cached=KB"
 #              log [N]          the last N (40) kernel log lines
 #              quit             leave the loop: done, power off
 #            Kernel messages are kept off the console (dmesg -n 1) so they
@@ -235,6 +239,11 @@ cmd)
 			memhog $((free - ${a1:-128})) || rc=$?
 			;;
 		rng) rng_check || rc=1 ;;
+		cache)
+			exec 9<"$a1"
+			cat "$a1" >/dev/null || rc=$?
+			say "cache $a1 $(grep '^Cached:' /proc/meminfo | tr -s ' ' | tr -d ' ')"
+			;;
 		log) dmesg | tail -n "${a1:-40}" | sed 's/^/modvmm-guest: log /' ;;
 		quit) say "cmd#$n ok quit rc=0"; break ;;
 		*) say "unknown command '$c'"; rc=127 ;;
