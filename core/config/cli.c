@@ -31,6 +31,7 @@ enum {
 	OPT_DEVICE,
 	OPT_BALLOON,
 	OPT_DISK,
+	OPT_NET,
 	OPT_VSOCK,
 	OPT_PLUGIN_DIR,
 	OPT_API_SOCKET,
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
 	{"device", required_argument, NULL, OPT_DEVICE},
 	{"balloon", required_argument, NULL, OPT_BALLOON},
 	{"disk", required_argument, NULL, OPT_DISK},
+	{"net", required_argument, NULL, OPT_NET},
 	{"vsock", required_argument, NULL, OPT_VSOCK},
 	{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
 	{"api-socket", required_argument, NULL, OPT_API_SOCKET},
@@ -312,6 +314,8 @@ static int apply(int c, const char *v, struct machine_cfg *cfg,
 		return add_device(cfg, "balloon", "balloon", v, err);
 	case OPT_DISK:
 		return add_device(cfg, "disk", "virtio-blk", v, err);
+	case OPT_NET:
+		return add_device(cfg, "net", "virtio-net", v, err);
 	case OPT_VSOCK:
 		return add_device(cfg, "vsock", "virtio-vsock", v, err);
 	case OPT_PLUGIN_DIR:
@@ -431,6 +435,8 @@ void cli_print_usage(FILE *f)
 	      "                        its options\n"
 	      "  --balloon OPTIONS     same as --device balloon,OPTIONS\n"
 	      "  --disk OPTIONS        same as --device virtio-blk,OPTIONS "
+	      "(repeatable)\n"
+	      "  --net OPTIONS         same as --device virtio-net,OPTIONS "
 	      "(repeatable)\n"
 	      "  --vsock OPTIONS       same as --device virtio-vsock,OPTIONS\n"
 	      "  --plugin-dir DIR      search DIR for plugins first "

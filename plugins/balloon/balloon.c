@@ -24,6 +24,34 @@ static const struct mvm_option balloon_options[] = {
 	MVM_OPTION("stats", MVM_OPT_U64, struct balloon_opts, stats, "0", false,
 		   "seconds between memory statistics refreshes (0 = no "
 		   "statistics queue)"),
+	MVM_OPTION("auto", MVM_OPT_BOOL, struct balloon_opts, auto_on, "off",
+		   false,
+		   "steer the balloon from the guest's statistics and the "
+		   "host's pressure (needs stats=)"),
+	MVM_OPTION("guest_floor", MVM_OPT_STR, struct balloon_opts, guest_floor,
+		   "10%", false,
+		   "memory the guest always keeps available under auto "
+		   "(bytes, K/M/G/T, or N% of RAM)"),
+	MVM_OPTION("auto_min", MVM_OPT_SIZE, struct balloon_opts, auto_min, "0",
+		   false, "smallest balloon auto sets"),
+	MVM_OPTION("auto_max", MVM_OPT_SIZE, struct balloon_opts, auto_max, "0",
+		   false,
+		   "largest balloon auto sets (0 = RAM minus guest_floor)"),
+	MVM_OPTION("auto_interval", MVM_OPT_U64, struct balloon_opts,
+		   auto_interval, "0", false,
+		   "seconds between two policy steps (0 = the stats "
+		   "interval)"),
+	MVM_OPTION("auto_rate", MVM_OPT_SIZE, struct balloon_opts, auto_rate,
+		   "128M", false,
+		   "reclaim rate limit: bytes a second the balloon may grow "
+		   "by (4x under host pressure)"),
+	MVM_OPTION("psi_path", MVM_OPT_STR, struct balloon_opts, psi_path,
+		   "/proc/pressure/memory", false,
+		   "the host's PSI memory pressure file (a cgroup's "
+		   "memory.pressure works too)"),
+	MVM_OPTION("meminfo_path", MVM_OPT_STR, struct balloon_opts,
+		   meminfo_path, "/proc/meminfo", false,
+		   "the host's meminfo, for MemAvailable"),
 	MVM_OPTION_END,
 };
 
@@ -125,6 +153,7 @@ static uint64_t offered_features(const struct balloon_opts *o)
 static int check_options(struct balloon *b)
 {
 	const struct balloon_opts *o = &b->opt;
+	char why[256];
 
 	if (o->size >= b->ram_size) {
 		b->host->fail(b->dev,
@@ -139,6 +168,10 @@ static int check_options(struct balloon *b)
 			      "stats=%llu: at most 3600 seconds between "
 			      "refreshes",
 			      (unsigned long long)o->stats);
+		return -EINVAL;
+	}
+	if (balloon_steer_configure(b, why, sizeof(why)) < 0) {
+		b->host->fail(b->dev, "%s", why);
 		return -EINVAL;
 	}
 	return 0;
@@ -165,6 +198,7 @@ static void balloon_destroy(void *state)
 		return;
 	if (b->stats_timer >= 0)
 		b->host->cancel_timer(b->dev, b->stats_timer);
+	balloon_steer_close(b);
 	if (b->change_timer >= 0)
 		b->host->cancel_timer(b->dev, b->change_timer);
 	b->vio->destroy(b->vdev);
@@ -194,6 +228,8 @@ static int balloon_create(mvm_dev *dev, const struct mvm_host *host,
 	b->host = host;
 	b->stats_timer = -1;
 	b->change_timer = -1;
+	b->auto_timer = -1;
+	b->hostsrc.psi_fd = b->hostsrc.meminfo_fd = -1;
 	r = needs_host(b);
 	if (r == 0)
 		r = host->parse_options(dev, balloon_options, options, &b->opt);
@@ -215,6 +251,7 @@ static int balloon_create(mvm_dev *dev, const struct mvm_host *host,
 	if (r < 0) {
 		if (b->vdev)
 			b->vio->destroy(b->vdev);
+		balloon_hostmem_close(&b->hostsrc);
 		free(b);
 		return r;
 	}
@@ -224,7 +261,9 @@ static int balloon_create(mvm_dev *dev, const struct mvm_host *host,
 
 static int balloon_start(void *state)
 {
-	return balloon_stats_start(state);
+	int r = balloon_stats_start(state);
+
+	return r < 0 ? r : balloon_steer_arm(state);
 }
 
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
@@ -232,7 +271,7 @@ MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	.name = "balloon",
 	.version = "0.1",
 	.description = "virtio-balloon: resize at run time, statistics, free "
-		       "page reporting, deflate on OOM",
+		       "page reporting, deflate on OOM, self-steering",
 	.options = balloon_options,
 	.create = balloon_create,
 	.start = balloon_start,

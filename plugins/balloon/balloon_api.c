@@ -13,6 +13,7 @@
 
 #include "balloon_api.h"
 #include "balloon_stats.h"
+#include "balloon_steer.h"
 
 static uint64_t actual_bytes(const struct balloon *b)
 {
@@ -32,17 +33,6 @@ static uint64_t usable_bytes(const struct balloon *b)
 static uint64_t target_bytes(const struct balloon *b)
 {
 	return (uint64_t)b->num_pages << BALLOON_PAGE_SHIFT;
-}
-
-void balloon_set_target(struct balloon *b, uint64_t bytes)
-{
-	uint32_t pages = (uint32_t)(bytes >> BALLOON_PAGE_SHIFT);
-
-	if (pages == b->num_pages)
-		return;
-	b->num_pages = pages;
-	b->target_set_ns = balloon_now_ns();
-	b->vio->config_changed(b->vdev);
 }
 
 #define CHANGE_INTERVAL_NS 1000000000ULL
@@ -129,6 +119,7 @@ static int cmd_set(void *opaque, mvm_api_call *call)
 
 	if (r < 0 || (r = check_size(b, call, size)) < 0)
 		return r;
+	balloon_steer_manual(b);
 	balloon_set_target(b, size);
 	return 0;
 }
@@ -149,6 +140,7 @@ static int cmd_qemu_balloon(void *opaque, mvm_api_call *call)
 			      b->ram_size);
 		return -EINVAL;
 	}
+	balloon_steer_manual(b);
 	balloon_set_target(b, b->ram_size - value);
 	return 0;
 }
@@ -167,8 +159,9 @@ static int cmd_info(void *opaque, mvm_api_call *call)
 {
 	struct balloon *b = opaque;
 	const struct balloon_counters *c = &b->count;
-	char json[1024];
+	char json[2048], steer[768];
 
+	balloon_steer_json(b, steer, sizeof(steer));
 	snprintf(json, sizeof(json),
 		 "{\"target\": %" PRIu64 ", \"actual\": %" PRIu64
 		 ", \"ram\": %" PRIu64 ", \"available\": %" PRIu64
@@ -180,14 +173,14 @@ static int cmd_info(void *opaque, mvm_api_call *call)
 		 ", \"discard_calls\": %" PRIu64
 		 ", \"discarded_bytes\": %" PRIu64 ", \"bad_pfns\": %" PRIu64
 		 ", \"bad_buffers\": %" PRIu64 ", \"stats_updates\": %" PRIu64
-		 ", \"discard_errors\": %" PRIu64 "}}",
+		 ", \"discard_errors\": %" PRIu64 "}, \"auto\": %s}",
 		 target_bytes(b), actual_bytes(b), b->ram_size, usable_bytes(b),
 		 b->vio->features(b->vdev),
 		 b->opt.deflate_on_oom ? "true" : "false",
 		 b->opt.free_page_reporting ? "true" : "false", b->opt.stats,
 		 c->inflated_pages, c->deflated_pages, c->reported_bytes,
 		 c->discard_calls, c->discarded_bytes, c->bad_pfns,
-		 c->bad_buffers, c->stats_updates, c->discard_errors);
+		 c->bad_buffers, c->stats_updates, c->discard_errors, steer);
 	return b->api->reply_json(call, json);
 }
 
@@ -229,6 +222,93 @@ static int cmd_stats(void *opaque, mvm_api_call *call)
 	return b->api->reply_json(call, json);
 }
 
+/* Whether argument `key` is a JSON string. The accessors refuse a value
+ * of the wrong type as an error of the call, so the type is looked up in
+ * the compact arguments text before one is chosen. */
+static bool arg_is_string(struct balloon *b, mvm_api_call *call,
+			  const char *key)
+{
+	const char *json = b->api->args_json(call);
+	char pat[32];
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	return json && strstr(json, pat);
+}
+
+/* "on"/"off" (modvmm-ctl's `balloon auto on`) or true/false, in `key`. */
+static int on_off_arg(struct balloon *b, mvm_api_call *call, const char *key,
+		      bool *on)
+{
+	const char *w;
+
+	if (!arg_is_string(b, call, key))
+		return b->api->arg_bool(call, key, on);
+	if (b->api->arg_str(call, key, &w) < 0)
+		return -EINVAL;
+	if (!strcmp(w, "on") || !strcmp(w, "true")) {
+		*on = true;
+		return 0;
+	}
+	if (!strcmp(w, "off") || !strcmp(w, "false")) {
+		*on = false;
+		return 0;
+	}
+	b->api->error(call, "GenericError", "%s=%s: expected on or off", key,
+		      w);
+	return -EINVAL;
+}
+
+/* A size argument into *out if present; errors are the API's. */
+static int size_arg(struct balloon *b, mvm_api_call *call, const char *key,
+		    uint64_t *out)
+{
+	int r = b->api->arg_size(call, key, out);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+/* balloon.auto: change the policy's settings, any subset; the reply is
+ * the policy's state as balloon.info shows it under "auto". */
+static int cmd_auto(void *opaque, mvm_api_call *call)
+{
+	struct balloon *b = opaque;
+	struct balloon_auto_cfg c = b->auto_cfg;
+	const char *floor;
+	char why[256], json[768];
+	int r;
+
+	if ((r = on_off_arg(b, call, "value", &c.on)) < 0 && r != -ENOENT)
+		return r;
+	if ((r = on_off_arg(b, call, "on", &c.on)) < 0 && r != -ENOENT)
+		return r;
+	if ((r = size_arg(b, call, "min", &c.min)) < 0 ||
+	    (r = size_arg(b, call, "max", &c.max)) < 0 ||
+	    (r = size_arg(b, call, "rate", &c.rate)) < 0)
+		return r;
+	r = b->api->arg_u64(call, "interval", &c.interval_s);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (arg_is_string(b, call, "floor") &&
+	    b->api->arg_str(call, "floor", &floor) == 0) {
+		if (balloon_steer_parse_floor(floor, b->ram_size, &c.floor)) {
+			b->api->error(call, "GenericError",
+				      "floor=%s: not a size (K/M/G/T) or a "
+				      "percentage of RAM (1%% to 99%%)",
+				      floor);
+			return -EINVAL;
+		}
+	} else if ((r = size_arg(b, call, "floor", &c.floor)) < 0) {
+		return r;
+	}
+	if (balloon_steer_check(b, &c, why, sizeof(why)) < 0) {
+		b->api->error(call, "GenericError", "%s", why);
+		return -EINVAL;
+	}
+	balloon_steer_apply(b, &c);
+	balloon_steer_json(b, json, sizeof(json));
+	return b->api->reply_json(call, json);
+}
+
 int balloon_api_register(struct balloon *b)
 {
 	const struct {
@@ -243,6 +323,12 @@ int balloon_api_register(struct balloon *b)
 		 cmd_info},
 		{0, "stats", NULL,
 		 "the guest's memory statistics and their age", cmd_stats},
+		{0, "auto",
+		 "value or on: on|off; min, max, floor, rate: size; floor "
+		 "may be \"N%\"; interval: seconds",
+		 "the steering policy: turn it on or off, change its "
+		 "settings; replies with its state",
+		 cmd_auto},
 		{MVM_API_CMD_GLOBAL, "balloon",
 		 "value: int (the VM's logical size in bytes)",
 		 "QEMU's balloon command", cmd_qemu_balloon},

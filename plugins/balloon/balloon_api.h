@@ -14,9 +14,6 @@
 /* Registers the commands (from `create`); nothing on a core without a
  * control API. */
 int balloon_api_register(struct balloon *b);
-/* Sets the target to a balloon of `bytes` (whole pages) and, if it
- * changed, raises a config-change interrupt. */
-void balloon_set_target(struct balloon *b, uint64_t bytes);
 /* The driver wrote `actual` (it was `old_actual`): QEMU's BALLOON_CHANGE
  * (at most once a second) and, at the target, our own "changed". */
 void balloon_actual_changed(struct balloon *b, uint32_t old_actual);

@@ -1,4 +1,4 @@
-/* The balloon's shared facts: the clock and the queue layout; see
+/* The balloon's shared facts: the clock, the queue layout and the target; see
  * balloon_state.h. */
 #include <time.h>
 
@@ -24,4 +24,15 @@ enum balloon_queue balloon_queue_kind(unsigned index, uint64_t features)
 	if (features & (1ULL << BALLOON_F_REPORTING))
 		order[n++] = BQ_REPORTING;
 	return index < n ? order[index] : BQ_NONE;
+}
+
+void balloon_set_target(struct balloon *b, uint64_t bytes)
+{
+	uint32_t pages = (uint32_t)(bytes >> BALLOON_PAGE_SHIFT);
+
+	if (pages == b->num_pages)
+		return;
+	b->num_pages = pages;
+	b->target_set_ns = balloon_now_ns();
+	b->vio->config_changed(b->vdev);
 }

@@ -1,10 +1,13 @@
 /*
  * What every part of the balloon shares, at the bottom of the plugin: the
  * device's state, its constants (virtio spec 5.5), the queue layout that
- * depends on the negotiated features, and the clock. It calls nothing of
- * the other parts; balloon.c, balloon_pages.c, balloon_stats.c and
- * balloon_api.c build on it. Every callback runs with the device lock held
- * (modvmm/plugin.h), so the state below needs no lock of its own.
+ * depends on the negotiated features, the clock, and setting the target
+ * (balloon_set_target). It calls nothing of the other parts but the types
+ * of the pure policy and the host inputs (balloon_auto.h,
+ * balloon_hostmem.h); balloon.c, balloon_pages.c,
+ * balloon_stats.c, balloon_steer.c and balloon_api.c build on it. Every
+ * callback runs with the device lock held (modvmm/plugin.h), so the state below
+ * needs no lock of its own.
  */
 #ifndef MODVMM_BALLOON_STATE_H
 #define MODVMM_BALLOON_STATE_H
@@ -15,6 +18,9 @@
 #include <modvmm/api.h>
 #include <modvmm/plugin.h>
 #include <modvmm/virtio.h>
+
+#include "balloon_auto.h"
+#include "balloon_hostmem.h"
 
 #define BALLOON_DEVICE_ID 5
 #define BALLOON_PAGE_SHIFT 12
@@ -53,6 +59,11 @@ struct balloon_opts {
 	bool deflate_on_oom;
 	bool free_page_reporting;
 	uint64_t stats; /* seconds between refreshes, 0 = no stats queue */
+	/* The steering policy (balloon_steer.c, balloon_auto.c). */
+	bool auto_on;
+	uint64_t auto_min, auto_max, auto_interval, auto_rate;
+	const char *guest_floor; /* bytes with K/M/G/T, or N% of RAM */
+	const char *psi_path, *meminfo_path;
 };
 
 struct balloon_stat {
@@ -92,13 +103,23 @@ struct balloon {
 	int stats_timer;
 	struct balloon_stat stats[BALLOON_STATS_MAX_TAGS];
 	unsigned nstats;
-	uint64_t stats_ns; /* when they arrived, 0 = never */
+	uint64_t stats_ns;     /* when they arrived, 0 = never */
+	uint32_t stats_actual; /* `actual` when they arrived */
 
 	/* QEMU sends BALLOON_CHANGE at most once a second (the guest writes
 	 * `actual` after every 256-page buffer): the same here, the last
 	 * value always delivered. */
 	uint64_t change_sent_ns;
 	int change_timer; /* -1: none armed */
+
+	/* The steering policy: its settings, its memory, its timer, and the
+	 * stats_updates count it last saw (fresh statistics since). */
+	struct balloon_auto_cfg auto_cfg;
+	struct balloon_auto_state auto_state;
+	int auto_timer; /* -1: none armed */
+	uint64_t auto_seen_updates;
+	uint64_t auto_events;
+	struct balloon_hostsrc hostsrc; /* PSI and meminfo, open */
 
 	struct balloon_counters count;
 	uint32_t pfns[BALLOON_MAX_PFNS]; /* scratch for one buffer */
@@ -107,6 +128,10 @@ struct balloon {
 /* Which queue `index` is, given the negotiated features: the optional
  * queues are numbered consecutively, each only if negotiated. */
 enum balloon_queue balloon_queue_kind(unsigned index, uint64_t features);
+
+/* Sets the target to a balloon of `bytes` (whole pages) and, if it
+ * changed, raises a config-change interrupt. */
+void balloon_set_target(struct balloon *b, uint64_t bytes);
 
 /* Monotonic clock in nanoseconds, for the ages the API reports. */
 uint64_t balloon_now_ns(void);

@@ -74,6 +74,7 @@ static int read_stats(struct balloon *b, struct mvm_virtq *q,
 	}
 	if (n) {
 		b->stats_ns = balloon_now_ns();
+		b->stats_actual = b->actual;
 		b->count.stats_updates++;
 	}
 	return 0;

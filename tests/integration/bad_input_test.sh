@@ -176,6 +176,14 @@ balloon_bad_bool)
 balloon_missing_size)
 	kit_user_error "device balloon: missing mandatory option 'size'" --plugin-dir "$PLUGINS" --balloon deflate_on_oom=on
 	;;
+balloon_auto_without_stats)
+	run_vmm --kernel "$KIT" --plugin-dir "$PLUGINS" --balloon size=0,auto=on
+	expect_user_error "device balloon: auto=on: the policy needs the guest's statistics: add stats=SECONDS"
+	;;
+balloon_auto_bad_floor)
+	run_vmm --kernel "$KIT" --memory 256M --plugin-dir "$PLUGINS" --balloon size=0,stats=1,auto=on,guest_floor=300M
+	expect_user_error "device balloon: guest_floor=314572800: must be more than 0 and less than guest RAM"
+	;;
 uart_bad_irq)
 	kit_user_error "device uart16550: irq=99: must be at most 23" --plugin-dir "$PLUGINS" --device uart16550,irq=99
 	;;

@@ -7,8 +7,11 @@
 #                         an emulating KVM pays per instruction for gunzip)
 #                         + /bin/memhog (memhog.c, gcc -static)
 #                         + /bin/vsockt (vsockt.c, gcc -static)
+#                         + /bin/tcpcopy (tcpcopy.c, gcc -static)
 #                         + /usr/bin/fio (Debian's fio, bench/blk) with the
 #                         libraries it runs with (see "fio" below)
+#                         + /usr/bin/iperf3 (Debian's, bench/net) with
+#                         libiperf0, libssl3 and libsctp1
 #   OUT/rootfs/           the same tree as a directory, for disk images
 #                         (mkfs.ext4 -d OUT/rootfs: tests/linux/blk_test.sh)
 #   OUT/kernel-version    e.g. 6.1.0-56-cloud-amd64
@@ -18,7 +21,7 @@
 # pinned version: its Depends names the real linux-image-6.1.0-NN-cloud-amd64.
 # The result is cached in OUT and rebuilt only when an input changes: the
 # kernel package version the archive offers now, busybox-static's version,
-# fio's candidate version, and the hash of this script, init.sh, memhog.c and vsockt.c. Concurrent callers
+# fio's and iperf3's candidate versions, and the hash of this script, init.sh, memhog.c, vsockt.c and tcpcopy.c. Concurrent callers
 # (parallel ctest runs) serialise on OUT/.lock, so only one downloads.
 #
 # Usage: tests/linux/build-guest.sh [OUT]      (default: build/linux-guest)
@@ -33,7 +36,7 @@ out=$(cd "$out" && pwd)
 meta=linux-image-cloud-amd64
 # ext4 (the root disk's file system) is built into Debian's cloud kernel;
 # a kernel where it is a module gets it loaded like the others.
-modules=(virtio virtio_ring virtio_mmio virtio_balloon virtio_rng virtio_blk ext4
+modules=(virtio virtio_ring virtio_mmio virtio_balloon virtio_rng virtio_blk virtio_net ext4
 	vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport)
 
 say() { echo "build-guest: $*" >&2; }
@@ -67,11 +70,14 @@ fi
 [ -n "$meta_ver" ] && [ "$meta_ver" != "(none)" ] ||
 	die "apt-cache knows no '$meta' (is a Debian bookworm source in sources.list? try apt-get update)"
 bb_ver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
-script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" "$here/vsockt.c" | sha256sum | cut -c1-16)
+script_hash=$(cat "$0" "$here/init.sh" "$here/memhog.c" "$here/vsockt.c" "$here/tcpcopy.c" | sha256sum | cut -c1-16)
 fio_ver=$(apt-cache policy fio 2>/dev/null | awk '/Candidate:/ {print $2}')
 [ -n "$fio_ver" ] && [ "$fio_ver" != "(none)" ] ||
 	die "apt-cache knows no 'fio' (is a Debian bookworm source in sources.list? try apt-get update)"
-want="meta=$meta_ver busybox=$bb_ver fio=$fio_ver script=$script_hash"
+iperf_ver=$(apt-cache policy iperf3 2>/dev/null | awk '/Candidate:/ {print $2}')
+[ -n "$iperf_ver" ] && [ "$iperf_ver" != "(none)" ] ||
+	die "apt-cache knows no 'iperf3' (is a Debian bookworm source in sources.list? try apt-get update)"
+want="meta=$meta_ver busybox=$bb_ver fio=$fio_ver iperf3=$iperf_ver script=$script_hash"
 
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$want" ] &&
 	[ -s "$out/vmlinux" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initramfs.cpio" ] &&
@@ -187,6 +193,9 @@ readelf -l "$root/bin/memhog" | grep -q INTERP && die "memhog is not static"
 # The guest's end of the vsock tests (tests/linux/vsock_test.sh).
 gcc -static -O2 -Wall -o "$root/bin/vsockt" "$here/vsockt.c" ||
 	die "gcc -static vsockt.c failed"
+# The guest's TCP end of the virtio-net tests (tests/linux/net_test.sh).
+gcc -static -O2 -Wall -o "$root/bin/tcpcopy" "$here/tcpcopy.c" ||
+	die "gcc -static tcpcopy.c failed"
 echo "$kver" >"$root/etc/kernel-version"
 
 # --- fio (bench/blk's 4 KiB random reads) ----------------------------------
@@ -282,6 +291,27 @@ done
 "$root/lib64/ld-linux-x86-64.so.2" --library-path "$root/$libdir" "$root/usr/bin/fio" --version >/dev/null ||
 	die "fio does not start with the guest's libraries"
 say "fio $("$root/lib64/ld-linux-x86-64.so.2" --library-path "$root/$libdir" "$root/usr/bin/fio" --version) ($fio_ver), stubs: ${stubs[*]}, $(du -sk "$root/usr/bin/fio" "$root/$libdir" "$root/lib64" | awk '{ s += $1 } END { print s }') KiB"
+
+# --- iperf3 (bench/net) ----------------------------------------------------
+# Debian's iperf3 and its library, with the libraries that one needs
+# (libssl3 for its authentication, libsctp1), fetched like fio's; libc and
+# libm come from the host, as for fio.
+iperf_pkgs="$work/iperf-pkgs"
+mkdir -p "$iperf_pkgs"
+dpkg -x "$(fetch_deb iperf3 "$iperf_ver")" "$iperf_pkgs"
+for p in libiperf0 libssl3 libsctp1; do
+	dpkg -x "$(fetch_deb "$p" "$(pkg_ver "$p")")" "$iperf_pkgs"
+done
+[ -x "$iperf_pkgs/usr/bin/iperf3" ] || die "no usr/bin/iperf3 in the iperf3 package"
+install -m 0755 "$iperf_pkgs/usr/bin/iperf3" "$root/usr/bin/iperf3"
+for lib in libiperf.so.0 libssl.so.3 libcrypto.so.3 libsctp.so.1; do
+	f=$(find "$iperf_pkgs" -name "$lib" | head -n1)
+	[ -n "$f" ] || die "no $lib in the iperf3 packages"
+	cp "$(readlink -f "$f")" "$root/$libdir/$lib"
+done
+"$root/lib64/ld-linux-x86-64.so.2" --library-path "$root/$libdir" "$root/usr/bin/iperf3" --version >/dev/null ||
+	die "iperf3 does not start with the guest's libraries"
+say "iperf3 $iperf_ver, $(du -sk "$root/usr/bin/iperf3" | awk '{ print $1 }') KiB + libraries"
 
 if command -v cpio >/dev/null; then
 	cpio_cmd=(cpio --quiet -o -H newc -R 0:0)

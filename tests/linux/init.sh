@@ -18,6 +18,14 @@
 #            host inflates the balloon, /big hashed); with modvmm.fstrim:
 #            write 32 MiB, wait for a line on the console, delete,
 #            fstrim -v /
+#   net      virtio_net: the first interface other than lo gets
+#            modvmm.net_ip=A.B.C.D/16, pings modvmm.net_host=E.F.G.H, sends
+#            modvmm.net_mib=N MiB (100) of random bytes to its port 5001
+#            with tcpcopy and prints their sha256, then reads from its port
+#            5002 until the host closes and prints what came's sha256
+#   netbench bench/net: the interface set up as for net, then iperf3 -c
+#            the host for modvmm.netbench_s=SECONDS each way (-R for the
+#            host sending), each run after a line on the console
 #   blkbench bench/blk: timed 1 MiB direct writes then reads of /dev/vda,
 #            then fio's 4 KiB direct random reads of it at queue depth 1
 #            and 32 (modvmm.blkbench_fio=SECONDS each, 0 = skip; engine
@@ -40,6 +48,10 @@
 #              hog MIB [HOLD]   /bin/memhog: touch MIB MiB, hold HOLD s, free
 #              hogfree MARGIN   the same for all of MemFree but MARGIN MiB
 #              rng              the rng check above
+#              cache FILE       read FILE (a disk: /dev/vda) into the page
+#                               cache and keep it open (Linux drops a block
+#                               device's cache when its last opener closes
+#                               it): "modvmm-guest: cache FILE Cached=KB"
 #              log [N]          the last N (40) kernel log lines
 #              quit             leave the loop: done, power off
 #            Kernel messages are kept off the console (dmesg -n 1) so they
@@ -125,7 +137,77 @@ rng_check() {
 	[ "$bytes" -eq 65536 ] && [ "$distinct" -ge 200 ]
 }
 
+# net_up: the interface up with modvmm.net_ip; sets dev and hostip.
+net_up() {
+	local ip=
+	for w in $(cat /proc/cmdline); do
+		case $w in
+		modvmm.net_ip=*) ip=${w#*=} ;;
+		modvmm.net_host=*) hostip=${w#*=} ;;
+		esac
+	done
+	dev=$(ls /sys/class/net | grep -v '^lo$' | head -n1)
+	[ -n "$dev" ] || { say "net no interface"; return 1; }
+	say "net dev $dev mac $(cat /sys/class/net/$dev/address) mtu $(cat /sys/class/net/$dev/mtu) driver $(basename "$(readlink /sys/class/net/$dev/device/driver)")"
+	ip link set lo up
+	ip link set "$dev" up && ip addr add "$ip/16" dev "$dev" ||
+		{ say "net cannot configure $dev"; return 1; }
+}
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+net_test() {
+	local mib=100 t0 t1
+	for w in $(cat /proc/cmdline); do
+		case $w in modvmm.net_mib=*) mib=${w#*=} ;; esac
+	done
+	net_up || return 1
+	ping -c 3 -W 20 "$hostip" >/tmp/ping 2>&1 ||
+		{ say "net ping FAILED: $(tail -n 2 /tmp/ping | tr '\n' ' ')"; return 1; }
+	say "net ping ok: $(grep -c 'bytes from' /tmp/ping) replies from $hostip"
+	dd if=/dev/urandom of=/tmp/out bs=1M count="$mib" 2>/dev/null
+	say "net sha256 out $(sha256sum /tmp/out | cut -d' ' -f1)"
+	t0=$(uptime_s)
+	tcpcopy send "$hostip" 5001 </tmp/out || { say "net send FAILED"; return 1; }
+	t1=$(uptime_s)
+	say "net sent $((mib * 1048576)) bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+	rm -f /tmp/out
+	t0=$(uptime_s)
+	tcpcopy recv "$hostip" 5002 >/tmp/in || { say "net receive FAILED"; return 1; }
+	t1=$(uptime_s)
+	say "net received $(stat -c %s /tmp/in) bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+	say "net sha256 in $(sha256sum /tmp/in | cut -d' ' -f1)"
+	rm -f /tmp/in
+}
+
+# bench/net: iperf3 against the host's server, one direction a step, each
+# started by a line on the console.
+net_bench() {
+	local secs=10 step
+	for w in $(cat /proc/cmdline); do
+		case $w in modvmm.netbench_s=*) secs=${w#*=} ;; esac
+	done
+	net_up || return 1
+	for step in tx rx; do
+		say "netbench ready $step"
+		read -r _
+		iperf3 -c "$hostip" -t "$secs" -f m $([ $step = rx ] && echo -R) >/tmp/iperf 2>&1 ||
+			{ say "netbench $step FAILED: $(tail -n 3 /tmp/iperf | tr '\n' ' ')"; return 1; }
+		grep -E 'sender|receiver' /tmp/iperf | sed "s/^/modvmm-guest: netbench $step /"
+	done
+}
+
 case $test in
+net)
+	report
+	dmesg -n 1
+	if net_test; then say "net ok"; else say "net FAILED"; fails=$((fails + 1)); fi
+	;;
+netbench)
+	report
+	dmesg -n 1
+	if net_bench; then say "netbench ok"; else say "netbench FAILED"; fails=$((fails + 1)); fi
+	;;
 boot)
 	report
 	;;
@@ -157,6 +239,11 @@ cmd)
 			memhog $((free - ${a1:-128})) || rc=$?
 			;;
 		rng) rng_check || rc=1 ;;
+		cache)
+			exec 9<"$a1"
+			cat "$a1" >/dev/null || rc=$?
+			say "cache $a1 $(grep '^Cached:' /proc/meminfo | tr -s ' ' | tr -d ' ')"
+			;;
 		log) dmesg | tail -n "${a1:-40}" | sed 's/^/modvmm-guest: log /' ;;
 		quit) say "cmd#$n ok quit rc=0"; break ;;
 		*) say "unknown command '$c'"; rc=127 ;;

@@ -276,6 +276,23 @@ static void test_disk_is_shorthand_for_virtio_blk(void **state)
 	machine_cfg_free(&cfg);
 }
 
+static void test_net_is_shorthand_for_virtio_net(void **state)
+{
+	struct machine_cfg cfg;
+	struct error err;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--kernel", "k", "--net",
+			       "tap=t0,ip=169.254.1.1,mask=255.255.0.0"),
+			 CLI_RUN);
+	assert_int_equal(cfg.n_devices, 1);
+	assert_string_equal(cfg.devices[0].plugin, "virtio-net");
+	assert_string_equal(cfg.devices[0].options,
+			    "tap=t0,ip=169.254.1.1,mask=255.255.0.0");
+	assert_string_equal(cfg.devices[0].origin, "--net");
+	machine_cfg_free(&cfg);
+}
+
 static void test_vsock_is_shorthand_for_virtio_vsock(void **state)
 {
 	struct machine_cfg cfg;
@@ -656,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_device_without_name_is_rejected),
 		cmocka_unit_test(test_balloon_is_shorthand_for_device),
 		cmocka_unit_test(test_disk_is_shorthand_for_virtio_blk),
+		cmocka_unit_test(test_net_is_shorthand_for_virtio_net),
 		cmocka_unit_test(test_vsock_is_shorthand_for_virtio_vsock),
 		cmocka_unit_test(test_device_help_puts_that_device_last),
 		cmocka_unit_test(test_balloon_help_asks_for_device_help),

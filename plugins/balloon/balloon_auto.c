@@ -1,0 +1,241 @@
+/*
+ * The steering policy (see balloon_auto.h for what it does and why).
+ * Everything is integers: bytes, steps, and PSI in hundredths of a
+ * percent, so a step is exactly reproducible in a test.
+ */
+#include "balloon_auto.h"
+
+#define MIB (1ULL << 20)
+/* The guest writes `actual` after every 256-page buffer (1 MiB): within
+ * that of the target it has done what was asked. */
+#define SETTLED_SLOP MIB
+/* Smaller inflates are not worth an event and a config interrupt. */
+#define MIN_STEP MIB
+#define MAX_STRIKES 4
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+uint64_t balloon_auto_band(const struct balloon_auto_cfg *c)
+{
+	return max_u64(c->floor / 4, 64 * MIB);
+}
+
+uint64_t balloon_auto_max(const struct balloon_auto_cfg *c, uint64_t ram)
+{
+	uint64_t cap = ram > c->floor ? ram - c->floor : 0;
+
+	return c->max ? min_u64(c->max, cap) : cap;
+}
+
+static unsigned base_hold(const struct balloon_auto_cfg *c)
+{
+	uint64_t iv = c->interval_s ? c->interval_s : 1;
+	uint64_t n = (BALLOON_AUTO_HOLD_S + iv - 1) / iv;
+
+	return n < 2 ? 2 : (unsigned)n;
+}
+
+unsigned balloon_auto_hold(const struct balloon_auto_cfg *c,
+			   const struct balloon_auto_state *s)
+{
+	return base_hold(c) << s->strikes;
+}
+
+const char *balloon_auto_reason_name(enum balloon_auto_reason r)
+{
+	switch (r) {
+	case BA_BOUNDS:
+		return "bounds";
+	case BA_FLOOR:
+		return "floor";
+	case BA_FAULTS:
+		return "faults";
+	case BA_RECLAIM:
+		return "reclaim";
+	case BA_PRESSURE:
+		return "pressure";
+	default:
+		return "none";
+	}
+}
+
+/* Per-second rate of a cumulative counter; a counter that went back (the
+ * guest rebooted) starts again from its new value. */
+static uint64_t rate(uint64_t now, uint64_t *last, bool primed, uint64_t iv)
+{
+	uint64_t d = primed && now >= *last ? now - *last : 0;
+
+	*last = now;
+	return d / (iv ? iv : 1);
+}
+
+static bool host_pressure(const struct balloon_auto_in *in)
+{
+	if (in->psi_known && (in->psi_some >= BALLOON_AUTO_PSI_SOME ||
+			      in->psi_full >= BALLOON_AUTO_PSI_FULL))
+		return true;
+	return in->host_total &&
+	       in->host_avail * 100 <
+		       in->host_total * BALLOON_AUTO_HOST_LOW_PCT;
+}
+
+static bool settled(const struct balloon_auto_in *in)
+{
+	uint64_t d = in->actual > in->target ? in->actual - in->target
+					     : in->target - in->actual;
+
+	return d <= SETTLED_SLOP;
+}
+
+static void note_direction(struct balloon_auto_state *s, int dir)
+{
+	if (s->last_dir && s->last_dir != dir) {
+		s->turns++;
+		/* An inflate that a deflate had to undo: wait longer next
+		 * time before inflating again. */
+		if (dir < 0 && s->strikes < MAX_STRIKES)
+			s->strikes++;
+	}
+	s->last_dir = dir;
+	s->adjustments++;
+}
+
+/* The guest needs memory: twice what brings it back to floor + band, at
+ * least a band; and when it is busy allocating or faulting, at least half
+ * the balloon at once (a burst does not wait). */
+static uint64_t deflate_to(const struct balloon_auto_cfg *c,
+			   const struct balloon_auto_in *in, uint64_t lo,
+			   bool fast)
+{
+	uint64_t base = min_u64(in->target, in->actual);
+	uint64_t want = c->floor + balloon_auto_band(c);
+	uint64_t need = in->avail < want ? want - in->avail : 0;
+	uint64_t amount = max_u64(max_u64(2 * need, fast ? base / 2 : 0),
+				  balloon_auto_band(c));
+
+	if (base <= lo)
+		return in->target < lo ? lo : in->target;
+	return base - min_u64(amount, base - lo);
+}
+
+static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
+					struct balloon_auto_state *s,
+					const struct balloon_auto_in *in,
+					uint64_t hi, uint64_t *target)
+{
+	uint64_t band = balloon_auto_band(c);
+	bool press = s->host_pressure;
+	uint64_t trigger = c->floor + (press ? band / 2 : 2 * band);
+	uint64_t goal = c->floor + (press ? band / 4 : band);
+	unsigned hold = balloon_auto_hold(c, s);
+	uint64_t step, next;
+
+	if (press)
+		hold = hold / 4 ? hold / 4 : 1;
+	/* Hysteresis: a reclaim starts above the trigger and, once started,
+	 * goes on down to the goal. */
+	if (s->calm < hold || !settled(in) ||
+	    in->avail <= (s->reclaiming ? goal : trigger))
+		return BA_NONE;
+	step = c->rate * (c->interval_s ? c->interval_s : 1) * (press ? 4 : 1);
+	/* The last stretch in halves: the guest's available memory falls a
+	 * little more than the balloon grows (its reserves), and an
+	 * overshoot under the floor would cost a deflate. */
+	if (in->avail - goal <= step)
+		step = (in->avail - goal + 1) / 2;
+	next = min_u64(in->target + step, hi);
+	if (next < in->target + MIN_STEP) {
+		s->reclaiming = false;
+		return BA_NONE;
+	}
+	s->reclaiming = true;
+	*target = next;
+	note_direction(s, +1);
+	return press ? BA_PRESSURE : BA_RECLAIM;
+}
+
+enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
+					   struct balloon_auto_state *s,
+					   const struct balloon_auto_in *in,
+					   uint64_t *target)
+{
+	uint64_t hi = balloon_auto_max(c, in->ram);
+	uint64_t lo = min_u64(c->min, hi);
+	bool trouble, busy, near;
+	uint64_t drop, grew;
+	enum balloon_auto_reason r = BA_NONE;
+
+	*target = in->target;
+	s->steps++;
+	if (!c->on)
+		return BA_NONE;
+	if (in->target > hi || in->target < lo) {
+		*target = in->target > hi ? hi : lo;
+		note_direction(s, *target > in->target ? +1 : -1);
+		return s->last_reason = BA_BOUNDS;
+	}
+	if (!in->fresh || !in->has_avail)
+		return BA_NONE;
+
+	s->major_rate = rate(in->major_faults, &s->last_major, s->primed,
+			     c->interval_s);
+	s->swap_in_rate =
+		rate(in->swap_in, &s->last_swap_in, s->primed, c->interval_s);
+	/* Available memory falling by more than an eighth of the band in
+	 * one step (8 MiB for the smallest band; an idle Linux moves by a
+	 * few MiB): the guest is busy allocating, however slowly it runs.
+	 * Falling so fast that the next step would find it under the floor: it
+	 * nears the floor now. */
+	drop = s->primed && s->last_avail > in->avail
+		       ? s->last_avail - in->avail
+		       : 0;
+	/* What the balloon itself took is not the guest's doing. */
+	grew = s->primed && in->stats_actual > s->last_actual
+		       ? in->stats_actual - s->last_actual
+		       : 0;
+	drop = drop > grew ? drop - grew : 0;
+	busy = drop > balloon_auto_band(c) / 8;
+	s->last_avail = in->avail;
+	s->last_actual = in->stats_actual;
+	s->primed = true;
+	s->host_pressure = host_pressure(in);
+
+	near = in->avail < c->floor || (busy && in->avail < c->floor + drop);
+	trouble = near || s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
+		  s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
+	if (trouble || busy)
+		s->reclaiming = false;
+	if (trouble) {
+		s->calm = 0;
+		s->decay = 0;
+		*target = deflate_to(c, in, lo, busy || !near);
+		if (*target < in->target) {
+			note_direction(s, -1);
+			r = near ? BA_FLOOR : BA_FAULTS;
+		}
+		return s->last_reason = r;
+	}
+	if (busy) {
+		/* Allocating, not idle: wait for it to settle first. */
+		s->calm = 0;
+		s->decay = 0;
+		return BA_NONE;
+	}
+	s->calm++;
+	if (s->strikes && ++s->decay >= 4 * base_hold(c) << s->strikes) {
+		s->strikes--;
+		s->decay = 0;
+	}
+	r = inflate(c, s, in, hi, target);
+	if (r != BA_NONE)
+		s->last_reason = r;
+	return r;
+}

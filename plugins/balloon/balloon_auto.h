@@ -1,0 +1,116 @@
+/*
+ * The balloon's own steering policy (balloon_auto.c): pure control logic,
+ * inputs to a decision, no I/O and no clock, so a test can script a guest
+ * and a host tick by tick. balloon_steer.c gathers the inputs (the guest's
+ * statistics, the host's PSI and MemAvailable) every interval, calls
+ * balloon_auto_step() and applies the target it returns.
+ *
+ * The policy, in bytes of what the guest reports as available (Linux's
+ * MemAvailable: free memory plus the page cache it could drop):
+ *  - deflate fast when the guest is busy allocating so fast that it will
+ *    be below its floor by the next step, or its major faults (or
+ *    swap-ins) climb: at least half the balloon at once, and again on
+ *    the next step if that was not enough; an idle guest found under its
+ *    floor gets twice its shortfall below floor + band back (at least a
+ *    band);
+ *  - inflate gradually (at most `rate` bytes a second, the last stretch
+ *    in halves) while the guest has more than floor + 2 band available,
+ *    down to floor + band, and only after the guest has been idle (no
+ *    trouble, and available memory not falling by more than band/8 a
+ *    step) for a hold-off time;
+ *  - under host pressure, inflate sooner (a quarter of the hold-off),
+ *    faster (4x the rate) and further (above floor + band/2, down to
+ *    floor + band/4), never below the floor;
+ *  - hysteresis: the band between the deflate trigger (the floor) and the
+ *    inflate trigger, and a hold-off after every deflate that doubles each
+ *    time an inflate is followed by a deflate (up to 16x), so a workload
+ *    that comes and goes does not make the balloon come and go with it.
+ */
+#ifndef MODVMM_BALLOON_AUTO_H
+#define MODVMM_BALLOON_AUTO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What the user set (options auto_* and guest_floor, or balloon.auto). */
+struct balloon_auto_cfg {
+	bool on;
+	uint64_t min, max;   /* balloon bounds, bytes; max 0 = RAM - floor */
+	uint64_t floor;      /* bytes the guest always keeps available */
+	uint64_t interval_s; /* seconds between two steps */
+	uint64_t rate;       /* bytes a second the balloon may grow by */
+};
+
+/* One step's inputs. Sizes in bytes. */
+struct balloon_auto_in {
+	uint64_t ram;    /* guest RAM */
+	uint64_t target; /* the balloon the device asks for now */
+	uint64_t actual; /* the balloon the guest has */
+	/* The balloon the guest had when it sent the statistics below (they
+	 * may be an interval older than `actual`). */
+	uint64_t stats_actual;
+	/* The guest's statistics (virtio 1.2, 5.5.6.3), if new since the
+	 * last step; has_avail if they include available-memory. */
+	bool fresh, has_avail;
+	uint64_t avail, free, caches;
+	uint64_t major_faults, swap_in; /* cumulative, as the guest sends */
+	/* The host: PSI memory avg10 in hundredths of a percent, and
+	 * MemAvailable / MemTotal (0 = unknown). */
+	bool psi_known;
+	uint32_t psi_some, psi_full;
+	uint64_t host_avail, host_total;
+};
+
+enum balloon_auto_reason {
+	BA_NONE,     /* no change */
+	BA_BOUNDS,   /* target moved inside [min, max] */
+	BA_FLOOR,    /* deflate: the guest is below its floor */
+	BA_FAULTS,   /* deflate: major faults or swap-ins climb */
+	BA_RECLAIM,  /* inflate: slack above floor + band */
+	BA_PRESSURE, /* inflate: the host is under pressure */
+};
+
+/* What the policy remembers between steps; zero it to start. */
+struct balloon_auto_state {
+	bool primed; /* last_* hold a previous sample */
+	uint64_t last_major, last_swap_in, last_avail, last_actual;
+	uint64_t major_rate, swap_in_rate; /* a second, at the last step */
+	bool host_pressure;
+	unsigned calm;    /* idle steps since the last trouble or deflate */
+	unsigned strikes; /* recent inflate->deflate turns: hold-off x2^n */
+	unsigned decay;   /* calm steps toward forgetting one strike */
+	int last_dir;     /* +1 inflate, -1 deflate, 0 none yet */
+	bool reclaiming;  /* an inflate run goes on down to its goal */
+	uint64_t steps, adjustments, turns; /* turns: direction changes */
+	enum balloon_auto_reason last_reason;
+};
+
+/* Major faults a second that count as the guest thrashing. */
+#define BALLOON_AUTO_FAULT_RATE 100
+/* Host pressure: PSI some avg10 >= 10.00 %, full avg10 >= 1.00 %, or
+ * MemAvailable under 5 % of MemTotal. */
+#define BALLOON_AUTO_PSI_SOME 1000
+#define BALLOON_AUTO_PSI_FULL 100
+#define BALLOON_AUTO_HOST_LOW_PCT 5
+/* Seconds of calm after a deflate before the next inflate. */
+#define BALLOON_AUTO_HOLD_S 10
+
+/* The band above the floor between the deflate and inflate triggers:
+ * a quarter of the floor, at least 64 MiB. */
+uint64_t balloon_auto_band(const struct balloon_auto_cfg *c);
+/* The effective largest balloon: max (or RAM - floor if 0), never more
+ * than RAM - floor. */
+uint64_t balloon_auto_max(const struct balloon_auto_cfg *c, uint64_t ram);
+/* Steps the policy needs calm before inflating (the current hold-off). */
+unsigned balloon_auto_hold(const struct balloon_auto_cfg *c,
+			   const struct balloon_auto_state *s);
+/* One step: updates `s`, writes the balloon target to ask for to *target
+ * (in->target if nothing changes) and returns why. */
+enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
+					   struct balloon_auto_state *s,
+					   const struct balloon_auto_in *in,
+					   uint64_t *target);
+/* "floor", "faults", ... as the balloon.auto event names the reason. */
+const char *balloon_auto_reason_name(enum balloon_auto_reason r);
+
+#endif

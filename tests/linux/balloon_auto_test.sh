@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# The balloon's steering policy (auto=on, issue 17) with the stock Debian
+# guest and Linux's virtio_balloon (ctest label `linux`). Like
+# balloon_test.sh they need a KVM that runs guest kernel code natively
+# (tools/nested-kvm); elsewhere the probe makes them exit 77.
+#
+# Usage: balloon_auto_test.sh CASE BUILD SRC
+#
+# The guest (2 GiB, 1 vCPU) runs init.sh's `cmd` mode. The balloon:
+#   size=0,stats=1,deflate_on_oom=off,guest_floor=256M (band 64 MiB),
+# with the host's PSI and meminfo read from files in the test's scratch
+# folder (psi_path=, meminfo_path=), so that only the test makes host
+# pressure. Every balloon.auto event is recorded (modvmm-ctl events).
+#
+#   reclaim    auto off at boot; the guest dirties all its free memory but
+#              128 MiB and frees it (slack = its MemAvailable - floor);
+#              `modvmm-ctl balloon auto on`; once the target has stopped
+#              moving and `actual` has reached it: the guest's MemAvailable
+#              is between the floor and floor + 2 x band, and VmRSS
+#              fell by >= 80 % of the slack. Then a burst: the guest
+#              allocates 1 GiB at once; it must succeed with no OOM kill
+#              (deflate_on_oom is off: only the policy can make room); the
+#              time memhog took is reported, not asserted.
+#   pressure   auto on from boot; once settled, the PSI file says some
+#              avg10=40 %: the balloon grows (reason "pressure") until the
+#              policy stops, never taking the guest below its floor (no
+#              "floor" deflate, MemAvailable >= floor); the PSI file back
+#              to 0: the balloon grows no more.
+#   flap       auto on, settled; then 6 cycles of "take 768 MiB for 4 s,
+#              give it back, idle 12 s": the balloon changes direction at
+#              most 4 times (balloon info auto.turns), no OOM kill.
+#
+# Waits are bounded by progress (the guest's console, the balloon's
+# `actual`), never by a tight clock: the nested host's CPU is emulated.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+case_name=$1
+BOUND=${MODVMM_LINUX_BOUND:-120}
+STEP=${MODVMM_LINUX_STEP:-180}
+CTL="$BUILD/modvmm-ctl"
+SOCK="$WORK/api.sock"
+MIB=$((1024 * 1024))
+RAM_MIB=2048
+FLOOR_MIB=256
+BAND_MIB=64
+
+need_guest
+[ -x "$CTL" ] || fail "$CTL not built"
+probe_native
+
+ctl() { "$CTL" --api-socket "$SOCK" "$@"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$VMM_PID/status"; }
+# bal: "TARGET ACTUAL TURNS" (bytes, bytes, direction changes)
+bal() {
+	ctl balloon info | awk '/^target:/ { t = $2 } /^actual:/ { a = $2 }
+		/^  turns:/ { n = $2 } END { print t, a, n }'
+}
+# guest_avail: the guest's latest available-memory statistic, bytes
+guest_avail() {
+	ctl balloon stats | awk '/^  available-memory:/ { print $2 }'
+}
+# set_psi SOME FULL: rewrites the PSI file in place (the balloon keeps it
+# open from its start: a file renamed over it would not be seen)
+set_psi() {
+	printf 'some avg10=%s avg60=0.00 avg300=0.00 total=1\nfull avg10=%s avg60=0.00 avg300=0.00 total=1\n' \
+		"$1" "$2" >"$WORK/psi"
+}
+
+CMDN=0
+send() {
+	CMDN=$((CMDN + 1))
+	echo "$*" >&8
+}
+wait_nth() {
+	local end=$(($(date +%s) + $3))
+	while [ "$(grep -cE -- "$1" "$WORK/console" || true)" -lt "$2" ]; do
+		vmm_running || fail "the VMM exited while waiting for '$1' (#$2)"
+		end=$(console_progress_deadline "$end" "$3")
+		[ "$(date +%s)" -lt "$end" ] || fail "no '$1' (#$2), and no console output for ${3}s"
+		sleep 0.2
+	done
+}
+answer() {
+	wait_nth "^modvmm-guest: cmd#$CMDN ok " 1 "$1"
+	GRC=$(sed -n "s/^modvmm-guest: cmd#$CMDN ok [^ ]* rc=\([0-9]*\).*/\1/p" "$WORK/console" | tr -d '\r')
+}
+guest_mem() {
+	send mem
+	answer 60
+	local l
+	l=$({ grep '^modvmm-guest: mem MemTotal=' "$WORK/console" || true; } | tail -n 1 | tr -d '\r')
+	MEMAVAIL=$(echo "$l" | sed -n 's/.*MemAvailable=\([0-9]*\).*/\1/p')
+	[ -n "$MEMAVAIL" ] || fail "no meminfo from the guest: '$l'"
+	log "guest: $(echo "$l" | cut -d' ' -f3-)"
+}
+oom_kills() {
+	send log 300
+	answer 60
+	grep -cE '^modvmm-guest: log .*Killed process' "$WORK/console" || true
+}
+
+start_guest() {
+	set_psi 0.00 0.00
+	# A host with plenty: 16 GiB, 8 GiB available.
+	printf 'MemTotal:       16777216 kB\nMemFree:         8388608 kB\nMemAvailable:    8388608 kB\n' >"$WORK/meminfo"
+	log "booting: $RAM_MIB MiB, balloon auto=$1, guest_floor=${FLOOR_MIB}M"
+	start_vmm --kernel "$GUEST/vmlinux" --initramfs "$GUEST/initramfs.cpio" \
+		--memory "${RAM_MIB}M" --cpus 1 --cmdline "console=ttyS0 modvmm.test=cmd" \
+		--device uart16550 \
+		--balloon "size=0,deflate_on_oom=off,stats=1,auto=$1,guest_floor=${FLOOR_MIB}M,psi_path=$WORK/psi,meminfo_path=$WORK/meminfo" \
+		--api-socket "$SOCK"
+	local i
+	for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	ctl --json events >"$WORK/events" 2>/dev/null &
+	EVENTS_PID=$!
+	wait_console '^modvmm-guest: cmd ready' "$BOUND" ||
+		{ stop_vmm; fail "the guest did not reach its command loop (no console output for ${BOUND}s)"; }
+	log "guest ready after $(elapsed)s; VmRSS $(($(rss_kb) / 1024)) MiB"
+}
+
+# settle QUIET: until the target has not moved for QUIET seconds with
+# `actual` at it. Bounded by progress: fails once neither has moved for
+# STEP seconds while they differ.
+settle() {
+	local quiet=$1 last= since moved t a n
+	since=$(date +%s)
+	moved=$since
+	while :; do
+		read -r t a n < <(bal)
+		vmm_running || fail "the VMM exited while the balloon settled"
+		if [ "$t $a" != "$last" ]; then
+			last="$t $a"
+			since=$(date +%s)
+			moved=$since
+		fi
+		[ "$t" = "$a" ] && [ $(($(date +%s) - since)) -ge "$quiet" ] && break
+		[ $(($(date +%s) - moved)) -lt "$STEP" ] ||
+			fail "target $t, actual $a: neither moved for ${STEP}s"
+		sleep 1
+	done
+	TARGET=$t
+	log "settled: balloon $((t / MIB)) MiB (actual $((a / MIB)) MiB), $n direction changes, VmRSS $(($(rss_kb) / 1024)) MiB, after $(elapsed)s"
+}
+
+# events_with REASON: balloon.auto events so far with that reason
+events_with() { { grep '"balloon.auto"' "$WORK/events" || true; } | grep -c "\"reason\": *\"$1\"" || true; }
+
+# show_events: the policy's adjustments so far, one line each
+show_events() {
+	{ grep '"balloon.auto"' "$WORK/events" || true; } | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    d = m.get("data", {})
+    if "from" in d:
+        print("  balloon.auto %-8s %5d -> %5d MiB, guest available %5d MiB, actual %5d MiB, hold %s"
+              % (d["reason"], d["from"] >> 20, d["to"] >> 20, d["available"] >> 20, d["actual"] >> 20, d["hold"]))
+    else:
+        print("  balloon.auto", d)'
+}
+
+# A failure shows the policy's adjustments too.
+eval "lib_$(declare -f fail)"
+fail() {
+	[ -s "$WORK/events" ] && show_events >&2
+	lib_fail "$@"
+}
+
+finish() {
+	show_events
+	send quit
+	expect_poweroff 60
+	kill "$EVENTS_PID" 2>/dev/null || true
+}
+
+case $case_name in
+reclaim)
+	start_guest off
+	send hogfree 128
+	wait_nth '^modvmm-guest: memhog freed' 1 "$STEP"
+	answer "$STEP"
+	[ "$GRC" = 0 ] || fail "the guest's memhog failed (rc $GRC)"
+	sleep 3 # a statistics refresh after the free
+	guest_mem
+	slack_mib=$((MEMAVAIL / 1024 - FLOOR_MIB))
+	rss0=$(rss_kb)
+	log "idle: slack $slack_mib MiB above the floor; VmRSS $((rss0 / 1024)) MiB"
+	ctl balloon auto on >/dev/null || fail "modvmm-ctl balloon auto on failed"
+	settle 20
+	rss1=$(rss_kb)
+	back_mib=$(((rss0 - rss1) / 1024))
+	guest_mem
+	log "reclaimed: VmRSS $((rss0 / 1024)) -> $((rss1 / 1024)) MiB ($back_mib MiB back, slack $slack_mib MiB); $(events_with reclaim) reclaim events"
+	[ "$MEMAVAIL" -ge $((FLOOR_MIB * 1024)) ] ||
+		fail "the guest's MemAvailable $((MEMAVAIL / 1024)) MiB is below its floor ($FLOOR_MIB MiB)"
+	[ "$MEMAVAIL" -le $(((FLOOR_MIB + 2 * BAND_MIB) * 1024)) ] ||
+		fail "the guest still has $((MEMAVAIL / 1024)) MiB available: not reclaimed down to its floor ($FLOOR_MIB MiB + band)"
+	[ "$back_mib" -ge $((slack_mib * 80 / 100)) ] ||
+		fail "VmRSS fell by $back_mib MiB, less than 80 % of the $slack_mib MiB slack"
+	# The burst: 1 GiB at once, deflate_on_oom=off.
+	t0=$(date +%s.%N)
+	send hog 1024
+	answer "$STEP"
+	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	touched=$({ grep '^modvmm-guest: memhog touched 1024' "$WORK/console" || true; } | tail -n 1 | tr -d '\r')
+	read -r t a n < <(bal)
+	log "burst: memhog rc $GRC, '$touched', ${secs}s to its answer; balloon now $((t / MIB)) MiB; $(events_with floor) floor + $(events_with faults) faults deflates"
+	[ "$GRC" = 0 ] || fail "the 1 GiB burst failed (rc $GRC) with the balloon at $((TARGET / MIB)) MiB"
+	[ "$(oom_kills)" = 0 ] || fail "the guest's OOM killer killed a process during the burst"
+	finish
+	;;
+pressure)
+	start_guest on
+	settle 20
+	calm=$TARGET
+	set_psi 40.00 5.00
+	log "host pressure: PSI some avg10=40.00 full avg10=5.00"
+	min=
+	since=$(date +%s)
+	last=$calm
+	moved=$since
+	# Until the balloon has not grown for 20 s; the guest's available
+	# memory watched all along.
+	while :; do
+		read -r t a n < <(bal)
+		v=$(guest_avail)
+		[ -z "$min" ] || [ "$v" -lt "$min" ] && min=$v
+		[ "$t" != "$last" ] && { last=$t; moved=$(date +%s); }
+		[ "$t" = "$a" ] && [ $(($(date +%s) - moved)) -ge 20 ] && break
+		[ $(($(date +%s) - moved)) -lt "$STEP" ] || fail "the balloon did not settle under pressure"
+		vmm_running || fail "the VMM exited"
+		sleep 1
+	done
+	grown=$t
+	log "under pressure: balloon $((calm / MIB)) -> $((grown / MIB)) MiB; the guest's available memory at least $((min / MIB)) MiB; $(events_with pressure) pressure events"
+	[ "$grown" -gt "$calm" ] || fail "host pressure did not grow the balloon ($((calm / MIB)) MiB)"
+	[ "$(events_with pressure)" -ge 1 ] || fail "no balloon.auto event with reason pressure"
+	[ "$(events_with floor)" = 0 ] || fail "the policy took the guest below its floor (a floor deflate)"
+	guest_mem
+	[ "$MEMAVAIL" -ge $((FLOOR_MIB * 1024)) ] || fail "MemAvailable $((MEMAVAIL / 1024)) MiB is below the floor"
+	set_psi 0.00 0.00
+	log "host pressure gone"
+	sleep 20
+	read -r t a n < <(bal)
+	[ "$t" -le "$grown" ] || fail "the balloon grew on ($((grown / MIB)) -> $((t / MIB)) MiB) without host pressure"
+	finish
+	;;
+flap)
+	start_guest on
+	settle 20
+	read -r t a turns0 < <(bal)
+	for c in 1 2 3 4 5 6; do
+		send hog 768 4
+		answer "$STEP"
+		[ "$GRC" = 0 ] || fail "cycle $c: memhog failed (rc $GRC)"
+		sleep 12
+		read -r t a n < <(bal)
+		log "cycle $c: balloon $((t / MIB)) MiB, $n direction changes"
+	done
+	read -r t a turns < <(bal)
+	log "flapping: $((turns - turns0)) direction changes in 6 cycles; $(events_with reclaim) reclaim, $(events_with floor) floor events"
+	[ $((turns - turns0)) -le 4 ] || fail "the balloon changed direction $((turns - turns0)) times in 6 cycles"
+	[ "$(oom_kills)" = 0 ] || fail "the guest's OOM killer killed a process"
+	finish
+	;;
+*) fail "unknown case $case_name" ;;
+esac

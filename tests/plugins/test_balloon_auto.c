@@ -1,0 +1,568 @@
+/*
+ * The balloon's steering policy (auto=on) through the per-plugin harness,
+ * with a scripted fake guest: every virtual second the device asks for
+ * statistics and the policy takes a step; the guest then obeys the new
+ * target at once (writes `actual`), runs its workload and answers with its
+ * statistics, computed from a small memory model (RAM minus balloon, of
+ * which `used` is anonymous memory and `cache` page cache; available =
+ * what is not used). A guest that needs more than RAM minus balloon is an
+ * OOM kill. The host's PSI and meminfo are files the test writes
+ * (psi_path=, meminfo_path=).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <modvmm/harness.h>
+
+#define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
+#define F_STATS (1ULL << 1)
+#define REG(x) MVM_VIRTIO_MMIO_##x
+#define MIB (1ULL << 20)
+#define GIB (1ULL << 30)
+#define RAM (2 * GIB) /* below the harness's MMIO window */
+#define FLOOR (256 * MIB)
+#define BAND (64 * MIB) /* a quarter of the floor, at least 64 MiB */
+#define SECOND 1000000000ULL
+
+struct sim {
+	struct mvm_harness *h;
+	struct mvm_harness_vq inflate, deflate, stats;
+	uint64_t stats_gpa;
+	char dir[64], psi[96], meminfo[96];
+	/* The guest. */
+	uint64_t used, cache, actual, major;
+	unsigned ooms;
+	uint64_t min_avail; /* the lowest it reported since open */
+};
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void set_psi(struct sim *s, const char *some, const char *full)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text),
+		 "some avg10=%s avg60=0.00 avg300=0.00 total=1\n"
+		 "full avg10=%s avg60=0.00 avg300=0.00 total=1\n",
+		 some, full);
+	write_file(s->psi, text);
+}
+
+static uint64_t total(const struct sim *s)
+{
+	return RAM - s->actual;
+}
+
+/* Like Linux's MemAvailable, it falls a little more than the balloon
+ * grows (reserves and watermarks): a thirty-second of the balloon. */
+static uint64_t avail(const struct sim *s)
+{
+	uint64_t taken = s->used + s->actual / 32;
+
+	return taken < total(s) ? total(s) - taken : 0;
+}
+
+static void post_stats(struct sim *s)
+{
+	const struct {
+		uint16_t tag;
+		uint64_t v;
+	} e[] = {
+		{0, 0},
+		{2, s->major},
+		{4, avail(s) > s->cache ? avail(s) - s->cache : 0},
+		{5, total(s)},
+		{6, avail(s)},
+		{7, s->cache},
+	};
+	uint8_t *p = mvm_harness_gpa(s->h, s->stats_gpa, 60);
+	struct mvm_harness_buf b = {.gpa = s->stats_gpa, .len = 60};
+
+	for (unsigned i = 0; i < 6; i++) {
+		memcpy(p + 10 * i, &e[i].tag, 2);
+		memcpy(p + 10 * i + 2, &e[i].v, 8);
+	}
+	if (avail(s) < s->min_avail)
+		s->min_avail = avail(s);
+	assert_true(mvm_harness_vq_add(s->h, &s->stats, &b, 1) >= 0);
+	mvm_harness_vq_kick(s->h, &s->stats);
+	assert_true(mvm_harness_run(s->h) >= 0);
+}
+
+static void open_sim(struct sim *s, const char *extra)
+{
+	struct mvm_harness_config cfg = {.ram_size = RAM};
+	char opts[512], why[512];
+	uint64_t acc = 0;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/balloon-auto.XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->psi, sizeof(s->psi), "%s/psi", s->dir);
+	snprintf(s->meminfo, sizeof(s->meminfo), "%s/meminfo", s->dir);
+	set_psi(s, "0.00", "0.00");
+	write_file(s->meminfo, "MemTotal:       16777216 kB\n"
+			       "MemFree:        8388608 kB\n"
+			       "MemAvailable:   8388608 kB\n");
+	snprintf(opts, sizeof(opts),
+		 "size=0,stats=1,auto=on,guest_floor=256M,psi_path=%s,"
+		 "meminfo_path=%s%s%s",
+		 s->psi, s->meminfo, extra ? "," : "", extra ? extra : "");
+	rc = mvm_harness_open(BALLOON_PLUGIN_PATH, opts, &cfg, &s->h, why,
+			      sizeof(why));
+	if (rc < 0)
+		fail_msg("harness open: %s", why);
+	assert_int_equal(mvm_harness_virtio_negotiate(s->h, F_STATS | V1, &acc),
+			 0);
+	assert_int_equal(mvm_harness_vq_setup(s->h, &s->inflate, 0, 0), 0);
+	assert_int_equal(mvm_harness_vq_setup(s->h, &s->deflate, 1, 0), 0);
+	assert_int_equal(mvm_harness_vq_setup(s->h, &s->stats, 2, 0), 0);
+	assert_int_equal(mvm_harness_virtio_driver_ok(s->h), 0);
+	s->stats_gpa = mvm_harness_alloc(s->h, 64, 8);
+	s->min_avail = UINT64_MAX;
+	mvm_harness_clear_records(s->h);
+}
+
+static void close_sim(struct sim *s)
+{
+	assert_int_equal(mvm_harness_close(s->h), 0);
+	unlink(s->psi);
+	unlink(s->meminfo);
+	rmdir(s->dir);
+}
+
+static uint64_t target(struct sim *s)
+{
+	return (uint64_t)mvm_harness_vread(s->h, REG(CONFIG)) * 4096;
+}
+
+/* The guest wants `delta` more (or less) anonymous memory. The page
+ * cache gives way first; past RAM minus the balloon the OOM killer takes
+ * the allocating task, whose memory comes back. */
+static void alloc(struct sim *s, int64_t delta)
+{
+	if (delta < 0) {
+		s->used -= (uint64_t)-delta;
+		return;
+	}
+	if (s->used + (uint64_t)delta > total(s)) {
+		s->ooms++;
+		return;
+	}
+	s->used += (uint64_t)delta;
+	if (s->used + s->cache > total(s))
+		s->cache = total(s) - s->used;
+}
+
+/* One virtual second: the policy's step and the stats request, then the
+ * guest obeys the target, allocates `delta` and answers. */
+static void tick(struct sim *s, int64_t delta)
+{
+	uint32_t id, len;
+
+	assert_true(mvm_harness_advance(s->h, SECOND) >= 0);
+	s->actual = target(s);
+	mvm_harness_vwrite(s->h, REG(CONFIG) + 4, (uint32_t)(s->actual / 4096));
+	/* Inflating takes page cache before free memory. */
+	if (s->used + s->cache > total(s))
+		s->cache = total(s) > s->used ? total(s) - s->used : 0;
+	alloc(s, delta);
+	if (mvm_harness_vq_used(s->h, &s->stats, &id, &len) == 1)
+		post_stats(s);
+}
+
+static uint64_t ev_u64(const char *data, const char *key)
+{
+	uint64_t v = 0;
+
+	if (mvm_harness_json_u64(data, key, &v) < 0)
+		fail_msg("balloon.auto event has no %s: %s", key, data);
+	return v;
+}
+
+/* balloon.auto events since the last clear with this reason (NULL: any);
+ * the largest inflate step of them in *max_up. */
+static unsigned events(struct sim *s, const char *reason, uint64_t *max_up)
+{
+	unsigned n = 0;
+
+	if (max_up)
+		*max_up = 0;
+	for (size_t i = 0; i < mvm_harness_nrecords(s->h); i++) {
+		const char *d = mvm_harness_event_data(s->h, i);
+		const struct mvm_harness_record *r =
+			mvm_harness_record(s->h, i);
+		char want[64];
+
+		if (!d || strcmp(r->text, "balloon.auto"))
+			continue;
+		snprintf(want, sizeof(want), "\"reason\":\"%s\"",
+			 reason ? reason : "");
+		if (reason && !strstr(d, want))
+			continue;
+		n++;
+		if (max_up && strstr(d, "\"from\"") &&
+		    ev_u64(d, "to") > ev_u64(d, "from") &&
+		    ev_u64(d, "to") - ev_u64(d, "from") > *max_up)
+			*max_up = ev_u64(d, "to") - ev_u64(d, "from");
+	}
+	return n;
+}
+
+static uint64_t info_u64(struct sim *s, const char *path)
+{
+	char reply[4096];
+	uint64_t v = 0;
+
+	assert_int_equal(mvm_harness_api_call(s->h, "balloon.info", NULL, reply,
+					      sizeof(reply)),
+			 0);
+	if (mvm_harness_json_u64(reply, path, &v) < 0)
+		fail_msg("balloon.info has no %s: %s", path, reply);
+	return v;
+}
+
+/* An idle guest: 512 MiB in use, 1 GiB of page cache, 512 MiB free. */
+static void idle_guest(struct sim *s)
+{
+	s->used = 512 * MIB;
+	s->cache = 1 * GIB;
+	post_stats(s);
+}
+
+static void test_idle_slack_is_reclaimed_down_to_the_floor(void **st)
+{
+	struct sim s;
+	uint64_t max_up;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	/* Down to floor + band (the inflate goal), and not beyond. */
+	assert_true(avail(&s) >= FLOOR + BAND);
+	assert_true(avail(&s) <= FLOOR + BAND + 8 * MIB);
+	assert_true(s.min_avail >= FLOOR);
+	assert_int_equal(s.ooms, 0);
+	/* Gradually: never more than the rate limit (128M a second) at
+	 * once, hence many steps for 1.2 GiB. */
+	assert_true(events(&s, "reclaim", &max_up) >= 9);
+	assert_true(max_up <= 128 * MIB);
+	assert_int_equal(events(&s, "floor", NULL), 0);
+	assert_int_equal(info_u64(&s, "auto.turns"), 0);
+	assert_int_equal(info_u64(&s, "auto.floor"), FLOOR);
+	close_sim(&s);
+}
+
+static void test_rate_limit_slows_the_reclaim(void **st)
+{
+	struct sim s;
+	uint64_t max_up;
+
+	(void)st;
+	open_sim(&s, "auto_rate=32M");
+	idle_guest(&s);
+	for (unsigned i = 0; i < 40; i++)
+		tick(&s, 0);
+	assert_true(events(&s, "reclaim", &max_up) >= 20);
+	assert_true(max_up <= 32 * MIB);
+	assert_true(target(&s) <= 40 * 32 * MIB);
+	close_sim(&s);
+}
+
+static void test_burst_deflates_fast_without_oom(void **st)
+{
+	struct sim s;
+	unsigned steps = 0;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	assert_true(target(&s) > 1 * GIB);
+	mvm_harness_clear_records(s.h);
+	/* A 768 MiB burst, 128 MiB a second: the balloon must get out of
+	 * the way before the guest runs out. */
+	for (; steps < 6; steps++)
+		tick(&s, 128 * MIB);
+	for (unsigned i = 0; i < 5; i++)
+		tick(&s, 0);
+	assert_int_equal(s.ooms, 0);
+	assert_true(s.used == 512 * MIB + 6 * 128 * MIB);
+	assert_true(events(&s, "floor", NULL) >= 1);
+	assert_true(avail(&s) >= FLOOR);
+	/* It deflated in big steps: at most 3 deflate events. */
+	assert_true(events(&s, "floor", NULL) + events(&s, "faults", NULL) <=
+		    3);
+	close_sim(&s);
+}
+
+static void test_major_faults_deflate_even_above_the_floor(void **st)
+{
+	struct sim s;
+	uint64_t before;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	before = target(&s);
+	mvm_harness_clear_records(s.h);
+	for (unsigned i = 0; i < 3; i++) {
+		s.major += 5000; /* thrashing on its page cache */
+		tick(&s, 0);
+	}
+	assert_true(events(&s, "faults", NULL) >= 1);
+	assert_true(target(&s) <= before / 2);
+	close_sim(&s);
+}
+
+static void test_host_pressure_grows_the_balloon_never_below_floor(void **st)
+{
+	struct sim s;
+	uint64_t calm_target, grown;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	calm_target = target(&s);
+	mvm_harness_clear_records(s.h);
+	/* The host is under pressure (PSI some 40 %): the balloon takes
+	 * more, down to floor + band/4, never below the floor. */
+	set_psi(&s, "40.00", "5.00");
+	for (unsigned i = 0; i < 30; i++)
+		tick(&s, 0);
+	grown = target(&s);
+	assert_true(grown > calm_target);
+	assert_true(events(&s, "pressure", NULL) >= 1);
+	assert_int_equal(events(&s, "floor", NULL), 0);
+	assert_true(avail(&s) >= FLOOR);
+	assert_true(avail(&s) <= FLOOR + BAND / 4 + 8 * MIB);
+	assert_true(s.min_avail >= FLOOR);
+	/* Pressure stays: still never below the floor. */
+	for (unsigned i = 0; i < 30; i++)
+		tick(&s, 0);
+	assert_true(s.min_avail >= FLOOR);
+	/* Pressure gone: the balloon stops growing. */
+	set_psi(&s, "0.00", "0.00");
+	for (unsigned i = 0; i < 30; i++)
+		tick(&s, 0);
+	assert_int_equal(target(&s), grown);
+	assert_int_equal(s.ooms, 0);
+	close_sim(&s);
+}
+
+static void test_host_memavailable_low_is_pressure(void **st)
+{
+	struct sim s;
+	uint64_t calm_target;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	calm_target = target(&s);
+	write_file(s.meminfo, "MemTotal:       16777216 kB\n"
+			      "MemAvailable:     400000 kB\n");
+	for (unsigned i = 0; i < 10; i++)
+		tick(&s, 0);
+	assert_true(target(&s) > calm_target);
+	assert_true(s.min_avail >= FLOOR);
+	close_sim(&s);
+}
+
+/* A workload that takes 1 GiB (256 MiB a second) for 8 s and gives it
+ * back for 12 s, 30 times. Without hysteresis, each cycle would inflate in
+ * the idle phase and deflate in the busy one: 60 direction changes. */
+static void test_flapping_workload_does_not_flap_the_balloon(void **st)
+{
+	struct sim s;
+	uint64_t turns;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	mvm_harness_clear_records(s.h);
+	for (unsigned cycle = 0; cycle < 30; cycle++) {
+		for (unsigned i = 0; i < 4; i++)
+			tick(&s, 256 * MIB);
+		for (unsigned i = 0; i < 4; i++)
+			tick(&s, 0);
+		tick(&s, -(int64_t)GIB);
+		for (unsigned i = 0; i < 11; i++)
+			tick(&s, 0);
+	}
+	turns = info_u64(&s, "auto.turns");
+	print_message("flapping: %u events, %llu direction changes, %u OOM\n",
+		      events(&s, NULL, NULL), (unsigned long long)turns,
+		      s.ooms);
+	assert_true(turns <= 4);
+	assert_int_equal(s.ooms, 0);
+	close_sim(&s);
+}
+
+/* A burst as a slow (emulated) guest runs it: 16 MiB a second for a
+ * minute. The balloon gives way and does not take memory back while the
+ * guest is still allocating: deflates only, no OOM. */
+static void test_slow_burst_is_not_mistaken_for_idle(void **st)
+{
+	struct sim s;
+	uint64_t before;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	before = info_u64(&s, "auto.turns");
+	mvm_harness_clear_records(s.h);
+	for (unsigned i = 0; i < 60; i++)
+		tick(&s, 16 * MIB);
+	assert_int_equal(s.ooms, 0);
+	assert_true(events(&s, "floor", NULL) >= 1);
+	assert_int_equal(events(&s, "reclaim", NULL), 0);
+	assert_true(info_u64(&s, "auto.turns") - before <= 1);
+	close_sim(&s);
+}
+
+static void test_balloon_set_turns_the_policy_off(void **st)
+{
+	struct sim s;
+	char reply[1024];
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	assert_int_equal(mvm_harness_api_call(s.h, "balloon.set",
+					      "{\"value\": \"1G\"}", reply,
+					      sizeof(reply)),
+			 0);
+	assert_non_null(strstr(mvm_harness_last_event(s.h, "balloon.auto"),
+			       "\"reason\":\"manual\""));
+	for (unsigned i = 0; i < 60; i++)
+		tick(&s, 0);
+	assert_int_equal(target(&s), GIB);
+	assert_int_equal(info_u64(&s, "auto.adjustments"), 0);
+	close_sim(&s);
+}
+
+static void test_balloon_auto_changes_the_settings_at_run_time(void **st)
+{
+	struct sim s;
+	char reply[2048];
+	uint64_t v = 0;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	assert_int_equal(mvm_harness_api_call(s.h, "balloon.auto",
+					      "{\"value\": \"off\"}", reply,
+					      sizeof(reply)),
+			 0);
+	for (unsigned i = 0; i < 30; i++)
+		tick(&s, 0);
+	assert_int_equal(target(&s), 0);
+	/* On again with a floor of 25 % of RAM and a 512 MiB cap. */
+	assert_int_equal(
+		mvm_harness_api_call(
+			s.h, "balloon.auto",
+			"{\"on\": true, \"floor\": \"25%\", \"max\": \"512M\"}",
+			reply, sizeof(reply)),
+		0);
+	assert_int_equal(mvm_harness_json_u64(reply, "floor", &v), 0);
+	assert_int_equal(v, RAM / 100 * 25);
+	for (unsigned i = 0; i < 60; i++)
+		tick(&s, 0);
+	assert_int_equal(target(&s), 512 * MIB);
+	/* Refused with one line naming the key; nothing changes. */
+	assert_int_equal(mvm_harness_api_call(s.h, "balloon.auto",
+					      "{\"floor\": \"150%\"}", reply,
+					      sizeof(reply)),
+			 -EINVAL);
+	assert_non_null(strstr(reply, "floor=150%"));
+	assert_int_equal(mvm_harness_api_call(s.h, "balloon.auto",
+					      "{\"min\": \"3G\"}", reply,
+					      sizeof(reply)),
+			 -EINVAL);
+	assert_non_null(strstr(reply, "auto_min="));
+	assert_int_equal(info_u64(&s, "auto.floor"), RAM / 100 * 25);
+	close_sim(&s);
+}
+
+static void test_options_refused_with_the_key(void **st)
+{
+	static const struct {
+		const char *opts, *needle;
+	} cases[] = {
+		{"size=0,auto=on", "add stats=SECONDS"},
+		{"size=0,stats=1,auto=on,guest_floor=0", "guest_floor=0"},
+		{"size=0,stats=1,auto=on,guest_floor=5X", "guest_floor=5X"},
+		{"size=0,stats=1,auto=on,guest_floor=100%", "guest_floor=100%"},
+		{"size=0,stats=1,auto=on,auto_max=64M", "auto_max="},
+		{"size=0,stats=1,auto=on,auto_min=60M", "auto_min="},
+		{"size=0,stats=1,auto=on,auto_rate=1K", "auto_rate="},
+		{"size=0,stats=1,auto=on,auto_interval=4000", "auto_interval="},
+	};
+	(void)st;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct mvm_harness *h = NULL;
+		char why[512];
+		int rc = mvm_harness_open(BALLOON_PLUGIN_PATH, cases[i].opts,
+					  NULL, &h, why, sizeof(why));
+
+		assert_null(h);
+		assert_int_equal(rc, -EINVAL);
+		if (!strstr(why, cases[i].needle))
+			fail_msg("%s: '%s' lacks '%s'", cases[i].opts, why,
+				 cases[i].needle);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			test_idle_slack_is_reclaimed_down_to_the_floor),
+		cmocka_unit_test(test_rate_limit_slows_the_reclaim),
+		cmocka_unit_test(test_burst_deflates_fast_without_oom),
+		cmocka_unit_test(
+			test_major_faults_deflate_even_above_the_floor),
+		cmocka_unit_test(
+			test_host_pressure_grows_the_balloon_never_below_floor),
+		cmocka_unit_test(test_host_memavailable_low_is_pressure),
+		cmocka_unit_test(
+			test_flapping_workload_does_not_flap_the_balloon),
+		cmocka_unit_test(test_slow_burst_is_not_mistaken_for_idle),
+		cmocka_unit_test(test_balloon_set_turns_the_policy_off),
+		cmocka_unit_test(
+			test_balloon_auto_changes_the_settings_at_run_time),
+		cmocka_unit_test(test_options_refused_with_the_key),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
