@@ -68,16 +68,18 @@ void net_rx_watch(struct net *n, bool on)
 {
 	if (on == n->rx_watched || n->vhost_active)
 		return;
-	if (on && n->host->add_fd(n->dev, n->tap, EPOLLIN, on_tap, n) < 0)
+	if (on &&
+	    n->base.host->add_fd(n->base.dev, n->tap, EPOLLIN, on_tap, n) < 0)
 		return;
 	if (!on)
-		n->host->remove_fd(n->dev, n->tap);
+		n->base.host->remove_fd(n->base.dev, n->tap);
 	n->rx_watched = on;
 }
 
 static bool running(const struct net *n)
 {
-	return (n->vh->status(n->vdev) & MVM_VIRTIO_STATUS_DRIVER_OK) &&
+	return (n->base.vh->status(n->base.vdev) &
+		MVM_VIRTIO_STATUS_DRIVER_OK) &&
 	       !n->vhost_active;
 }
 
@@ -98,7 +100,8 @@ void net_kick_self(struct net *n)
 	uint64_t one = 1;
 
 	if (write(n->kick, &one, sizeof(one)) < 0)
-		n->host->log_guest(n->dev, "kick eventfd: %s", strerror(errno));
+		n->base.host->log_guest(n->base.dev, "kick eventfd: %s",
+					strerror(errno));
 }
 
 static void refill(void *opaque);
@@ -118,7 +121,8 @@ void net_arm_refill(struct net *n)
 			ns = mvm_bucket_step_ns(&n->ops[i]);
 	}
 	if (ns != UINT64_MAX)
-		n->timer = n->host->add_timer(n->dev, ns, 0, refill, n);
+		n->timer =
+			n->base.host->add_timer(n->base.dev, ns, 0, refill, n);
 }
 
 static void refill(void *opaque)
@@ -167,7 +171,7 @@ static int net_features_ok(void *opaque, uint64_t f)
 	if ((f & tso_host) && !(f & (1ULL << NET_F_CSUM)))
 		return -EINVAL;
 	if (net_tap_set_offload(n->tap, f) < 0) {
-		n->host->log_guest(n->dev, "TUNSETOFFLOAD failed");
+		n->base.host->log_guest(n->base.dev, "TUNSETOFFLOAD failed");
 		return -EIO;
 	}
 	n->acked = f;
@@ -205,15 +209,15 @@ static void net_destroy(void *state)
 		net_vhost_stop(n);
 	net_vhost_close(n);
 	if (n->timer >= 0)
-		n->host->cancel_timer(n->dev, n->timer);
+		n->base.host->cancel_timer(n->base.dev, n->timer);
 	if (n->rx_watched)
-		n->host->remove_fd(n->dev, n->tap);
+		n->base.host->remove_fd(n->base.dev, n->tap);
 	if (n->kick >= 0) {
-		n->host->remove_fd(n->dev, n->kick);
+		n->base.host->remove_fd(n->base.dev, n->kick);
 		close(n->kick);
 	}
-	if (n->vdev)
-		n->vh->destroy(n->vdev);
+	if (n->base.vdev)
+		n->base.vh->destroy(n->base.vdev);
 	if (n->tap >= 0)
 		close(n->tap);
 	net_rx_free(n);
@@ -234,8 +238,8 @@ static int set_up(struct net *n)
 {
 	int e;
 
-	e = n->host->parse_options(n->dev, net_options, n->host_options,
-				   &n->opts);
+	e = n->base.host->parse_options(n->base.dev, net_options,
+					n->host_options, &n->opts);
 	if (e < 0)
 		return e;
 	e = net_opts_check(n);
@@ -263,15 +267,15 @@ static int set_up(struct net *n)
 	n->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (n->kick < 0) {
 		e = -errno;
-		n->host->fail(n->dev, "eventfd: %s", strerror(-e));
+		n->base.host->fail(n->base.dev, "eventfd: %s", strerror(-e));
 		return e;
 	}
-	e = n->host->add_fd(n->dev, n->kick, EPOLLIN, on_kick, n);
+	e = n->base.host->add_fd(n->base.dev, n->kick, EPOLLIN, on_kick, n);
 	if (e < 0) {
 		close(n->kick);
 		n->kick = -1;
-		n->host->fail(n->dev, "cannot watch an eventfd: %s",
-			      strerror(-e));
+		n->base.host->fail(n->base.dev, "cannot watch an eventfd: %s",
+				   strerror(-e));
 	}
 	return e;
 }
@@ -283,17 +287,15 @@ static int net_create(mvm_dev *dev, const struct mvm_host *host,
 	struct net *n;
 	int e;
 
-	if (!MVM_HOST_HAS(host, virtio) || !host->virtio ||
-	    !MVM_HOST_HAS(host->virtio, queue_ready)) {
-		host->fail(dev, "this modvmm has no virtio transport");
+	const struct mvm_virtio_host *vh =
+		MVM_VIRTIO_HOST(dev, host, queue_ready);
+
+	if (!vh)
 		return -ENOTSUP;
-	}
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->dev = dev;
-	n->host = host;
-	n->vh = host->virtio;
+	mvm_virtio_base_init(&n->base, dev, host, vh);
 	n->host_options = options;
 	n->tap = n->kick = -1;
 	n->timer = -1;
@@ -318,14 +320,14 @@ static int net_create(mvm_dev *dev, const struct mvm_host *host,
 		.queue_notify = net_notify,
 	};
 	n->features = desc.features;
-	e = n->vh->create(dev, &desc, n, &n->vdev);
+	e = n->base.vh->create(dev, &desc, n, &n->base.vdev);
 	if (e < 0)
 		goto fail;
 	e = net_api_register(n);
 	if (e < 0)
 		goto fail;
 	for (int i = 0; i < NET_NQUEUES; i++)
-		n->q[i] = n->vh->queue(n->vdev, (unsigned)i);
+		n->q[i] = n->base.vh->queue(n->base.vdev, (unsigned)i);
 	host->log(dev, MVM_LOG_INFO,
 		  "tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x, %s data path",
 		  n->ifname, n->mac[0], n->mac[1], n->mac[2], n->mac[3],

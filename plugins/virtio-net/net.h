@@ -80,10 +80,7 @@ struct net_rx;
 struct net_vhost;
 
 struct net {
-	mvm_dev *dev;
-	const struct mvm_host *host;
-	const struct mvm_virtio_host *vh;
-	struct mvm_virtio *vdev;
+	struct mvm_virtio_base base; /* dev, host, vh, vdev */
 	struct net_opts opts;
 	uint8_t mac[6];
 	char ifname[16];   /* the tap's name as the kernel gave it */

@@ -33,7 +33,7 @@ static int info(void *opaque, mvm_api_call *call)
 		 (unsigned long long)s->tx_errors,
 		 (unsigned long long)s->rx_dropped,
 		 (unsigned long long)s->rx_bad_bufs);
-	return n->host->api->reply_json(call, json);
+	return n->base.host->api->reply_json(call, json);
 }
 
 int net_api_register(struct net *n)
@@ -41,9 +41,9 @@ int net_api_register(struct net *n)
 	const struct mvm_api_host *api;
 	int e;
 
-	if (!MVM_HOST_HAS(n->host, api) || !n->host->api)
+	if (!MVM_HOST_HAS(n->base.host, api) || !n->base.host->api)
 		return 0; /* a core without a control API */
-	api = n->host->api;
+	api = n->base.host->api;
 	if (!MVM_HOST_HAS(api, reply_json))
 		return 0;
 	const struct mvm_api_command c = {
@@ -53,9 +53,10 @@ int net_api_register(struct net *n)
 			"sent, received, dropped",
 		.handler = info,
 	};
-	e = api->register_command(n->dev, &c, n);
+	e = api->register_command(n->base.dev, &c, n);
 	if (e < 0)
-		n->host->fail(n->dev, "cannot register command info: %s",
-			      strerror(-e));
+		n->base.host->fail(n->base.dev,
+				   "cannot register command info: %s",
+				   strerror(-e));
 	return e;
 }

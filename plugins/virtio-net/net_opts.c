@@ -5,8 +5,10 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net_opts.h"
@@ -49,17 +51,6 @@ const struct mvm_option net_options[] = {
 
 #undef O
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "xx:xx:xx:xx:xx:xx", a unicast address other than all zeros. */
 static int parse_mac(struct net *n, const char *s)
 {
@@ -68,26 +59,29 @@ static int parse_mac(struct net *n, const char *s)
 	if (strlen(s) != 17)
 		goto bad;
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		const char byte[3] = {s[3 * i], s[3 * i + 1], 0};
 
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+		if (!isxdigit((unsigned char)byte[0]) ||
+		    !isxdigit((unsigned char)byte[1]) ||
+		    (i < 5 && s[3 * i + 2] != ':'))
 			goto bad;
-		n->mac[i] = (uint8_t)(hi << 4 | lo);
+		n->mac[i] = (uint8_t)strtoul(byte, NULL, 16);
 	}
 	if (n->mac[0] & 1) {
-		n->host->fail(n->dev, "mac=%s: a multicast address", s);
+		n->base.host->fail(n->base.dev, "mac=%s: a multicast address",
+				   s);
 		return -EINVAL;
 	}
 	if (!memcmp(n->mac, zero, 6)) {
-		n->host->fail(n->dev, "mac=%s: all zeros", s);
+		n->base.host->fail(n->base.dev, "mac=%s: all zeros", s);
 		return -EINVAL;
 	}
 	return 0;
 bad:
-	n->host->fail(n->dev,
-		      "mac=%s: expected six hex bytes, "
-		      "like 02:00:00:00:00:01",
-		      s);
+	n->base.host->fail(n->base.dev,
+			   "mac=%s: expected six hex bytes, "
+			   "like 02:00:00:00:00:01",
+			   s);
 	return -EINVAL;
 }
 
@@ -97,14 +91,15 @@ static int parse_mask(struct net *n)
 	uint32_t m;
 
 	if (inet_pton(AF_INET, n->opts.mask, &a) != 1) {
-		n->host->fail(n->dev, "mask=%s: not an IPv4 netmask",
-			      n->opts.mask);
+		n->base.host->fail(n->base.dev, "mask=%s: not an IPv4 netmask",
+				   n->opts.mask);
 		return -EINVAL;
 	}
 	m = ntohl(a.s_addr);
 	if (m & (~m >> 1)) { /* a 0 bit followed by a 1 bit */
-		n->host->fail(n->dev, "mask=%s: not a contiguous netmask",
-			      n->opts.mask);
+		n->base.host->fail(n->base.dev,
+				   "mask=%s: not a contiguous netmask",
+				   n->opts.mask);
 		return -EINVAL;
 	}
 	return 0;
@@ -116,22 +111,25 @@ int net_opts_check(struct net *n)
 	struct in_addr a;
 
 	if (o->queue_size & (o->queue_size - 1)) {
-		n->host->fail(n->dev, "queue_size=%llu: must be a power of two",
-			      (unsigned long long)o->queue_size);
+		n->base.host->fail(n->base.dev,
+				   "queue_size=%llu: must be a power of two",
+				   (unsigned long long)o->queue_size);
 		return -EINVAL;
 	}
 	if (o->tap &&
 	    (!*o->tap || strlen(o->tap) >= 16 || strchr(o->tap, '/'))) {
-		n->host->fail(n->dev, "tap=%s: a device name of 1 to 15 bytes",
-			      o->tap);
+		n->base.host->fail(n->base.dev,
+				   "tap=%s: a device name of 1 to 15 bytes",
+				   o->tap);
 		return -EINVAL;
 	}
 	if (o->ip && inet_pton(AF_INET, o->ip, &a) != 1) {
-		n->host->fail(n->dev, "ip=%s: not an IPv4 address", o->ip);
+		n->base.host->fail(n->base.dev, "ip=%s: not an IPv4 address",
+				   o->ip);
 		return -EINVAL;
 	}
 	if (o->mask && !o->ip) {
-		n->host->fail(n->dev, "mask=%s: needs ip=", o->mask);
+		n->base.host->fail(n->base.dev, "mask=%s: needs ip=", o->mask);
 		return -EINVAL;
 	}
 	if (o->ip && !o->mask)
@@ -140,8 +138,9 @@ int net_opts_check(struct net *n)
 		return -EINVAL;
 	if (strcmp(o->vhost, "on") && strcmp(o->vhost, "off") &&
 	    strcmp(o->vhost, "auto")) {
-		n->host->fail(n->dev, "vhost=%s: expected on, off or auto",
-			      o->vhost);
+		n->base.host->fail(n->base.dev,
+				   "vhost=%s: expected on, off or auto",
+				   o->vhost);
 		return -EINVAL;
 	}
 	if (o->mac && parse_mac(n, o->mac) < 0)
@@ -160,7 +159,7 @@ enum net_vhost_mode net_opts_vhost(const struct net *n)
 
 void net_opts_default_mac(struct net *n)
 {
-	const char *names[2] = {n->host->dev_name(n->dev), n->ifname};
+	const char *names[2] = {n->base.host->dev_name(n->base.dev), n->ifname};
 	uint32_t h = 2166136261u; /* FNV-1a */
 
 	for (int k = 0; k < 2; k++)

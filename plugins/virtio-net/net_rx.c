@@ -93,15 +93,15 @@ static void push_held(struct net *n, bool drop)
 	struct net_rx *rx = n->rx;
 
 	for (unsigned i = 0; i < rx->nheld; i++)
-		n->vh->push(n->q[NET_RXQ], &rx->held[i].c,
-			    drop ? 0 : rx->held[i].written);
+		n->base.vh->push(n->q[NET_RXQ], &rx->held[i].c,
+				 drop ? 0 : rx->held[i].written);
 	rx->nheld = rx->nsegs = 0;
 }
 
 static void drop_frame(struct net *n, const char *why)
 {
 	n->st.rx_dropped++;
-	n->host->log_guest(n->dev, "received frame dropped: %s", why);
+	n->base.host->log_guest(n->base.dev, "received frame dropped: %s", why);
 	push_held(n, true);
 	n->rx->len = n->rx->off = 0;
 }
@@ -112,7 +112,7 @@ static void complete(struct net *n)
 	struct net_rx *rx = n->rx;
 	uint8_t nb[2] = {(uint8_t)rx->nheld, (uint8_t)(rx->nheld >> 8)};
 
-	n->vh->chain_write(n->q[NET_RXQ], &rx->held[0].c, 10, nb, 2);
+	n->base.vh->chain_write(n->q[NET_RXQ], &rx->held[0].c, 10, nb, 2);
 	n->st.rx_frames++;
 	n->st.rx_bytes += rx->len - NET_HDR_BYTES;
 	mvm_bucket_take(&n->bw[NET_RXQ], rx->len - NET_HDR_BYTES);
@@ -131,7 +131,7 @@ static enum fill fill(struct net *n)
 	struct mvm_virtq_chain c;
 
 	while (rx->off < rx->len) {
-		int r = n->vh->pop(q, &c);
+		int r = n->base.vh->pop(q, &c);
 
 		if (r < 0) {
 			rx->nheld = rx->nsegs = 0; /* the queue is gone */
@@ -143,22 +143,22 @@ static enum fill fill(struct net *n)
 		if (c.readable ||
 		    (rx->nheld == 0 && c.writable < NET_HDR_BYTES)) {
 			n->st.rx_bad_bufs++;
-			n->host->log_guest(n->dev,
-					   "receive buffer with readable "
-					   "parts or shorter than the "
-					   "header: returned empty");
-			n->vh->push(q, &c, 0);
+			n->base.host->log_guest(n->base.dev,
+						"receive buffer with readable "
+						"parts or shorter than the "
+						"header: returned empty");
+			n->base.vh->push(q, &c, 0);
 			continue;
 		}
 		if (!mrg(n) && c.writable < rx->len) {
-			n->vh->push(q, &c, 0);
+			n->base.vh->push(q, &c, 0);
 			drop_frame(n, "receive buffer too small (no "
 				      "MRG_RXBUF)");
 			return FILL_DROPPED;
 		}
 		if (rx->nheld == rx->max_held ||
 		    rx->nsegs + c.nseg > RX_MAX_SEGS) {
-			n->vh->push(q, &c, 0);
+			n->base.vh->push(q, &c, 0);
 			drop_frame(n, "too many receive buffers for one frame");
 			return FILL_DROPPED;
 		}
@@ -171,8 +171,8 @@ static enum fill fill(struct net *n)
 		h->c.seg = &rx->segs[rx->nsegs];
 		rx->nsegs += c.nseg;
 		h->written = (uint32_t)len;
-		if (n->vh->chain_write(q, &h->c, 0, rx->buf + rx->off, len) !=
-		    len) {
+		if (n->base.vh->chain_write(q, &h->c, 0, rx->buf + rx->off,
+					    len) != len) {
 			drop_frame(n, "receive buffer outside guest RAM");
 			return FILL_DROPPED;
 		}
@@ -230,5 +230,5 @@ void net_rx_process(struct net *n)
 			complete(n);
 	}
 	/* Chains given back empty on the way count too. */
-	n->vh->notify(n->q[NET_RXQ]);
+	n->base.vh->notify(n->q[NET_RXQ]);
 }

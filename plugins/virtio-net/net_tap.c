@@ -33,10 +33,11 @@ static int fail_errno(struct net *n, int e, const char *what)
 	else if (e == ENOENT || e == ENODEV)
 		hint = " (no /dev/net/tun: modprobe tun)";
 	if (n->opts.tap)
-		n->host->fail(n->dev, "tap=%s: %s: %s%s", n->opts.tap, what,
-			      strerror(e), hint);
+		n->base.host->fail(n->base.dev, "tap=%s: %s: %s%s", n->opts.tap,
+				   what, strerror(e), hint);
 	else
-		n->host->fail(n->dev, "tap: %s: %s%s", what, strerror(e), hint);
+		n->base.host->fail(n->base.dev, "tap: %s: %s%s", what,
+				   strerror(e), hint);
 	return -e;
 }
 

@@ -38,7 +38,7 @@ void net_tx_free(struct net *n)
 static void drop(struct net *n, const char *why)
 {
 	n->st.tx_dropped++;
-	n->host->log_guest(n->dev, "transmit frame dropped: %s", why);
+	n->base.host->log_guest(n->base.dev, "transmit frame dropped: %s", why);
 }
 
 /* Host iovecs for the chain's readable bytes after the header, behind
@@ -58,8 +58,8 @@ static int map_frame(struct net *n, const struct mvm_virtq_chain *c)
 			skip -= s->len;
 			continue;
 		}
-		void *p = n->host->guest_mem(n->dev, s->gpa + skip,
-					     s->len - skip);
+		void *p = n->base.host->guest_mem(n->base.dev, s->gpa + skip,
+						  s->len - skip);
 
 		if (!p)
 			return -EFAULT;
@@ -86,7 +86,7 @@ static void send_one(struct net *n, struct mvm_virtq *q,
 		return;
 	}
 	if (c->readable < NET_HDR_BYTES ||
-	    n->vh->chain_read(q, c, 0, raw, sizeof(raw)) != sizeof(raw)) {
+	    n->base.vh->chain_read(q, c, 0, raw, sizeof(raw)) != sizeof(raw)) {
 		drop(n, "chain shorter than the virtio-net header");
 		return;
 	}
@@ -109,8 +109,8 @@ static void send_one(struct net *n, struct mvm_virtq *q,
 		/* The kernel refused the frame (a GSO layout it rejects, a
 		 * full queue): the guest's loss, as on a real wire. */
 		n->st.tx_errors++;
-		n->host->log_guest(n->dev, "tap write failed: %s",
-				   strerror(errno));
+		n->base.host->log_guest(n->base.dev, "tap write failed: %s",
+					strerror(errno));
 		return;
 	}
 	n->st.tx_frames++;
@@ -136,12 +136,12 @@ void net_tx_process(struct net *n)
 			net_kick_self(n);
 			break;
 		}
-		if (n->vh->pop(q, &c) <= 0)
+		if (n->base.vh->pop(q, &c) <= 0)
 			break;
 		send_one(n, q, &c);
-		n->vh->push(q, &c, 0);
+		n->base.vh->push(q, &c, 0);
 		pushed = true;
 	}
 	if (pushed)
-		n->vh->notify(q);
+		n->base.vh->notify(q);
 }

@@ -34,20 +34,22 @@ struct net_vhost {
 
 static bool sdk_has_offload(const struct net *n)
 {
-	return MVM_HOST_HAS(n->host, ram_regions) && n->host->ram_regions &&
-	       MVM_HOST_HAS(n->vh, queue_reclaim) && n->vh->queue_offload &&
-	       n->vh->queue_rings && n->vh->queue_reclaim;
+	return MVM_HOST_HAS(n->base.host, ram_regions) &&
+	       n->base.host->ram_regions &&
+	       MVM_HOST_HAS(n->base.vh, queue_reclaim) &&
+	       n->base.vh->queue_offload && n->base.vh->queue_rings &&
+	       n->base.vh->queue_reclaim;
 }
 
 static int refuse(struct net *n, enum net_vhost_mode mode, const char *why,
 		  int e)
 {
 	if (mode == NET_VHOST_ON) {
-		n->host->fail(n->dev, "vhost=on: %s", why);
+		n->base.host->fail(n->base.dev, "vhost=on: %s", why);
 		return -e;
 	}
-	n->host->log(n->dev, MVM_LOG_INFO,
-		     "vhost=auto: %s: userspace data path", why);
+	n->base.host->log(n->base.dev, MVM_LOG_INFO,
+			  "vhost=auto: %s: userspace data path", why);
 	return 0;
 }
 
@@ -89,8 +91,8 @@ int net_vhost_open(struct net *n, enum net_vhost_mode mode)
 	}
 	n->vhost = v;
 	if (mode == NET_VHOST_AUTO)
-		n->host->log(n->dev, MVM_LOG_INFO,
-			     "vhost=auto: vhost-net data path");
+		n->base.host->log(n->base.dev, MVM_LOG_INFO,
+				  "vhost=auto: vhost-net data path");
 	return 0;
 }
 
@@ -98,7 +100,7 @@ static int mem_table(struct net *n)
 {
 	struct mvm_ram_region r[MAX_REGIONS];
 	struct vhost_memory *m;
-	int k = n->host->ram_regions(n->dev, r, MAX_REGIONS), e = 0;
+	int k = n->base.host->ram_regions(n->base.dev, r, MAX_REGIONS), e = 0;
 
 	if (k <= 0 || k > MAX_REGIONS)
 		return -E2BIG;
@@ -120,7 +122,7 @@ static int mem_table(struct net *n)
 /* Host address of a ring of `len` bytes at `gpa`, 0 if outside RAM. */
 static uint64_t ring_addr(struct net *n, uint64_t gpa, uint64_t len)
 {
-	return (uintptr_t)n->host->guest_mem(n->dev, gpa, len);
+	return (uintptr_t)n->base.host->guest_mem(n->base.dev, gpa, len);
 }
 
 /* Rings, base index and eventfds of queue i, then the tap as backend. */
@@ -131,7 +133,7 @@ static int start_queue(struct net *n, unsigned i)
 	struct mvm_virtq_rings r;
 	int kick, call, e;
 
-	e = n->vh->queue_rings(q, &r);
+	e = n->base.vh->queue_rings(q, &r);
 	if (e < 0)
 		return e;
 	/* Split ring sizes (virtio spec 2.7): 16-byte descriptors; flags,
@@ -151,7 +153,7 @@ static int start_queue(struct net *n, unsigned i)
 	    ioctl(v->fd, VHOST_SET_VRING_BASE, &base) < 0 ||
 	    ioctl(v->fd, VHOST_SET_VRING_ADDR, &a) < 0)
 		return -errno;
-	e = n->vh->queue_offload(q, &kick, &call);
+	e = n->base.vh->queue_offload(q, &kick, &call);
 	if (e < 0)
 		return e;
 	v->started[i] = true;
@@ -197,9 +199,9 @@ int net_vhost_start(struct net *n)
 	}
 	/* Back to user space for this driver: take the queues back where
 	 * vhost-net left them. */
-	n->host->log(n->dev, MVM_LOG_WARN,
-		     "vhost-net start failed (%s): userspace data path",
-		     strerror(-e));
+	n->base.host->log(n->base.dev, MVM_LOG_WARN,
+			  "vhost-net start failed (%s): userspace data path",
+			  strerror(-e));
 	for (unsigned i = 0; i < NET_NQUEUES; i++) {
 		struct mvm_virtq_rings r;
 		uint16_t avail = 0;
@@ -207,13 +209,14 @@ int net_vhost_start(struct net *n)
 		if (!v->started[i])
 			continue;
 		v->started[i] = false;
-		n->vh->queue_rings(n->q[i], &r);
+		n->base.vh->queue_rings(n->q[i], &r);
 		avail = r.next_avail;
 		stop_queue(n, i, &avail);
-		uint16_t *used = n->host->guest_mem(n->dev, r.used_gpa + 2, 2);
+		uint16_t *used =
+			n->base.host->guest_mem(n->base.dev, r.used_gpa + 2, 2);
 
-		n->vh->queue_reclaim(n->q[i], avail,
-				     used ? *used : r.next_used);
+		n->base.vh->queue_reclaim(n->q[i], avail,
+					  used ? *used : r.next_used);
 	}
 	return e;
 }

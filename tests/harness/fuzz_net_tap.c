@@ -22,7 +22,7 @@ int net_tap_open(struct net *n)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		       0, sv) < 0) {
-		n->host->fail(n->dev, "socketpair: %d", errno);
+		n->base.host->fail(n->base.dev, "socketpair: %d", errno);
 		return -errno;
 	}
 	if (fuzz_net_peer >= 0)
