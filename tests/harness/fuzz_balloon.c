@@ -40,6 +40,7 @@
 
 #include <modvmm/harness.h>
 
+#include "fuzz_chain.h"
 #include "fuzz_input.h"
 #include "fuzz_replay.h"
 #include "harness_linked.h"
@@ -85,12 +86,6 @@ struct fz {
 	bool usable[NQ];
 	uint32_t prev_pfn;
 	uint64_t prev_gpa, prev_len;
-};
-
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool writable;
 };
 
 static void fail(const char *what, uint64_t a, uint64_t b)
@@ -241,54 +236,21 @@ static int reporting_queue(const struct fz *f)
 /* Posts `n` segments as one chain on queue `qi`: direct descriptors from
  * the queue's next free one (wrapping, so a chain longer than the queue
  * loops), or through one indirect table in scratch. */
-static void post(struct fz *f, unsigned qi, const struct seg *s, unsigned n,
-		 bool indirect)
+static void post(struct fz *f, unsigned qi, const struct mvm_harness_buf *s,
+		 unsigned n, bool indirect)
 {
 	struct mvm_harness_vq *vq = &f->vq[qi];
 	uint16_t head = (uint16_t)(vq->next_desc % vq->num);
-	static const struct seg empty;
+	static const struct mvm_harness_buf empty;
 	struct mvm_harness_desc d[MAX_SEGS];
 
 	if (!n) { /* a chain of one empty descriptor */
 		n = 1;
 		s = &empty;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		d[i] = (struct mvm_harness_desc){
-			.addr = s[i].gpa,
-			.len = s[i].len,
-			.flags = (uint16_t)((s[i].writable
-						     ? MVM_VIRTQ_DESC_F_WRITE
-						     : 0) |
-					    (i + 1 < n ? MVM_VIRTQ_DESC_F_NEXT
-						       : 0)),
-		};
-	}
-	if (indirect) {
-		uint64_t t = fuzz_scratch(&f->in, 16ULL * n, 16);
-
-		for (unsigned i = 0; i < n; i++)
-			d[i].next = (uint16_t)(i + 1);
-		poke(f, t, d, 16ULL * n);
-		*mvm_harness_vq_desc(f->h, vq, head) =
-			(struct mvm_harness_desc){
-				.addr = t,
-				.len = (uint32_t)(16 * n),
-				.flags = MVM_VIRTQ_DESC_F_INDIRECT};
-		vq->next_desc = (uint16_t)((head + 1) % vq->num);
-	} else {
-		uint16_t i = head;
-
-		for (unsigned k = 0; k < n; k++) {
-			uint16_t next = (uint16_t)((i + 1) % vq->num);
-
-			d[k].next = next;
-			*mvm_harness_vq_desc(f->h, vq, i) = d[k];
-			i = next;
-		}
-		vq->next_desc = i;
-	}
-	mvm_harness_vq_publish(f->h, vq, head);
+	fuzz_chain_descs(d, s, n);
+	fuzz_chain_post(f->h, vq, head, d, n,
+			indirect ? fuzz_scratch(&f->in, 16ULL * n, 16) : 0);
 }
 
 static void kick_run(struct fz *f, unsigned qi)
@@ -380,8 +342,8 @@ static uint64_t buffer_gpa(struct fz *f, uint64_t len, bool wild)
 
 /* Splits the bytes [gpa, gpa+len) into segments by the `layout` the
  * shape byte chose; returns how many. */
-static unsigned split(struct fz *f, struct seg *s, uint64_t gpa, uint32_t len,
-		      unsigned layout, bool writable)
+static unsigned split(struct fz *f, struct mvm_harness_buf *s, uint64_t gpa,
+		      uint32_t len, unsigned layout, bool writable)
 {
 	unsigned n = 0;
 
@@ -390,8 +352,8 @@ static unsigned split(struct fz *f, struct seg *s, uint64_t gpa, uint32_t len,
 		uint32_t at =
 			len ? (uint32_t)(fuzz_take(&f->in, 2) % (len + 1)) : 0;
 
-		s[n++] = (struct seg){gpa, at, writable};
-		s[n++] = (struct seg){gpa + at, len - at, writable};
+		s[n++] = (struct mvm_harness_buf){gpa, at, writable};
+		s[n++] = (struct mvm_harness_buf){gpa + at, len - at, writable};
 		break;
 	}
 	case 2: /* many of odd lengths */
@@ -400,17 +362,18 @@ static unsigned split(struct fz *f, struct seg *s, uint64_t gpa, uint32_t len,
 
 			if (piece > len || n == MAX_SEGS - 3)
 				piece = len;
-			s[n++] = (struct seg){gpa, piece, writable};
+			s[n++] = (struct mvm_harness_buf){gpa, piece, writable};
 			gpa += piece;
 			len -= piece;
 		}
 		break;
 	case 3: /* an empty descriptor anywhere first, then the buffer */
-		s[n++] = (struct seg){fuzz_take(&f->in, 8), 0, writable};
-		s[n++] = (struct seg){gpa, len, writable};
+		s[n++] = (struct mvm_harness_buf){fuzz_take(&f->in, 8), 0,
+						  writable};
+		s[n++] = (struct mvm_harness_buf){gpa, len, writable};
 		break;
 	default:
-		s[n++] = (struct seg){gpa, len, writable};
+		s[n++] = (struct mvm_harness_buf){gpa, len, writable};
 		break;
 	}
 	return n;
@@ -424,7 +387,7 @@ static unsigned split(struct fz *f, struct seg *s, uint64_t gpa, uint32_t len,
 static void op_pfns(struct fz *f, unsigned qi)
 {
 	uint32_t pfns[300];
-	struct seg s[MAX_SEGS];
+	struct mvm_harness_buf s[MAX_SEGS];
 	uint8_t c = fuzz_take8(&f->in), shape = fuzz_take8(&f->in);
 	unsigned n = c < 250 ? c : 256 + (c - 250u), nseg;
 	uint32_t len = 4 * n;
@@ -440,7 +403,8 @@ static void op_pfns(struct fz *f, unsigned qi)
 	poke(f, gpa, pfns, len < 4 * n ? len : 4 * n);
 	nseg = split(f, s, gpa, len, shape & 3, shape & 8);
 	if (shape & 0x10)
-		s[nseg++] = (struct seg){fuzz_scratch(&f->in, 16, 8), 16, true};
+		s[nseg++] = (struct mvm_harness_buf){
+			fuzz_scratch(&f->in, 16, 8), 16, true};
 	post(f, qi, s, nseg, shape & 4);
 	if (!(shape & 0x40))
 		kick_run(f, qi);
@@ -458,7 +422,7 @@ static void op_report(struct fz *f)
 	int qi = reporting_queue(f);
 	uint8_t shape = fuzz_take8(&f->in);
 	unsigned n = 1 + (shape & 7);
-	struct seg s[8];
+	struct mvm_harness_buf s[8];
 
 	if (qi < 0 || !f->usable[qi])
 		return;
@@ -498,8 +462,8 @@ static void op_report(struct fz *f)
 		}
 		f->prev_gpa = gpa;
 		f->prev_len = len;
-		s[i] = (struct seg){gpa, (uint32_t)len,
-				    !(shape & 8) || (sel & 1)};
+		s[i] = (struct mvm_harness_buf){gpa, (uint32_t)len,
+						!(shape & 8) || (sel & 1)};
 	}
 	post(f, (unsigned)qi, s, n, shape & 0x10);
 	if (!(shape & 0x40))
@@ -525,7 +489,7 @@ static void op_stats(struct fz *f)
 		uint8_t c = fuzz_take8(&f->in);
 		unsigned n = c < 200 ? c % 20u : 60u + (c - 200u);
 		uint32_t len = 10 * n;
-		struct seg s[MAX_SEGS];
+		struct mvm_harness_buf s[MAX_SEGS];
 		unsigned nseg;
 		uint64_t gpa;
 

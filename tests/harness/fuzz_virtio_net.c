@@ -35,6 +35,7 @@
 
 #include <modvmm/harness.h>
 
+#include "fuzz_chain.h"
 #include "fuzz_input.h"
 #include "fuzz_net_tap.h"
 #include "fuzz_replay.h"
@@ -72,12 +73,6 @@ struct fz {
 	 * do that; the device then sees whatever the table holds). */
 	int16_t owner[NQ][256];
 	uint16_t nslots[NQ][256];
-};
-
-struct seg {
-	uint64_t gpa;
-	uint32_t len;
-	bool writable;
 };
 
 static void fail(const char *what, uint64_t a, uint64_t b)
@@ -239,27 +234,18 @@ static void init(struct fz *f, uint8_t fsel, uint8_t sizes)
 	run(f);
 }
 
-static void post(struct fz *f, unsigned qi, const struct seg *s, unsigned n,
-		 bool indirect)
+static void post(struct fz *f, unsigned qi, const struct mvm_harness_buf *s,
+		 unsigned n, bool indirect)
 {
 	struct mvm_harness_vq *vq = &f->vq[qi];
 	uint16_t head = (uint16_t)(vq->next_desc % vq->num);
 	struct mvm_harness_desc d[MAX_SEGS];
 	uint64_t wr = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		d[i] = (struct mvm_harness_desc){
-			.addr = s[i].gpa,
-			.len = s[i].len,
-			.flags = (uint16_t)((s[i].writable
-						     ? MVM_VIRTQ_DESC_F_WRITE
-						     : 0) |
-					    (i + 1 < n ? MVM_VIRTQ_DESC_F_NEXT
-						       : 0)),
-		};
+	fuzz_chain_descs(d, s, n);
+	for (unsigned i = 0; i < n; i++)
 		if (s[i].writable)
 			wr += s[i].len;
-	}
 	f->writable[qi][head] = wr > UNKNOWN - 1 ? UNKNOWN : (uint32_t)wr;
 	f->nslots[qi][head] = (uint16_t)(indirect ? 1 : n);
 	for (unsigned k = 0; k < f->nslots[qi][head]; k++) {
@@ -273,31 +259,8 @@ static void post(struct fz *f, unsigned qi, const struct seg *s, unsigned n,
 		}
 		f->owner[qi][slot] = (int16_t)head;
 	}
-	if (indirect) {
-		uint64_t t = scratch(f, 16ULL * n, 16);
-
-		for (unsigned i = 0; i < n; i++)
-			d[i].next = (uint16_t)(i + 1);
-		memcpy(mvm_harness_gpa(f->h, t, 16ULL * n), d, 16ULL * n);
-		*mvm_harness_vq_desc(f->h, vq, head) =
-			(struct mvm_harness_desc){
-				.addr = t,
-				.len = (uint32_t)(16 * n),
-				.flags = MVM_VIRTQ_DESC_F_INDIRECT};
-		vq->next_desc = (uint16_t)((head + 1) % vq->num);
-	} else {
-		uint16_t i = head;
-
-		for (unsigned k = 0; k < n; k++) {
-			uint16_t next = (uint16_t)((i + 1) % vq->num);
-
-			d[k].next = next;
-			*mvm_harness_vq_desc(f->h, vq, i) = d[k];
-			i = next;
-		}
-		vq->next_desc = i;
-	}
-	mvm_harness_vq_publish(f->h, vq, head);
+	fuzz_chain_post(f->h, vq, head, d, n,
+			indirect ? scratch(f, 16ULL * n, 16) : 0);
 }
 
 static void kick_run(struct fz *f, unsigned qi)
@@ -322,8 +285,8 @@ static uint32_t frame_len(struct fz *f, uint8_t s)
 
 /* Split `len` bytes at `gpa` into up to n segments of input-chosen
  * sizes; returns how many. */
-static unsigned split(struct fz *f, struct seg *s, unsigned n, uint64_t gpa,
-		      uint32_t len, bool writable)
+static unsigned split(struct fz *f, struct mvm_harness_buf *s, unsigned n,
+		      uint64_t gpa, uint32_t len, bool writable)
 {
 	unsigned k = 0;
 
@@ -332,7 +295,7 @@ static unsigned split(struct fz *f, struct seg *s, unsigned n, uint64_t gpa,
 
 		if (piece > len)
 			piece = len;
-		s[k++] = (struct seg){gpa, piece, writable};
+		s[k++] = (struct mvm_harness_buf){gpa, piece, writable};
 		gpa += piece;
 		len -= piece;
 	}
@@ -347,7 +310,7 @@ static void op_tx(struct fz *f)
 	uint32_t len = frame_len(f, s);
 	uint64_t gpa = scratch(f, NET_HDR_BYTES + (uint64_t)len, 16);
 	uint8_t *p = mvm_harness_gpa(f->h, gpa, NET_HDR_BYTES + len);
-	struct seg sg[MAX_SEGS];
+	struct mvm_harness_buf sg[MAX_SEGS];
 	unsigned n;
 
 	if (!f->usable[NET_TXQ] || !p)
@@ -368,7 +331,8 @@ static void op_tx(struct fz *f)
 	memset(p + NET_HDR_BYTES, 0x5a, len);
 	n = split(f, sg, 1 + (s >> 4) % 4, gpa, NET_HDR_BYTES + len, false);
 	if (s & 0x40 && n < MAX_SEGS)
-		sg[n++] = (struct seg){scratch(f, 64, 16), 64, true};
+		sg[n++] =
+			(struct mvm_harness_buf){scratch(f, 64, 16), 64, true};
 	if (n == 0)
 		return;
 	post(f, NET_TXQ, sg, n, s & 0x80);
@@ -386,7 +350,7 @@ static void op_rx(struct fz *f)
 		return;
 	for (unsigned c = 0; c < chains; c++) {
 		uint8_t cs = take8(f);
-		struct seg sg[3];
+		struct mvm_harness_buf sg[3];
 		unsigned n = 1 + (cs & 1) + ((cs >> 1) & 1);
 
 		for (unsigned i = 0; i < n; i++) {
@@ -394,8 +358,8 @@ static void op_rx(struct fz *f)
 			uint32_t len = z & 8 ? sizes[z & 7]
 					     : (uint32_t)take(f, 2) % 4096 + 1;
 
-			sg[i] = (struct seg){scratch(f, len, 16), len,
-					     !(z & 0x80) || i > 0};
+			sg[i] = (struct mvm_harness_buf){
+				scratch(f, len, 16), len, !(z & 0x80) || i > 0};
 		}
 		post(f, NET_RXQ, sg, n, cs & 0x40);
 	}
