@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(cmake make gcc pkg-config binutils python3 libyaml-dev libfdt-dev
 	qemu-system-x86
 	libcmocka-dev libjansson-dev libseccomp-dev liburing-dev e2fsprogs acpica-tools device-tree-compiler busybox-static lz4
-	clang libclang-rt-14-dev clang-format cpio libc6-dev)
+	clang libclang-rt-14-dev clang-format cpio libc6-dev
+	iproute2)
 [ "${1:-}" = "--bench" ] && pkgs+=(hyperfine gnuplot-nox strace)
 
 missing=()
