@@ -64,57 +64,11 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Returns 0, -EINVAL (syntax) or -ERANGE (too large). */
+/* Returns 0, -EINVAL (syntax) or -ERANGE (too large): the SDK's parser,
+ * so that a plugin reading a size itself reads it as options do. */
 static int size_value(const char *s, uint64_t *out)
 {
-	uint64_t v = 0;
-	unsigned shift = 0;
-	int rc = parse_decimal(&s, &v);
-
-	/* A digit run that overflows is "too large" even before the suffix is
-	 * looked at, but only if the rest would have been valid syntax. */
-	if (rc == -ERANGE) {
-		while (*s >= '0' && *s <= '9')
-			s++;
-	} else if (rc) {
-		return rc;
-	}
-	switch (*s) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	case 't':
-	case 'T':
-		shift = 40;
-		break;
-	}
-	if (shift) {
-		s++;
-		if (*s == 'i' || *s == 'I') {
-			s++;
-			if (*s != 'b' && *s != 'B')
-				return -EINVAL;
-		}
-	}
-	if (*s == 'b' || *s == 'B')
-		s++;
-	if (*s)
-		return -EINVAL;
-	if (rc)
-		return rc;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*out = v << shift;
-	return 0;
+	return mvm_size_parse(s, out);
 }
 
 /* Returns 0, -EINVAL (syntax) or -ERANGE (too large). */

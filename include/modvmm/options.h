@@ -22,6 +22,7 @@
 #ifndef MODVMM_OPTIONS_H
 #define MODVMM_OPTIONS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,69 @@ struct mvm_option {
 	{                                                                      \
 		.key = NULL                                                    \
 	}
+
+/**
+ * mvm_size_parse: a size as MVM_OPT_SIZE reads it ("512", "64K", "1G",
+ * "2GiB", "3MB"; suffixes are powers of 1024, either case), for a plugin
+ * that reads a size outside an option string (a control command's
+ * argument, "N% or a size"). Returns 0 with *out set, -EINVAL (syntax) or
+ * -ERANGE (does not fit 64 bits). Header-only, like MVM_OPTION_RANGE; the
+ * core parses option sizes with this very function.
+ */
+static inline int mvm_size_parse(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	int rc = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		/* Too large, but only if the rest is valid syntax. */
+		if (v > (UINT64_MAX - d) / 10)
+			rc = -ERANGE;
+		else if (!rc)
+			v = v * 10 + d;
+	}
+	switch (*s) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	}
+	if (shift) {
+		s++;
+		if (*s == 'i' || *s == 'I') {
+			s++;
+			if (*s != 'b' && *s != 'B')
+				return -EINVAL;
+		}
+	}
+	if (*s == 'b' || *s == 'B')
+		s++;
+	if (*s)
+		return -EINVAL;
+	if (rc)
+		return rc;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
 
 #ifdef __cplusplus
 }

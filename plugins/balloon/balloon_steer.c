@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <modvmm/options.h>
+
 #include "balloon_hostmem.h"
 #include "balloon_steer.h"
 
@@ -22,51 +24,19 @@ int balloon_steer_parse_floor(const char *s, uint64_t ram, uint64_t *out)
 {
 	char *end;
 	unsigned long long n;
-	unsigned shift = 0;
 
 	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	n = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (*end == '%') {
+	if (!errno && *end == '%') {
 		if (end[1] || n < 1 || n > 99)
 			return -EINVAL;
 		*out = ram / 100 * n;
 		return 0;
 	}
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	case 't':
-	case 'T':
-		shift = 40;
-		break;
-	case '\0':
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift) {
-		end++;
-		if (!strcmp(end, "iB") || !strcmp(end, "B"))
-			end += strlen(end);
-	}
-	if (*end || n > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)n << shift;
-	return 0;
+	/* Otherwise a size, read as every size option is. */
+	return mvm_size_parse(s, out) ? -EINVAL : 0;
 }
 
 int balloon_steer_check(const struct balloon *b,
