@@ -66,33 +66,6 @@ set_psi() {
 		"$1" "$2" >"$WORK/psi"
 }
 
-CMDN=0
-send() {
-	CMDN=$((CMDN + 1))
-	echo "$*" >&8
-}
-wait_nth() {
-	local end=$(($(date +%s) + $3))
-	while [ "$(grep -cE -- "$1" "$WORK/console" || true)" -lt "$2" ]; do
-		vmm_running || fail "the VMM exited while waiting for '$1' (#$2)"
-		end=$(console_progress_deadline "$end" "$3")
-		[ "$(date +%s)" -lt "$end" ] || fail "no '$1' (#$2), and no console output for ${3}s"
-		sleep 0.2
-	done
-}
-answer() {
-	wait_nth "^modvmm-guest: cmd#$CMDN ok " 1 "$1"
-	GRC=$(sed -n "s/^modvmm-guest: cmd#$CMDN ok [^ ]* rc=\([0-9]*\).*/\1/p" "$WORK/console" | tr -d '\r')
-}
-guest_mem() {
-	send mem
-	answer 60
-	local l
-	l=$({ grep '^modvmm-guest: mem MemTotal=' "$WORK/console" || true; } | tail -n 1 | tr -d '\r')
-	MEMAVAIL=$(echo "$l" | sed -n 's/.*MemAvailable=\([0-9]*\).*/\1/p')
-	[ -n "$MEMAVAIL" ] || fail "no meminfo from the guest: '$l'"
-	log "guest: $(echo "$l" | cut -d' ' -f3-)"
-}
 oom_kills() {
 	send log 300
 	answer 60
@@ -184,7 +157,7 @@ reclaim)
 	answer "$STEP"
 	[ "$GRC" = 0 ] || fail "the guest's memhog failed (rc $GRC)"
 	sleep 3 # a statistics refresh after the free
-	guest_mem
+	guest_mem 60
 	slack_mib=$((MEMAVAIL / 1024 - FLOOR_MIB))
 	rss0=$(rss_kb)
 	log "idle: slack $slack_mib MiB above the floor; VmRSS $((rss0 / 1024)) MiB"
@@ -192,7 +165,7 @@ reclaim)
 	settle 20
 	rss1=$(rss_kb)
 	back_mib=$(((rss0 - rss1) / 1024))
-	guest_mem
+	guest_mem 60
 	log "reclaimed: VmRSS $((rss0 / 1024)) -> $((rss1 / 1024)) MiB ($back_mib MiB back, slack $slack_mib MiB); $(events_with reclaim) reclaim events"
 	[ "$MEMAVAIL" -ge $((FLOOR_MIB * 1024)) ] ||
 		fail "the guest's MemAvailable $((MEMAVAIL / 1024)) MiB is below its floor ($FLOOR_MIB MiB)"
@@ -239,7 +212,7 @@ pressure)
 	[ "$grown" -gt "$calm" ] || fail "host pressure did not grow the balloon ($((calm / MIB)) MiB)"
 	[ "$(events_with pressure)" -ge 1 ] || fail "no balloon.auto event with reason pressure"
 	[ "$(events_with floor)" = 0 ] || fail "the policy took the guest below its floor (a floor deflate)"
-	guest_mem
+	guest_mem 60
 	[ "$MEMAVAIL" -ge $((FLOOR_MIB * 1024)) ] || fail "MemAvailable $((MEMAVAIL / 1024)) MiB is below the floor"
 	set_psi 0.00 0.00
 	log "host pressure gone"

@@ -155,3 +155,41 @@ probe_native() {
 	fi
 	log "probe: $why"
 }
+
+# --- the guest's command loop (init.sh `cmd`: balloon tests) -----------------
+
+CMDN=0
+# send CMD: type a command line into the guest
+send() {
+	CMDN=$((CMDN + 1))
+	echo "$*" >&8
+}
+# wait_nth REGEX N SECONDS: until the console has N lines matching REGEX;
+# fails once the console has printed nothing new for SECONDS.
+wait_nth() {
+	local end=$(($(date +%s) + $3))
+	while [ "$(grep -cE -- "$1" "$WORK/console" || true)" -lt "$2" ]; do
+		vmm_running || fail "the VMM exited while waiting for '$1' (#$2)"
+		end=$(console_progress_deadline "$end" "$3")
+		[ "$(date +%s)" -lt "$end" ] || fail "no '$1' (#$2), and no console output for ${3}s"
+		sleep 0.2
+	done
+}
+# answer SECONDS: waits for the last command's answer; sets GRC (its rc)
+answer() {
+	wait_nth "^modvmm-guest: cmd#$CMDN ok " 1 "$1"
+	GRC=$(sed -n "s/^modvmm-guest: cmd#$CMDN ok [^ ]* rc=\([0-9]*\).*/\1/p" "$WORK/console" | tr -d '\r')
+}
+# guest_mem [SECONDS]: sets MEMTOTAL, MEMFREE, MEMAVAIL (kB) from the
+# guest's `mem` (its answer within SECONDS of silence, 30 by default)
+guest_mem() {
+	send mem
+	answer "${1:-30}"
+	local l
+	l=$({ grep '^modvmm-guest: mem MemTotal=' "$WORK/console" || true; } | tail -n 1 | tr -d '\r')
+	MEMTOTAL=$(echo "$l" | sed -n 's/.*MemTotal=\([0-9]*\).*/\1/p')
+	MEMFREE=$(echo "$l" | sed -n 's/.*MemFree=\([0-9]*\).*/\1/p')
+	MEMAVAIL=$(echo "$l" | sed -n 's/.*MemAvailable=\([0-9]*\).*/\1/p')
+	[ -n "$MEMTOTAL" ] && [ -n "$MEMFREE" ] || fail "no meminfo from the guest: '$l'"
+	log "guest: MemTotal $((MEMTOTAL / 1024)) MiB, MemFree $((MEMFREE / 1024)) MiB, MemAvailable $((MEMAVAIL / 1024)) MiB"
+}
