@@ -52,6 +52,10 @@ static const struct mvm_option balloon_options[] = {
 	MVM_OPTION("meminfo_path", MVM_OPT_STR, struct balloon_opts,
 		   meminfo_path, "/proc/meminfo", false,
 		   "the host's meminfo, for MemAvailable"),
+	MVM_OPTION("cgroup", MVM_OPT_STR, struct balloon_opts, cgroup, "auto",
+		   false,
+		   "the cgroup v2 directory whose memory.high counts as host "
+		   "pressure (auto = the VMM's own, off = none)"),
 	MVM_OPTION_END,
 };
 
@@ -229,7 +233,7 @@ static int balloon_create(mvm_dev *dev, const struct mvm_host *host,
 	b->stats_timer = -1;
 	b->change_timer = -1;
 	b->auto_timer = -1;
-	b->hostsrc.psi_fd = b->hostsrc.meminfo_fd = -1;
+	balloon_hostmem_init(&b->hostsrc);
 	r = needs_host(b);
 	if (r == 0)
 		r = host->parse_options(dev, balloon_options, options, &b->opt);

@@ -82,6 +82,9 @@ static bool host_pressure(const struct balloon_auto_in *in)
 	if (in->psi_known && (in->psi_some >= BALLOON_AUTO_PSI_SOME ||
 			      in->psi_full >= BALLOON_AUTO_PSI_FULL))
 		return true;
+	if (in->cg_high &&
+	    in->cg_current >= in->cg_high / 100 * BALLOON_AUTO_CGROUP_HIGH_PCT)
+		return true;
 	return in->host_total &&
 	       in->host_avail * 100 <
 		       in->host_total * BALLOON_AUTO_HOST_LOW_PCT;

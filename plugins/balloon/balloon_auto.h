@@ -59,6 +59,8 @@ struct balloon_auto_in {
 	bool psi_known;
 	uint32_t psi_some, psi_full;
 	uint64_t host_avail, host_total;
+	/* The VMM's cgroup: memory.high (0 = none) and memory.current. */
+	uint64_t cg_high, cg_current;
 };
 
 enum balloon_auto_reason {
@@ -92,6 +94,9 @@ struct balloon_auto_state {
 #define BALLOON_AUTO_PSI_SOME 1000
 #define BALLOON_AUTO_PSI_FULL 100
 #define BALLOON_AUTO_HOST_LOW_PCT 5
+/* ... or the cgroup's memory.current at 95 % of its memory.high or more
+ * (past memory.high the kernel throttles the VMM and reclaims from it). */
+#define BALLOON_AUTO_CGROUP_HIGH_PCT 95
 /* Seconds of calm after a deflate before the next inflate. */
 #define BALLOON_AUTO_HOLD_S 10
 

@@ -1,9 +1,11 @@
 /*
- * Host memory inputs: PSI and /proc/meminfo, read as text each interval
- * (a few hundred bytes) from descriptors opened at create: lseek(2) to 0
- * and read(2) again regenerates a /proc file.
+ * Host memory inputs: PSI, /proc/meminfo and a cgroup's memory.high and
+ * memory.current, read as text each interval (a few hundred bytes) from
+ * descriptors opened at create: lseek(2) to 0 and read(2) again
+ * regenerates a /proc or cgroup file.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,20 +17,10 @@ static int open_ro(const char *path)
 	return path && *path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 }
 
-void balloon_hostmem_open(struct balloon_hostsrc *src, const char *psi_path,
-			  const char *meminfo_path)
+void balloon_hostmem_init(struct balloon_hostsrc *src)
 {
-	src->psi_fd = open_ro(psi_path);
-	src->meminfo_fd = open_ro(meminfo_path);
-}
-
-void balloon_hostmem_close(struct balloon_hostsrc *src)
-{
-	if (src->psi_fd >= 0)
-		close(src->psi_fd);
-	if (src->meminfo_fd >= 0)
-		close(src->meminfo_fd);
 	src->psi_fd = src->meminfo_fd = -1;
+	src->cg_high_fd = src->cg_current_fd = -1;
 }
 
 /* Reads at most len - 1 bytes of `fd` from its start, NUL-terminated. */
@@ -43,6 +35,68 @@ static bool slurp(int fd, char *buf, size_t len)
 		return false;
 	buf[n] = '\0';
 	return true;
+}
+
+bool balloon_hostmem_cgroup_dir(const char *cgroup, const char *self_cgroup,
+				char *dir, size_t len)
+{
+	const char *p, *eol;
+	int n;
+
+	if (!cgroup || !*cgroup || !strcmp(cgroup, "off"))
+		return false;
+	if (strcmp(cgroup, "auto")) {
+		n = snprintf(dir, len, "%s", cgroup);
+		return n > 0 && (size_t)n < len;
+	}
+	/* cgroup v2 is the line "0::/path" (cgroup-v2.rst, "Processes"). */
+	for (p = self_cgroup; p && *p; p = eol ? eol + 1 : NULL) {
+		eol = strchr(p, '\n');
+		if (!strncmp(p, "0::/", 4)) {
+			size_t k = eol ? (size_t)(eol - p - 3) : strlen(p + 3);
+
+			n = snprintf(dir, len, "/sys/fs/cgroup%.*s", (int)k,
+				     p + 3);
+			return n > 0 && (size_t)n < len;
+		}
+	}
+	return false;
+}
+
+void balloon_hostmem_open(struct balloon_hostsrc *src, const char *psi_path,
+			  const char *meminfo_path, const char *cgroup)
+{
+	char self[4096] = "", dir[4096], path[4200];
+	int fd;
+
+	src->psi_fd = open_ro(psi_path);
+	src->meminfo_fd = open_ro(meminfo_path);
+	src->cg_high_fd = src->cg_current_fd = -1;
+	if (cgroup && !strcmp(cgroup, "auto")) {
+		fd = open_ro("/proc/self/cgroup");
+		if (!slurp(fd, self, sizeof(self)))
+			self[0] = '\0';
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!balloon_hostmem_cgroup_dir(cgroup, self, dir, sizeof(dir)))
+		return;
+	snprintf(path, sizeof(path), "%s/memory.high", dir);
+	src->cg_high_fd = open_ro(path);
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	src->cg_current_fd = open_ro(path);
+}
+
+void balloon_hostmem_close(struct balloon_hostsrc *src)
+{
+	int *fds[] = {&src->psi_fd, &src->meminfo_fd, &src->cg_high_fd,
+		      &src->cg_current_fd};
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
 }
 
 /* "12.34" at p -> 1234; false if p holds no number. */
@@ -114,5 +168,16 @@ void balloon_hostmem_read(struct balloon_hostmem *m,
 	if (slurp(src->meminfo_fd, buf, sizeof(buf))) {
 		m->avail = meminfo_kb(buf, "MemAvailable:");
 		m->total = meminfo_kb(buf, "MemTotal:");
+	}
+	/* Both or neither: a limit without usage (or the reverse) says
+	 * nothing. "max" reads as no number: no limit. */
+	if (slurp(src->cg_high_fd, buf, sizeof(buf)) && buf[0] >= '0' &&
+	    buf[0] <= '9') {
+		m->cg_high = strtoull(buf, NULL, 10);
+		if (slurp(src->cg_current_fd, buf, sizeof(buf)) &&
+		    buf[0] >= '0' && buf[0] <= '9')
+			m->cg_current = strtoull(buf, NULL, 10);
+		else
+			m->cg_high = 0;
 	}
 }

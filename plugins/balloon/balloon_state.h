@@ -63,7 +63,7 @@ struct balloon_opts {
 	bool auto_on;
 	uint64_t auto_min, auto_max, auto_interval, auto_rate;
 	const char *guest_floor; /* bytes with K/M/G/T, or N% of RAM */
-	const char *psi_path, *meminfo_path;
+	const char *psi_path, *meminfo_path, *cgroup;
 };
 
 struct balloon_stat {

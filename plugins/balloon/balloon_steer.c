@@ -114,7 +114,8 @@ int balloon_steer_configure(struct balloon *b, char *why, size_t len)
 	if (r == 0) {
 		b->auto_cfg = c;
 		/* Now: once the VM runs, seccomp refuses open(2). */
-		balloon_hostmem_open(&b->hostsrc, o->psi_path, o->meminfo_path);
+		balloon_hostmem_open(&b->hostsrc, o->psi_path, o->meminfo_path,
+				     o->cgroup);
 	}
 	return r;
 }
@@ -150,11 +151,13 @@ static void emit(struct balloon *b, enum balloon_auto_reason r, uint64_t from,
 		 ", \"swap_in_rate\": %" PRIu64
 		 ", \"psi_some\": %.2f, \"psi_full\": %.2f"
 		 ", \"host_available\": %" PRIu64
+		 ", \"cgroup_current\": %" PRIu64 ", \"cgroup_high\": %" PRIu64
 		 ", \"host_pressure\": %s, \"hold\": %u}",
 		 balloon_auto_reason_name(r), from, to, in->actual, in->avail,
 		 in->free, in->caches, b->auto_cfg.floor, s->major_rate,
 		 s->swap_in_rate, in->psi_some / 100.0, in->psi_full / 100.0,
-		 in->host_avail, s->host_pressure ? "true" : "false",
+		 in->host_avail, in->cg_current, in->cg_high,
+		 s->host_pressure ? "true" : "false",
 		 balloon_auto_hold(&b->auto_cfg, s));
 	b->api->emit_event(b->dev, "auto", data);
 }
@@ -184,6 +187,8 @@ static void step(struct balloon *b)
 	in.psi_full = m.psi_full;
 	in.host_avail = m.avail;
 	in.host_total = m.total;
+	in.cg_high = m.cg_high;
+	in.cg_current = m.cg_current;
 
 	r = balloon_auto_step(&b->auto_cfg, &b->auto_state, &in, &to);
 	if (r == BA_NONE || to == from)

@@ -7,7 +7,8 @@
  * which `used` is anonymous memory and `cache` page cache; available =
  * what is not used). A guest that needs more than RAM minus balloon is an
  * OOM kill. The host's PSI and meminfo are files the test writes
- * (psi_path=, meminfo_path=).
+ * (psi_path=, meminfo_path=), and so are the cgroup's memory.high and
+ * memory.current (cgroup= names the test's folder).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,6 +24,8 @@
 
 #include <modvmm/harness.h>
 
+#include "balloon_hostmem.h"
+
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define F_STATS (1ULL << 1)
 #define REG(x) MVM_VIRTIO_MMIO_##x
@@ -37,7 +40,7 @@ struct sim {
 	struct mvm_harness *h;
 	struct mvm_harness_vq inflate, deflate, stats;
 	uint64_t stats_gpa;
-	char dir[64], psi[96], meminfo[96];
+	char dir[64], psi[96], meminfo[96], cg_high[96], cg_current[96];
 	/* The guest. */
 	uint64_t used, cache, actual, major;
 	unsigned ooms;
@@ -121,10 +124,16 @@ static void open_sim(struct sim *s, const char *extra)
 	write_file(s->meminfo, "MemTotal:       16777216 kB\n"
 			       "MemFree:        8388608 kB\n"
 			       "MemAvailable:   8388608 kB\n");
+	snprintf(s->cg_high, sizeof(s->cg_high), "%s/memory.high", s->dir);
+	snprintf(s->cg_current, sizeof(s->cg_current), "%s/memory.current",
+		 s->dir);
+	write_file(s->cg_high, "max\n");
+	write_file(s->cg_current, "1073741824\n");
 	snprintf(opts, sizeof(opts),
 		 "size=0,stats=1,auto=on,guest_floor=256M,psi_path=%s,"
-		 "meminfo_path=%s%s%s",
-		 s->psi, s->meminfo, extra ? "," : "", extra ? extra : "");
+		 "meminfo_path=%s,cgroup=%s%s%s",
+		 s->psi, s->meminfo, s->dir, extra ? "," : "",
+		 extra ? extra : "");
 	rc = mvm_harness_open(BALLOON_PLUGIN_PATH, opts, &cfg, &s->h, why,
 			      sizeof(why));
 	if (rc < 0)
@@ -145,6 +154,8 @@ static void close_sim(struct sim *s)
 	assert_int_equal(mvm_harness_close(s->h), 0);
 	unlink(s->psi);
 	unlink(s->meminfo);
+	unlink(s->cg_high);
+	unlink(s->cg_current);
 	rmdir(s->dir);
 }
 
@@ -394,6 +405,73 @@ static void test_host_memavailable_low_is_pressure(void **st)
 	close_sim(&s);
 }
 
+/* The VMM's cgroup nears its memory.high (memory.current at 97 % of it):
+ * host pressure, as PSI is; memory.high back to "max": none. */
+static void test_cgroup_memory_high_is_pressure(void **st)
+{
+	struct sim s;
+	uint64_t calm_target, grown;
+	const char *ev;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 120; i++)
+		tick(&s, 0);
+	calm_target = target(&s);
+	/* 95 % is not reached yet: 1 GiB used under a 1.1 GiB limit. */
+	write_file(s.cg_high, "1181116006\n");
+	for (unsigned i = 0; i < 10; i++)
+		tick(&s, 0);
+	assert_int_equal(target(&s), calm_target);
+	write_file(s.cg_high, "1106960130\n"); /* 1 GiB is 97 % of it */
+	for (unsigned i = 0; i < 30; i++)
+		tick(&s, 0);
+	grown = target(&s);
+	assert_true(grown > calm_target);
+	assert_true(s.min_avail >= FLOOR);
+	ev = mvm_harness_last_event(s.h, "balloon.auto");
+	assert_non_null(ev);
+	assert_non_null(strstr(ev, "\"reason\":\"pressure\""));
+	assert_non_null(strstr(ev, "\"cgroup_high\":1106960130"));
+	assert_non_null(strstr(ev, "\"cgroup_current\":1073741824"));
+	write_file(s.cg_high, "max\n");
+	for (unsigned i = 0; i < 30; i++)
+		tick(&s, 0);
+	assert_int_equal(target(&s), grown);
+	close_sim(&s);
+}
+
+/* cgroup=auto finds the VMM's cgroup v2 in /proc/self/cgroup's "0::" line;
+ * "off", a v1-only process and an over-long path give none. */
+static void test_cgroup_option_names_the_folder(void **st)
+{
+	char dir[64];
+
+	(void)st;
+	assert_true(balloon_hostmem_cgroup_dir(
+		"auto", "12:memory:/x\n0::/machine.slice/vm1.scope\n", dir,
+		sizeof(dir)));
+	assert_string_equal(dir, "/sys/fs/cgroup/machine.slice/vm1.scope");
+	assert_true(
+		balloon_hostmem_cgroup_dir("auto", "0::/vm", dir, sizeof(dir)));
+	assert_string_equal(dir, "/sys/fs/cgroup/vm");
+	assert_true(
+		balloon_hostmem_cgroup_dir("/srv/cg", "", dir, sizeof(dir)));
+	assert_string_equal(dir, "/srv/cg");
+	assert_false(balloon_hostmem_cgroup_dir("off", "0::/vm\n", dir,
+						sizeof(dir)));
+	assert_false(
+		balloon_hostmem_cgroup_dir("", "0::/vm\n", dir, sizeof(dir)));
+	assert_false(balloon_hostmem_cgroup_dir("auto", "4:memory:/vm\n", dir,
+						sizeof(dir)));
+	assert_false(balloon_hostmem_cgroup_dir(
+		"auto",
+		"0::/"
+		"a-name-far-longer-than-the-64-byte-buffer-it-must-fit-in\n",
+		dir, sizeof(dir)));
+}
+
 /* A workload that takes 1 GiB (256 MiB a second) for 8 s and gives it
  * back for 12 s, 30 times. Without hysteresis, each cycle would inflate in
  * the idle phase and deflate in the busy one: 60 direction changes. */
@@ -555,6 +633,8 @@ int main(void)
 		cmocka_unit_test(
 			test_host_pressure_grows_the_balloon_never_below_floor),
 		cmocka_unit_test(test_host_memavailable_low_is_pressure),
+		cmocka_unit_test(test_cgroup_memory_high_is_pressure),
+		cmocka_unit_test(test_cgroup_option_names_the_folder),
 		cmocka_unit_test(
 			test_flapping_workload_does_not_flap_the_balloon),
 		cmocka_unit_test(test_slow_burst_is_not_mistaken_for_idle),
