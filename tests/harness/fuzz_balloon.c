@@ -714,13 +714,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef MODVMM_FUZZ_REPLAY
 /* fuzz_balloon_replay [--random] [FILE...]: replays the files; with none,
- * or with --random, then runs 3000 pseudo-random programs. */
-int main(int argc, char **argv)
-{
-	/* 3000 programs of 16 to 1215 bytes. */
-	return fuzz_replay_main(argc, argv, 0x2545f4914f6cdd1dULL, 3000, 16,
-				1200, "balloon driver programs");
-}
-#endif
+ * or with --random, then runs 3000 pseudo-random programs of 16 to 1215
+ * bytes. */
+FUZZ_REPLAY_MAIN(0x2545f4914f6cdd1dULL, 3000, 16, 1200,
+		 "balloon driver programs")

@@ -535,12 +535,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef MODVMM_FUZZ_REPLAY
 /* fuzz_virtio_net_replay [--random] [FILE...]: replays the files; with
  * none, or with --random, then runs 2000 pseudo-random programs. */
-int main(int argc, char **argv)
-{
-	return fuzz_replay_main(argc, argv, 0x9e3779b97f4a7c15ULL, 2000, 16,
-				1200, "virtio-net driver programs");
-}
-#endif
+FUZZ_REPLAY_MAIN(0x9e3779b97f4a7c15ULL, 2000, 16, 1200,
+		 "virtio-net driver programs")
