@@ -22,6 +22,8 @@
 
 #include <modvmm/harness.h>
 
+#include "plugin_asserts.h"
+
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define F_STATS (1ULL << 1)
 #define F_DEFLATE_ON_OOM (1ULL << 2)
@@ -555,23 +557,12 @@ static void test_reset_mid_inflate_keeps_the_vmm_alive(void **s)
 
 static uint64_t info_u64(struct ctx *c, const char *path)
 {
-	char reply[2048];
-	uint64_t v = 0;
-
-	assert_int_equal(mvm_harness_api_call(c->h, "balloon.info", NULL, reply,
-					      sizeof(reply)),
-			 0);
-	if (mvm_harness_json_u64(reply, path, &v) < 0)
-		fail_msg("balloon.info has no %s: %s", path, reply);
-	return v;
+	return plugin_api_u64(c->h, "balloon.info", path);
 }
 
 static uint64_t counter(struct ctx *c, const char *name)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "counters.%s", name);
-	return info_u64(c, path);
+	return plugin_counter(c->h, "balloon.info", name);
 }
 
 /* Log records since the last clear, from log_guest (guest) or not. */

@@ -23,6 +23,8 @@
 
 #include <modvmm/harness.h>
 
+#include "plugin_asserts.h"
+
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define F_STATS (1ULL << 1)
 #define REG(x) MVM_VIRTIO_MMIO_##x
@@ -228,15 +230,7 @@ static unsigned events(struct sim *s, const char *reason, uint64_t *max_up)
 
 static uint64_t info_u64(struct sim *s, const char *path)
 {
-	char reply[4096];
-	uint64_t v = 0;
-
-	assert_int_equal(mvm_harness_api_call(s->h, "balloon.info", NULL, reply,
-					      sizeof(reply)),
-			 0);
-	if (mvm_harness_json_u64(reply, path, &v) < 0)
-		fail_msg("balloon.info has no %s: %s", path, reply);
-	return v;
+	return plugin_api_u64(s->h, "balloon.info", path);
 }
 
 /* An idle guest: 512 MiB in use, 1 GiB of page cache, 512 MiB free. */
@@ -516,9 +510,7 @@ static void test_balloon_auto_changes_the_settings_at_run_time(void **st)
 
 static void test_options_refused_with_the_key(void **st)
 {
-	static const struct {
-		const char *opts, *needle;
-	} cases[] = {
+	static const struct plugin_refusal cases[] = {
 		{"size=0,auto=on", "add stats=SECONDS"},
 		{"size=0,stats=1,auto=on,guest_floor=0", "guest_floor=0"},
 		{"size=0,stats=1,auto=on,guest_floor=5X", "guest_floor=5X"},
@@ -529,18 +521,8 @@ static void test_options_refused_with_the_key(void **st)
 		{"size=0,stats=1,auto=on,auto_interval=4000", "auto_interval="},
 	};
 	(void)st;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		struct mvm_harness *h = NULL;
-		char why[512];
-		int rc = mvm_harness_open(BALLOON_PLUGIN_PATH, cases[i].opts,
-					  NULL, &h, why, sizeof(why));
-
-		assert_null(h);
-		assert_int_equal(rc, -EINVAL);
-		if (!strstr(why, cases[i].needle))
-			fail_msg("%s: '%s' lacks '%s'", cases[i].opts, why,
-				 cases[i].needle);
-	}
+	assert_refused(BALLOON_PLUGIN_PATH, cases,
+		       sizeof(cases) / sizeof(*cases));
 }
 
 int main(void)

@@ -46,6 +46,8 @@
 
 #include <modvmm/harness.h>
 
+#include "plugin_asserts.h"
+
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define REG(x) MVM_VIRTIO_MMIO_##x
 #define F(bit) (1ULL << (bit))
@@ -201,15 +203,7 @@ static size_t drops(struct ctx *c, const char *what)
 /* A counter of the device's `info` control command. */
 static uint64_t counter(struct ctx *c, const char *name)
 {
-	char reply[1024], path[64];
-	uint64_t v = UINT64_MAX;
-
-	assert_int_equal(mvm_harness_api_call(c->h, "virtio-net.info", NULL,
-					      reply, sizeof(reply)),
-			 0);
-	snprintf(path, sizeof(path), "counters.%s", name);
-	assert_int_equal(mvm_harness_json_u64(reply, path, &v), 0);
-	return v;
+	return plugin_counter(c->h, "virtio-net.info", name);
 }
 
 /* Guest memory with a header and a frame in it. */
@@ -301,9 +295,7 @@ static uint16_t le16at(const uint8_t *p)
 
 static void test_user_errors_name_the_key(void **state)
 {
-	static const struct {
-		const char *opts, *why;
-	} cases[] = {
+	static const struct plugin_refusal cases[] = {
 		{"mac=zz", "mac=zz"},
 		{"mac=01:00:00:00:00:01", "multicast"},
 		{"mac=00:00:00:00:00:00", "all zeros"},
@@ -318,18 +310,10 @@ static void test_user_errors_name_the_key(void **state)
 		{"tap=aaaaaaaaaaaaaaaaaaaa", "tap=aaaaaaaaaaaaaaaaaaaa"},
 		{"nosuch=1", "nosuch"},
 	};
-	char why[512];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct mvm_harness *h = NULL;
-
-		assert_true(mvm_harness_open(NET_PLUGIN_PATH, cases[i].opts,
-					     NULL, &h, why, sizeof(why)) < 0);
-		assert_null(h);
-		if (!strstr(why, cases[i].why))
-			fail_msg("%s: got \"%s\"", cases[i].opts, why);
-	}
+	assert_refused(NET_PLUGIN_PATH, cases,
+		       sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_features_config_and_tap(void **state)
@@ -756,9 +740,7 @@ static void test_transmit_flood_is_served_in_turns(void **state)
 	 * and the VMM carries on. */
 	mvm_harness_vq_set_avail_idx(c.h, &c.tx,
 				     (uint16_t)(c.tx.avail_idx + 1000));
-	mvm_harness_vq_kick(c.h, &c.tx);
-	assert_true(mvm_harness_run(c.h) >= 0);
-	assert_true(needs_reset(&c));
+	assert_kick_needs_reset(c.h, &c.tx);
 	done(&c);
 }
 
