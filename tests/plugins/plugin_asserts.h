@@ -39,6 +39,44 @@ static inline uint64_t plugin_counter(struct mvm_harness *h, const char *method,
 	return plugin_api_u64(h, method, path);
 }
 
+/* A counter's name and the value it must have. */
+struct plugin_count {
+	const char *name;
+	uint64_t value;
+};
+
+/* Each counter of `method`'s reply has its value, read in order. */
+static inline void assert_counters(struct mvm_harness *h, const char *method,
+				   const struct plugin_count *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = plugin_counter(h, method, want[i].name);
+
+		if (v != want[i].value)
+			fail_msg("%s: counters.%s is %llu, not %llu", method,
+				 want[i].name, (unsigned long long)v,
+				 (unsigned long long)want[i].value);
+	}
+}
+
+/* The list and count of assert_counters, from {name, value} pairs. */
+#define PLUGIN_COUNTS(...)                                                     \
+	(const struct plugin_count[]){__VA_ARGS__},                            \
+		sizeof((const struct plugin_count[]){__VA_ARGS__}) /           \
+			sizeof(struct plugin_count)
+
+/* Negotiates `want` (what the device accepted in *acc) and sets up
+ * queues 0 to n-1 as vqs[0..n), rings where the harness puts them. */
+static inline void plugin_setup_queues(struct mvm_harness *h, uint64_t want,
+				       uint64_t *acc,
+				       struct mvm_harness_vq *const *vqs,
+				       unsigned n)
+{
+	assert_int_equal(mvm_harness_virtio_negotiate(h, want, acc), 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(mvm_harness_vq_setup(h, vqs[i], i, 0), 0);
+}
+
 /* An option string and what the refusal's message must contain. */
 struct plugin_refusal {
 	const char *opts, *needle;

@@ -58,10 +58,9 @@ static void ready(struct ctx *c, const char *opts, uint64_t want)
 	c->h = open_balloon(opts, why, sizeof(why), &rc);
 	if (rc < 0)
 		fail_msg("harness open: %s", why);
-	assert_int_equal(mvm_harness_virtio_negotiate(c->h, want | V1, &acc),
-			 0);
-	assert_int_equal(mvm_harness_vq_setup(c->h, &c->inflate, 0, 0), 0);
-	assert_int_equal(mvm_harness_vq_setup(c->h, &c->deflate, 1, 0), 0);
+	plugin_setup_queues(
+		c->h, want | V1, &acc,
+		(struct mvm_harness_vq *[]){&c->inflate, &c->deflate}, 2);
 	unsigned next = 2;
 	if (acc & F_STATS)
 		assert_int_equal(
@@ -596,10 +595,10 @@ static void test_host_discard_failure_is_a_discard_error_not_bad_pfns(void **s)
 	assert_int_equal(logs(&c, false), 1);
 	assert_int_equal(logs(&c, true), 0);
 	assert_true(mvm_harness_logged(c.h, strerror(ENOMEM)));
-	assert_int_equal(counter(&c, "discard_errors"), 1);
-	assert_int_equal(counter(&c, "bad_pfns"), 0);
-	assert_int_equal(counter(&c, "inflated_pages"), 4);
-	assert_int_equal(counter(&c, "discarded_bytes"), 0);
+	assert_counters(c.h, "balloon.info",
+			PLUGIN_COUNTS({"discard_errors", 1}, {"bad_pfns", 0},
+				      {"inflated_pages", 4},
+				      {"discarded_bytes", 0}));
 	done(&c);
 }
 
@@ -613,8 +612,8 @@ static void test_host_discard_failure_of_one_page_is_a_discard_error(void **s)
 	mvm_harness_set_discard_result(c.h, -EAGAIN);
 	post_pfns(&c, &c.inflate, &pfn, 1, false);
 	expect_buffer_returned(&c, &c.inflate);
-	assert_int_equal(counter(&c, "discard_errors"), 1);
-	assert_int_equal(counter(&c, "bad_pfns"), 0);
+	assert_counters(c.h, "balloon.info",
+			PLUGIN_COUNTS({"discard_errors", 1}, {"bad_pfns", 0}));
 	assert_int_equal(logs(&c, true), 0);
 	done(&c);
 }
@@ -633,8 +632,8 @@ static void test_host_failure_on_a_reported_chunk_is_a_discard_error(void **s)
 	assert_true(mvm_harness_run(c.h) >= 0);
 	expect_buffer_returned(&c, &c.report);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1);
-	assert_int_equal(counter(&c, "discard_errors"), 1);
-	assert_int_equal(counter(&c, "bad_pfns"), 0);
+	assert_counters(c.h, "balloon.info",
+			PLUGIN_COUNTS({"discard_errors", 1}, {"bad_pfns", 0}));
 	done(&c);
 }
 
@@ -650,9 +649,9 @@ static void test_reserved_low_memory_is_bad_pfns_not_a_discard_error(void **s)
 	ready(&c, "size=0", 0);
 	post_pfns(&c, &c.inflate, pfns, 3, false);
 	expect_buffer_returned(&c, &c.inflate);
-	assert_int_equal(counter(&c, "bad_pfns"), 2);
-	assert_int_equal(counter(&c, "discard_errors"), 0);
-	assert_int_equal(counter(&c, "discarded_bytes"), PAGE);
+	assert_counters(c.h, "balloon.info",
+			PLUGIN_COUNTS({"bad_pfns", 2}, {"discard_errors", 0},
+				      {"discarded_bytes", PAGE}));
 	done(&c);
 }
 
@@ -774,8 +773,9 @@ static void test_empty_first_stats_buffer_is_not_bad(void **s)
 		   &(struct mvm_harness_buf){
 			   .gpa = mvm_harness_alloc(c.h, 16, 8), .len = 0},
 		   1);
-	assert_int_equal(counter(&c, "bad_buffers"), 0);
-	assert_int_equal(counter(&c, "stats_updates"), 0);
+	assert_counters(
+		c.h, "balloon.info",
+		PLUGIN_COUNTS({"bad_buffers", 0}, {"stats_updates", 0}));
 	assert_int_equal(logs(&c, true), 0);
 	mvm_harness_advance(c.h, 1100000000ULL);
 	expect_buffer_returned(&c, &c.stats);

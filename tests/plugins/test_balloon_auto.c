@@ -131,11 +131,10 @@ static void open_sim(struct sim *s, const char *extra)
 			      sizeof(why));
 	if (rc < 0)
 		fail_msg("harness open: %s", why);
-	assert_int_equal(mvm_harness_virtio_negotiate(s->h, F_STATS | V1, &acc),
-			 0);
-	assert_int_equal(mvm_harness_vq_setup(s->h, &s->inflate, 0, 0), 0);
-	assert_int_equal(mvm_harness_vq_setup(s->h, &s->deflate, 1, 0), 0);
-	assert_int_equal(mvm_harness_vq_setup(s->h, &s->stats, 2, 0), 0);
+	plugin_setup_queues(s->h, F_STATS | V1, &acc,
+			    (struct mvm_harness_vq *[]){&s->inflate,
+							&s->deflate, &s->stats},
+			    3);
 	assert_int_equal(mvm_harness_virtio_driver_ok(s->h), 0);
 	s->stats_gpa = mvm_harness_alloc(s->h, 64, 8);
 	s->min_avail = UINT64_MAX;
