@@ -189,6 +189,13 @@ static void tick(struct sim *s, int64_t delta)
 		post_stats(s);
 }
 
+/* `n` virtual seconds, the guest allocating `delta` in each. */
+static void ticks(struct sim *s, unsigned n, int64_t delta)
+{
+	for (unsigned i = 0; i < n; i++)
+		tick(s, delta);
+}
+
 static uint64_t ev_u64(const char *data, const char *key)
 {
 	uint64_t v = 0;
@@ -240,16 +247,22 @@ static void idle_guest(struct sim *s)
 	post_stats(s);
 }
 
+/* The default policy, an idle guest, and the two minutes the policy
+ * takes to reclaim its slack (the events of those stay recorded). */
+static void open_reclaimed(struct sim *s)
+{
+	open_sim(s, NULL);
+	idle_guest(s);
+	ticks(s, 120, 0);
+}
+
 static void test_idle_slack_is_reclaimed_down_to_the_floor(void **st)
 {
 	struct sim s;
 	uint64_t max_up;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	/* Down to floor + band (the inflate goal), and not beyond. */
 	assert_true(avail(&s) >= FLOOR + BAND);
 	assert_true(avail(&s) <= FLOOR + BAND + 8 * MIB);
@@ -273,8 +286,7 @@ static void test_rate_limit_slows_the_reclaim(void **st)
 	(void)st;
 	open_sim(&s, "auto_rate=32M");
 	idle_guest(&s);
-	for (unsigned i = 0; i < 40; i++)
-		tick(&s, 0);
+	ticks(&s, 40, 0);
 	assert_true(events(&s, "reclaim", &max_up) >= 20);
 	assert_true(max_up <= 32 * MIB);
 	assert_true(target(&s) <= 40 * 32 * MIB);
@@ -287,18 +299,14 @@ static void test_burst_deflates_fast_without_oom(void **st)
 	unsigned steps = 0;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	assert_true(target(&s) > 1 * GIB);
 	mvm_harness_clear_records(s.h);
 	/* A 768 MiB burst, 128 MiB a second: the balloon must get out of
 	 * the way before the guest runs out. */
 	for (; steps < 6; steps++)
 		tick(&s, 128 * MIB);
-	for (unsigned i = 0; i < 5; i++)
-		tick(&s, 0);
+	ticks(&s, 5, 0);
 	assert_int_equal(s.ooms, 0);
 	assert_true(s.used == 512 * MIB + 6 * 128 * MIB);
 	assert_true(events(&s, "floor", NULL) >= 1);
@@ -315,10 +323,7 @@ static void test_major_faults_deflate_even_above_the_floor(void **st)
 	uint64_t before;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	before = target(&s);
 	mvm_harness_clear_records(s.h);
 	for (unsigned i = 0; i < 3; i++) {
@@ -336,17 +341,13 @@ static void test_host_pressure_grows_the_balloon_never_below_floor(void **st)
 	uint64_t calm_target, grown;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	calm_target = target(&s);
 	mvm_harness_clear_records(s.h);
 	/* The host is under pressure (PSI some 40 %): the balloon takes
 	 * more, down to floor + band/4, never below the floor. */
 	set_psi(&s, "40.00", "5.00");
-	for (unsigned i = 0; i < 30; i++)
-		tick(&s, 0);
+	ticks(&s, 30, 0);
 	grown = target(&s);
 	assert_true(grown > calm_target);
 	assert_true(events(&s, "pressure", NULL) >= 1);
@@ -355,13 +356,11 @@ static void test_host_pressure_grows_the_balloon_never_below_floor(void **st)
 	assert_true(avail(&s) <= FLOOR + BAND / 4 + 8 * MIB);
 	assert_true(s.min_avail >= FLOOR);
 	/* Pressure stays: still never below the floor. */
-	for (unsigned i = 0; i < 30; i++)
-		tick(&s, 0);
+	ticks(&s, 30, 0);
 	assert_true(s.min_avail >= FLOOR);
 	/* Pressure gone: the balloon stops growing. */
 	set_psi(&s, "0.00", "0.00");
-	for (unsigned i = 0; i < 30; i++)
-		tick(&s, 0);
+	ticks(&s, 30, 0);
 	assert_int_equal(target(&s), grown);
 	assert_int_equal(s.ooms, 0);
 	close_sim(&s);
@@ -373,15 +372,11 @@ static void test_host_memavailable_low_is_pressure(void **st)
 	uint64_t calm_target;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	calm_target = target(&s);
 	write_file(s.meminfo, "MemTotal:       16777216 kB\n"
 			      "MemAvailable:     400000 kB\n");
-	for (unsigned i = 0; i < 10; i++)
-		tick(&s, 0);
+	ticks(&s, 10, 0);
 	assert_true(target(&s) > calm_target);
 	assert_true(s.min_avail >= FLOOR);
 	close_sim(&s);
@@ -396,19 +391,13 @@ static void test_flapping_workload_does_not_flap_the_balloon(void **st)
 	uint64_t turns;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	mvm_harness_clear_records(s.h);
 	for (unsigned cycle = 0; cycle < 30; cycle++) {
-		for (unsigned i = 0; i < 4; i++)
-			tick(&s, 256 * MIB);
-		for (unsigned i = 0; i < 4; i++)
-			tick(&s, 0);
+		ticks(&s, 4, 256 * MIB);
+		ticks(&s, 4, 0);
 		tick(&s, -(int64_t)GIB);
-		for (unsigned i = 0; i < 11; i++)
-			tick(&s, 0);
+		ticks(&s, 11, 0);
 	}
 	turns = info_u64(&s, "auto.turns");
 	print_message("flapping: %u events, %llu direction changes, %u OOM\n",
@@ -428,14 +417,10 @@ static void test_slow_burst_is_not_mistaken_for_idle(void **st)
 	uint64_t before;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	before = info_u64(&s, "auto.turns");
 	mvm_harness_clear_records(s.h);
-	for (unsigned i = 0; i < 60; i++)
-		tick(&s, 16 * MIB);
+	ticks(&s, 60, 16 * MIB);
 	assert_int_equal(s.ooms, 0);
 	assert_true(events(&s, "floor", NULL) >= 1);
 	assert_int_equal(events(&s, "reclaim", NULL), 0);
@@ -457,8 +442,7 @@ static void test_balloon_set_turns_the_policy_off(void **st)
 			 0);
 	assert_non_null(strstr(mvm_harness_last_event(s.h, "balloon.auto"),
 			       "\"reason\":\"manual\""));
-	for (unsigned i = 0; i < 60; i++)
-		tick(&s, 0);
+	ticks(&s, 60, 0);
 	assert_int_equal(target(&s), GIB);
 	assert_int_equal(info_u64(&s, "auto.adjustments"), 0);
 	close_sim(&s);
@@ -477,8 +461,7 @@ static void test_balloon_auto_changes_the_settings_at_run_time(void **st)
 					      "{\"value\": \"off\"}", reply,
 					      sizeof(reply)),
 			 0);
-	for (unsigned i = 0; i < 30; i++)
-		tick(&s, 0);
+	ticks(&s, 30, 0);
 	assert_int_equal(target(&s), 0);
 	/* On again with a floor of 25 % of RAM and a 512 MiB cap. */
 	assert_int_equal(
@@ -489,8 +472,7 @@ static void test_balloon_auto_changes_the_settings_at_run_time(void **st)
 		0);
 	assert_int_equal(mvm_harness_json_u64(reply, "floor", &v), 0);
 	assert_int_equal(v, RAM / 100 * 25);
-	for (unsigned i = 0; i < 60; i++)
-		tick(&s, 0);
+	ticks(&s, 60, 0);
 	assert_int_equal(target(&s), 512 * MIB);
 	/* Refused with one line naming the key; nothing changes. */
 	assert_int_equal(mvm_harness_api_call(s.h, "balloon.auto",
