@@ -67,6 +67,14 @@ static uint64_t buf(struct ctx *c, uint32_t len)
 	return mvm_harness_alloc(c->h, len, 16);
 }
 
+/* Makes one device-writable buffer of `len` fresh bytes available. */
+static void add_writable(struct ctx *c, uint32_t len)
+{
+	struct mvm_harness_buf b = {buf(c, len), len, true};
+
+	mvm_harness_vq_add(c->h, &c->vq, &b, 1);
+}
+
 static void kick_run(struct ctx *c)
 {
 	mvm_harness_vq_kick(c->h, &c->vq);
@@ -171,21 +179,18 @@ static void test_indirect_chain_with_two_segments(void **s)
 static void test_event_idx_suppresses_interrupts(void **s)
 {
 	struct ctx c;
-	struct mvm_harness_buf b;
 
 	(void)s;
 	ready(&c, "", V1 | EVENT_IDX);
 	/* The driver wants an interrupt only after the 3rd used entry. */
 	mvm_harness_vq_set_used_event(c.h, &c.vq, 2);
 	for (int i = 0; i < 2; i++) {
-		b = (struct mvm_harness_buf){buf(&c, 16), 16, true};
-		mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+		add_writable(&c, 16);
 		kick_run(&c);
 	}
 	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 0);
 	assert_int_equal(mvm_harness_vq_avail_event(c.h, &c.vq), 2);
-	b = (struct mvm_harness_buf){buf(&c, 16), 16, true};
-	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	add_writable(&c, 16);
 	kick_run(&c);
 	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 1);
 	assert_int_equal(mvm_harness_vq_used_idx(c.h, &c.vq), 3);
@@ -195,13 +200,11 @@ static void test_event_idx_suppresses_interrupts(void **s)
 static void test_no_interrupt_flag_is_honoured(void **s)
 {
 	struct ctx c;
-	struct mvm_harness_buf b;
 
 	(void)s;
 	ready(&c, "", V1);
 	mvm_harness_vq_set_avail_flags(c.h, &c.vq, 1);
-	b = (struct mvm_harness_buf){buf(&c, 16), 16, true};
-	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	add_writable(&c, 16);
 	kick_run(&c);
 	assert_int_equal(mvm_harness_vq_used_idx(c.h, &c.vq), 1);
 	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 0);
@@ -211,14 +214,12 @@ static void test_no_interrupt_flag_is_honoured(void **s)
 static void test_rate_limit_holds_buffers_until_refill(void **s)
 {
 	struct ctx c;
-	struct mvm_harness_buf b;
 	uint32_t len;
 
 	(void)s;
 	ready(&c, "max_bytes_per_sec=1000", V1);
 	for (int i = 0; i < 3; i++) {
-		b = (struct mvm_harness_buf){buf(&c, 800), 800, true};
-		mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+		add_writable(&c, 800);
 	}
 	kick_run(&c);
 	/* A full bucket: 800, then the 200 left; the third waits. */
@@ -239,14 +240,12 @@ static void test_rate_limit_holds_buffers_until_refill(void **s)
 static void test_rate_limit_is_exact_for_small_rates(void **s)
 {
 	struct ctx c;
-	struct mvm_harness_buf b;
 	uint32_t len, total = 0;
 
 	(void)s;
 	ready(&c, "max_bytes_per_sec=15", V1);
 	for (int i = 0; i < 24; i++) {
-		b = (struct mvm_harness_buf){buf(&c, 64), 64, true};
-		mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+		add_writable(&c, 64);
 	}
 	kick_run(&c);
 	for (int i = 0; i < 10; i++)
@@ -337,8 +336,7 @@ static void test_writes_in_wrong_status_are_ignored(void **s)
 	mvm_harness_vwrite(c.h, REG(QUEUE_DESC_LOW), 0xdead000);
 	assert_true(mvm_harness_logged(c.h, "queue is ready"));
 	/* The queue still works on its old rings. */
-	struct mvm_harness_buf b = {buf(&c, 8), 8, true};
-	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	add_writable(&c, 8);
 	kick_run(&c);
 	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
 	done(&c);
@@ -578,12 +576,10 @@ static void test_readonly_buffer_is_returned_empty(void **s)
 static void test_reset_mid_operation(void **s)
 {
 	struct ctx c;
-	struct mvm_harness_buf b;
 
 	(void)s;
 	ready(&c, "", V1);
-	b = (struct mvm_harness_buf){buf(&c, 64), 64, true};
-	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	add_writable(&c, 64);
 	mvm_harness_vq_kick(c.h, &c.vq);
 	/* The kick is pending on the loop when the driver resets. */
 	mvm_harness_vwrite(c.h, REG(STATUS), 0);
@@ -598,7 +594,6 @@ static void test_reset_mid_operation(void **s)
 static void test_reset_recovers_after_needs_reset(void **s)
 {
 	struct ctx c;
-	struct mvm_harness_buf b;
 
 	(void)s;
 	ready(&c, "", V1);
@@ -613,8 +608,7 @@ static void test_reset_recovers_after_needs_reset(void **s)
 	assert_false(mvm_harness_vread(c.h, REG(STATUS)) & NEEDS_RESET);
 	assert_int_equal(mvm_harness_vq_setup(c.h, &c.vq, 0, 0), 0);
 	assert_int_equal(mvm_harness_virtio_driver_ok(c.h), 0);
-	b = (struct mvm_harness_buf){buf(&c, 32), 32, true};
-	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	add_writable(&c, 32);
 	kick_run(&c);
 	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
 	done(&c);
@@ -664,7 +658,6 @@ static void test_offloaded_queue_goes_to_the_engine(void **s)
 {
 	const struct mvm_virtio_host *vh;
 	struct mvm_virtq_chain chain;
-	struct mvm_harness_buf b;
 	int kick, call, k2, c2;
 	struct ctx c;
 
@@ -678,8 +671,7 @@ static void test_offloaded_queue_goes_to_the_engine(void **s)
 	assert_int_equal(vh->notify(queue0(&c)), -EBUSY);
 
 	/* The driver's kick reaches the engine's fd, not the plugin. */
-	b = (struct mvm_harness_buf){buf(&c, 64), 64, true};
-	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	add_writable(&c, 64);
 	kick_run(&c);
 	assert_int_equal(eventfd_count(kick), 1);
 	assert_int_equal(mvm_harness_vq_used_idx(c.h, &c.vq), 0);
@@ -716,9 +708,8 @@ static void test_reclaim_resumes_at_the_engines_indices(void **s)
 	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), 0);
 	/* Two buffers; the "engine" consumed the first (as vhost would have
 	 * written the used ring) and stopped. */
+	add_writable(&c, 16);
 	b = (struct mvm_harness_buf){buf(&c, 16), 16, true};
-	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
-	b.gpa = buf(&c, 16);
 	int second = mvm_harness_vq_add(c.h, &c.vq, &b, 1);
 	assert_int_equal(vh->queue_reclaim(queue0(&c), 1, 1), 0);
 	assert_int_equal(vh->queue_rings(queue0(&c), &r), 0);
@@ -736,7 +727,6 @@ static void test_reclaim_resumes_at_the_engines_indices(void **s)
 static void test_reset_ends_the_offload(void **s)
 {
 	const struct mvm_virtio_host *vh;
-	struct mvm_harness_buf b;
 	int kick, call;
 	struct ctx c;
 
@@ -753,8 +743,7 @@ static void test_reset_ends_the_offload(void **s)
 	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), -ENODEV);
 	assert_int_equal(mvm_harness_vq_setup(c.h, &c.vq, 0, 0), 0);
 	assert_int_equal(mvm_harness_virtio_driver_ok(c.h), 0);
-	b = (struct mvm_harness_buf){buf(&c, 32), 32, true};
-	mvm_harness_vq_add(c.h, &c.vq, &b, 1);
+	add_writable(&c, 32);
 	kick_run(&c);
 	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
 	done(&c);
