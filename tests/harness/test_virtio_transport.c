@@ -100,6 +100,17 @@ static void publish_kick(struct ctx *c, uint16_t head)
 	kick_run(c);
 }
 
+/* The end of a hostile case: head `head` (written by the test) is
+ * published and kicked, the device must refuse the chain
+ * (expect_needs_reset), and the harness is closed. */
+static void expect_chain_refused(struct ctx *c, uint16_t head,
+				 const char *logged)
+{
+	publish_kick(c, head);
+	expect_needs_reset(c, logged);
+	done(c);
+}
+
 static void set_desc(struct ctx *c, unsigned i, uint64_t addr, uint32_t len,
 		     uint16_t flags, uint16_t next)
 {
@@ -431,9 +442,7 @@ static void test_descriptor_loop(void **s)
 		 1);
 	set_desc(&c, 1, a, 16, MVM_VIRTQ_DESC_F_NEXT | MVM_VIRTQ_DESC_F_WRITE,
 		 0);
-	publish_kick(&c, 0);
-	expect_needs_reset(&c, "loops");
-	done(&c);
+	expect_chain_refused(&c, 0, "loops");
 }
 
 static void test_self_loop_in_indirect_table(void **s)
@@ -447,9 +456,7 @@ static void test_self_loop_in_indirect_table(void **s)
 	td[0] = (struct mvm_harness_desc){a, 16, 3, 1};
 	td[1] = (struct mvm_harness_desc){a, 16, 3, 0};
 	set_desc(&c, 0, t, 32, MVM_VIRTQ_DESC_F_INDIRECT, 0);
-	publish_kick(&c, 0);
-	expect_needs_reset(&c, "loops");
-	done(&c);
+	expect_chain_refused(&c, 0, "loops");
 }
 
 /* Hostile drivers' single descriptors, each case its own test `name`:
@@ -499,9 +506,7 @@ static void test_bad_descriptor(void **state)
 	ready(&c, "", t->features);
 	set_desc(&c, 0, t->alloc ? buf(&c, t->alloc) : t->addr, t->len,
 		 t->flags, t->next);
-	publish_kick(&c, 0);
-	expect_needs_reset(&c, t->logged);
-	done(&c);
+	expect_chain_refused(&c, 0, t->logged);
 }
 
 static void test_indirect_inside_indirect(void **s)
@@ -516,9 +521,7 @@ static void test_indirect_inside_indirect(void **s)
 	*(struct mvm_harness_desc *)mvm_harness_gpa(c.h, t1, 16) =
 		(struct mvm_harness_desc){t2, 16, MVM_VIRTQ_DESC_F_INDIRECT, 0};
 	set_desc(&c, 0, t1, 16, MVM_VIRTQ_DESC_F_INDIRECT, 0);
-	publish_kick(&c, 0);
-	expect_needs_reset(&c, "inside an indirect");
-	done(&c);
+	expect_chain_refused(&c, 0, "inside an indirect");
 }
 
 static void test_avail_index_jump(void **s)
@@ -539,9 +542,7 @@ static void test_head_index_out_of_range(void **s)
 
 	(void)s;
 	ready(&c, "", V1);
-	publish_kick(&c, (uint16_t)(c.vq.num + 5));
-	expect_needs_reset(&c, "head index");
-	done(&c);
+	expect_chain_refused(&c, (uint16_t)(c.vq.num + 5), "head index");
 }
 
 static void test_readable_after_writable(void **s)
@@ -553,9 +554,7 @@ static void test_readable_after_writable(void **s)
 	set_desc(&c, 0, buf(&c, 16), 16,
 		 MVM_VIRTQ_DESC_F_WRITE | MVM_VIRTQ_DESC_F_NEXT, 1);
 	set_desc(&c, 1, buf(&c, 16), 16, 0, 0);
-	publish_kick(&c, 0);
-	expect_needs_reset(&c, "readable descriptor after");
-	done(&c);
+	expect_chain_refused(&c, 0, "readable descriptor after");
 }
 
 static void test_readonly_buffer_is_returned_empty(void **s)
