@@ -45,6 +45,16 @@ static struct mvm_harness *open_rng(const char *opts)
 	return h;
 }
 
+/* QueueReady did not stick, the device said why (`logged`); then the
+ * harness is closed. */
+static void expect_queue_refused_and_close(struct mvm_harness *h,
+					   const char *logged)
+{
+	assert_int_equal(mvm_harness_vread(h, REG(QUEUE_READY)), 0);
+	assert_true(mvm_harness_logged(h, logged));
+	assert_int_equal(mvm_harness_close(h), 0);
+}
+
 /* A driver that did everything right up to DRIVER_OK. */
 static void ready(struct ctx *c, const char *opts, uint64_t features)
 {
@@ -91,6 +101,18 @@ static void expect_needs_reset(struct ctx *c, const char *logged)
 	assert_int_equal(mvm_harness_vq_used(c->h, &c->vq, NULL, NULL), 0);
 	if (!mvm_harness_logged(c->h, logged))
 		fail_msg("no log line containing '%s'", logged);
+}
+
+/* After a reset and a new negotiation: queue 0 set up again and
+ * DRIVER_OK, a buffer comes back used; then the harness is closed. */
+static void expect_queue_works_again(struct ctx *c)
+{
+	assert_int_equal(mvm_harness_vq_setup(c->h, &c->vq, 0, 0), 0);
+	assert_int_equal(mvm_harness_virtio_driver_ok(c->h), 0);
+	add_writable(c, 32);
+	kick_run(c);
+	assert_int_equal(mvm_harness_vq_used(c->h, &c->vq, NULL, NULL), 1);
+	done(c);
 }
 
 /* Publishes descriptor `head` as written by the test and kicks. */
@@ -335,9 +357,7 @@ static void test_writes_in_wrong_status_are_ignored(void **s)
 	mvm_harness_vwrite(h, REG(QUEUE_SEL), 0);
 	mvm_harness_vwrite(h, REG(QUEUE_DESC_LOW), 0x1000);
 	mvm_harness_vwrite(h, REG(QUEUE_READY), 1);
-	assert_int_equal(mvm_harness_vread(h, REG(QUEUE_READY)), 0);
-	assert_true(mvm_harness_logged(h, "before FEATURES_OK"));
-	assert_int_equal(mvm_harness_close(h), 0);
+	expect_queue_refused_and_close(h, "before FEATURES_OK");
 
 	/* DriverFeatures after FEATURES_OK, queue layout while ready. */
 	ready(&c, "", V1);
@@ -387,9 +407,7 @@ static void test_ring_outside_ram_is_refused(void **s)
 	mvm_harness_vwrite(h, REG(QUEUE_DRIVER_HIGH), 0xffffffff);
 	mvm_harness_vwrite(h, REG(QUEUE_DEVICE_LOW), 0x2000);
 	mvm_harness_vwrite(h, REG(QUEUE_READY), 1);
-	assert_int_equal(mvm_harness_vread(h, REG(QUEUE_READY)), 0);
-	assert_true(mvm_harness_logged(h, "not inside guest RAM"));
-	assert_int_equal(mvm_harness_close(h), 0);
+	expect_queue_refused_and_close(h, "not inside guest RAM");
 }
 
 static void test_bad_register_widths_and_offsets(void **s)
@@ -590,27 +608,28 @@ static void test_reset_mid_operation(void **s)
 	done(&c);
 }
 
+/* A chain outside guest RAM: the device sets NEEDS_RESET. */
+static void break_device(struct ctx *c)
+{
+	set_desc(c, 0, 0x80000000ULL, 64, MVM_VIRTQ_DESC_F_WRITE, 0);
+	publish_kick(c, 0);
+	assert_true(mvm_harness_vread(c->h, REG(STATUS)) & NEEDS_RESET);
+}
+
 static void test_reset_recovers_after_needs_reset(void **s)
 {
 	struct ctx c;
 
 	(void)s;
 	ready(&c, "", V1);
-	set_desc(&c, 0, 0x80000000ULL, 64, MVM_VIRTQ_DESC_F_WRITE, 0);
-	publish_kick(&c, 0);
-	assert_true(mvm_harness_vread(c.h, REG(STATUS)) & NEEDS_RESET);
+	break_device(&c);
 	/* Further kicks are ignored while broken. */
 	kick_run(&c);
 	assert_int_equal(mvm_harness_irq_edges(c.h, c.gsi), 1);
 
 	assert_int_equal(mvm_harness_virtio_negotiate(c.h, V1, NULL), 0);
 	assert_false(mvm_harness_vread(c.h, REG(STATUS)) & NEEDS_RESET);
-	assert_int_equal(mvm_harness_vq_setup(c.h, &c.vq, 0, 0), 0);
-	assert_int_equal(mvm_harness_virtio_driver_ok(c.h), 0);
-	add_writable(&c, 32);
-	kick_run(&c);
-	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
-	done(&c);
+	expect_queue_works_again(&c);
 }
 
 /* ---- handing a queue to an outside engine (ABI 1.3, vhost) ---- */
@@ -619,6 +638,19 @@ static struct mvm_virtq *queue0(struct ctx *c)
 {
 	return mvm_harness_virtio_host(c->h)->queue(mvm_harness_virtio(c->h),
 						    0);
+}
+
+/* A driver ready (V1) whose queue 0 an engine took: its kick and call
+ * eventfds in *kick and *call. Returns the virtio host. */
+static const struct mvm_virtio_host *ready_offloaded(struct ctx *c, int *kick,
+						     int *call)
+{
+	const struct mvm_virtio_host *vh;
+
+	ready(c, "", V1);
+	vh = mvm_harness_virtio_host(c->h);
+	assert_int_equal(vh->queue_offload(queue0(c), kick, call), 0);
+	return vh;
 }
 
 static uint64_t eventfd_count(int fd)
@@ -661,9 +693,7 @@ static void test_offloaded_queue_goes_to_the_engine(void **s)
 	struct ctx c;
 
 	(void)s;
-	ready(&c, "", V1);
-	vh = mvm_harness_virtio_host(c.h);
-	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), 0);
+	vh = ready_offloaded(&c, &kick, &call);
 	assert_true(kick >= 0 && call >= 0 && kick != call);
 	assert_int_equal(vh->queue_offload(queue0(&c), &k2, &c2), -EBUSY);
 	assert_int_equal(vh->pop(queue0(&c), &chain), -EBUSY);
@@ -702,9 +732,7 @@ static void test_reclaim_resumes_at_the_engines_indices(void **s)
 	uint32_t id;
 
 	(void)s;
-	ready(&c, "", V1);
-	vh = mvm_harness_virtio_host(c.h);
-	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), 0);
+	vh = ready_offloaded(&c, &kick, &call);
 	/* Two buffers; the "engine" consumed the first (as vhost would have
 	 * written the used ring) and stopped. */
 	add_writable(&c, 16);
@@ -730,9 +758,7 @@ static void test_reset_ends_the_offload(void **s)
 	struct ctx c;
 
 	(void)s;
-	ready(&c, "", V1);
-	vh = mvm_harness_virtio_host(c.h);
-	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), 0);
+	vh = ready_offloaded(&c, &kick, &call);
 	/* negotiate resets the device first. */
 	assert_int_equal(mvm_harness_virtio_negotiate(c.h, V1, NULL), 0);
 	/* The core closed the call fd and reads the kicks again (below). */
@@ -740,27 +766,20 @@ static void test_reset_ends_the_offload(void **s)
 	assert_int_equal(errno, EBADF);
 	/* No queue is ready again yet. */
 	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), -ENODEV);
-	assert_int_equal(mvm_harness_vq_setup(c.h, &c.vq, 0, 0), 0);
-	assert_int_equal(mvm_harness_virtio_driver_ok(c.h), 0);
-	add_writable(&c, 32);
-	kick_run(&c);
-	assert_int_equal(mvm_harness_vq_used(c.h, &c.vq, NULL, NULL), 1);
-	done(&c);
+	expect_queue_works_again(&c);
 }
 
 static void test_offload_refused_when_broken(void **s)
 {
-	const struct mvm_virtio_host *vh;
 	int kick, call;
 	struct ctx c;
 
 	(void)s;
 	ready(&c, "", V1);
-	vh = mvm_harness_virtio_host(c.h);
-	set_desc(&c, 0, 0x80000000ULL, 64, MVM_VIRTQ_DESC_F_WRITE, 0);
-	publish_kick(&c, 0);
-	assert_true(mvm_harness_vread(c.h, REG(STATUS)) & NEEDS_RESET);
-	assert_int_equal(vh->queue_offload(queue0(&c), &kick, &call), -EIO);
+	break_device(&c);
+	assert_int_equal(mvm_harness_virtio_host(c.h)->queue_offload(
+				 queue0(&c), &kick, &call),
+			 -EIO);
 	done(&c);
 }
 
