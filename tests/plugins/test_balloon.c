@@ -123,6 +123,14 @@ static void expect_buffer_returned(struct ctx *c, struct mvm_harness_vq *vq)
 		     MVM_VIRTIO_STATUS_NEEDS_RESET);
 }
 
+/* post_pfns, and the device hands the buffer back (expect_buffer_returned). */
+static void give_pfns(struct ctx *c, struct mvm_harness_vq *vq,
+		      const uint32_t *pfns, unsigned n, bool writable)
+{
+	post_pfns(c, vq, pfns, n, writable);
+	expect_buffer_returned(c, vq);
+}
+
 static void test_options_size_is_mandatory(void **s)
 {
 	char why[512];
@@ -236,8 +244,7 @@ static void test_inflate_merges_a_contiguous_buffer_into_one_discard(void **s)
 	ready(&c, "size=0", 0);
 	for (unsigned i = 0; i < 256; i++)
 		pfns[i] = 0x2000 + i; /* 32 MiB .. 33 MiB */
-	post_pfns(&c, &c.inflate, pfns, 256, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 256, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 1);
 	assert_int_equal(bytes, 256 * PAGE);
 	done(&c);
@@ -253,8 +260,7 @@ static void test_inflate_sorts_dedups_and_merges_unsorted_pfns(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 9, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 9, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 2);
 	assert_int_equal(bytes, 6 * PAGE);
 	const struct mvm_harness_record *r = NULL;
@@ -280,8 +286,7 @@ static void test_inflate_ignores_pfns_outside_ram(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 5, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 5, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 1);
 	assert_int_equal(bytes, PAGE);
 	assert_true(mvm_harness_logged(c.h, "not guest RAM"));
@@ -298,8 +303,7 @@ static void test_inflate_never_discards_reserved_low_memory(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 4, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 4, false);
 	for (size_t i = 0; i < mvm_harness_nrecords(c.h); i++) {
 		const struct mvm_harness_record *r = mvm_harness_record(c.h, i);
 
@@ -329,8 +333,7 @@ static void test_inflate_device_writable_buffer_is_returned_untouched(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 4, true);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 4, true);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	assert_true(mvm_harness_logged(c.h, "malformed PFN buffer"));
 	done(&c);
@@ -364,8 +367,7 @@ static void test_inflate_more_than_256_pfns_is_returned(void **s)
 	ready(&c, "size=0", 0);
 	for (unsigned i = 0; i < 257; i++)
 		pfns[i] = 0x2000 + i;
-	post_pfns(&c, &c.inflate, pfns, 257, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 257, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	done(&c);
 }
@@ -378,8 +380,7 @@ static void test_deflate_discards_nothing_and_tells_hugepage_tracking(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.deflate, pfns, 3, false);
-	expect_buffer_returned(&c, &c.deflate);
+	give_pfns(&c, &c.deflate, pfns, 3, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD_REUSE), 2);
 	done(&c);
@@ -396,8 +397,7 @@ static void test_failed_run_falls_back_to_pages(void **s)
 	 * device retries page by page, counts them as bad, and still hands
 	 * the buffer back. */
 	mvm_harness_set_discard_result(c.h, -EFAULT);
-	post_pfns(&c, &c.inflate, pfns, 4, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 4, false);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1 + 4);
 	done(&c);
 }
@@ -589,8 +589,7 @@ static void test_host_discard_failure_is_a_discard_error_not_bad_pfns(void **s)
 	 * RAM, so nothing is its fault, and retrying page by page would only
 	 * fail four more times. */
 	mvm_harness_set_discard_result(c.h, -ENOMEM);
-	post_pfns(&c, &c.inflate, pfns, 4, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 4, false);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1);
 	assert_int_equal(logs(&c, false), 1);
 	assert_int_equal(logs(&c, true), 0);
@@ -610,8 +609,7 @@ static void test_host_discard_failure_of_one_page_is_a_discard_error(void **s)
 	(void)s;
 	ready(&c, "size=0", 0);
 	mvm_harness_set_discard_result(c.h, -EAGAIN);
-	post_pfns(&c, &c.inflate, &pfn, 1, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, &pfn, 1, false);
 	assert_counters(c.h, "balloon.info",
 			PLUGIN_COUNTS({"discard_errors", 1}, {"bad_pfns", 0}));
 	assert_int_equal(logs(&c, true), 0);
@@ -647,8 +645,7 @@ static void test_reserved_low_memory_is_bad_pfns_not_a_discard_error(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 3, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 3, false);
 	assert_counters(c.h, "balloon.info",
 			PLUGIN_COUNTS({"bad_pfns", 2}, {"discard_errors", 0},
 				      {"discarded_bytes", PAGE}));
@@ -692,14 +689,21 @@ static void expect_stats_buffer_refused(struct ctx *c)
 	expect_buffer_returned(c, &c->stats);
 }
 
+/* A driver with the stats queue (stats=1), and two well-formed entries
+ * in guest RAM (stats_entries) for its buffer: returns their address. */
+static uint64_t ready_with_stats(struct ctx *c)
+{
+	ready(c, "size=0,stats=1", F_STATS);
+	return stats_entries(c, 2);
+}
+
 static void test_stats_buffer_with_writable_segment_is_a_bad_buffer(void **s)
 {
 	struct ctx c;
 	uint64_t gpa;
 
 	(void)s;
-	ready(&c, "size=0,stats=1", F_STATS);
-	gpa = stats_entries(&c, 2);
+	gpa = ready_with_stats(&c);
 	/* Statistics are a device-readable buffer (spec 5.5.6.3). */
 	post_stats(&c,
 		   (struct mvm_harness_buf[]){
@@ -717,8 +721,7 @@ static void test_stats_buffer_of_partial_entries_is_a_bad_buffer(void **s)
 	uint64_t gpa;
 
 	(void)s;
-	ready(&c, "size=0,stats=1", F_STATS);
-	gpa = stats_entries(&c, 2);
+	gpa = ready_with_stats(&c);
 	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 15}, 1);
 	expect_stats_buffer_refused(&c);
 	done(&c);
@@ -730,8 +733,7 @@ static void test_second_stats_buffer_is_a_bad_buffer(void **s)
 	uint64_t gpa;
 
 	(void)s;
-	ready(&c, "size=0,stats=1", F_STATS);
-	gpa = stats_entries(&c, 2);
+	gpa = ready_with_stats(&c);
 	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
 	assert_int_equal(counter(&c, "bad_buffers"), 0);
 	/* The driver MUST make at most one buffer available (5.5.6.3.1):
@@ -752,8 +754,7 @@ static void test_bad_stats_buffer_posted_twice_counts_once(void **s)
 	uint64_t gpa;
 
 	(void)s;
-	ready(&c, "size=0,stats=1", F_STATS);
-	gpa = stats_entries(&c, 2);
+	gpa = ready_with_stats(&c);
 	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
 	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 7}, 1);
 	assert_int_equal(counter(&c, "bad_buffers"), 1);
