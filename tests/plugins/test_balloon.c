@@ -123,6 +123,9 @@ static void expect_buffer_returned(struct ctx *c, struct mvm_harness_vq *vq)
 		     MVM_VIRTIO_STATUS_NEEDS_RESET);
 }
 
+/* Four pages of guest RAM in a run, at 32 MiB. */
+static const uint32_t four_pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
+
 /* post_pfns, and the device hands the buffer back (expect_buffer_returned). */
 static void give_pfns(struct ctx *c, struct mvm_harness_vq *vq,
 		      const uint32_t *pfns, unsigned n, bool writable)
@@ -328,12 +331,11 @@ static void test_inflate_never_discards_reserved_low_memory(void **s)
 static void test_inflate_device_writable_buffer_is_returned_untouched(void **s)
 {
 	struct ctx c;
-	uint32_t pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
 	uint64_t bytes;
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	give_pfns(&c, &c.inflate, pfns, 4, true);
+	give_pfns(&c, &c.inflate, four_pfns, 4, true);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	assert_true(mvm_harness_logged(c.h, "malformed PFN buffer"));
 	done(&c);
@@ -389,7 +391,6 @@ static void test_deflate_discards_nothing_and_tells_hugepage_tracking(void **s)
 static void test_failed_run_falls_back_to_pages(void **s)
 {
 	struct ctx c;
-	uint32_t pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
 
 	(void)s;
 	ready(&c, "size=0", 0);
@@ -397,7 +398,7 @@ static void test_failed_run_falls_back_to_pages(void **s)
 	 * device retries page by page, counts them as bad, and still hands
 	 * the buffer back. */
 	mvm_harness_set_discard_result(c.h, -EFAULT);
-	give_pfns(&c, &c.inflate, pfns, 4, false);
+	give_pfns(&c, &c.inflate, four_pfns, 4, false);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1 + 4);
 	done(&c);
 }
@@ -411,6 +412,13 @@ static void report(struct ctx *c, uint64_t gpa, uint32_t len)
 	assert_true(mvm_harness_run(c->h) >= 0);
 }
 
+/* report(), and the device hands the chunk back. */
+static void report_returned(struct ctx *c, uint64_t gpa, uint32_t len)
+{
+	report(c, gpa, len);
+	expect_buffer_returned(c, &c->report);
+}
+
 static void test_reporting_discards_aligned_chunks(void **s)
 {
 	struct ctx c;
@@ -418,8 +426,7 @@ static void test_reporting_discards_aligned_chunks(void **s)
 
 	(void)s;
 	ready(&c, "size=0,free_page_reporting=on", F_REPORTING);
-	report(&c, 16ULL << 20, 2 << 20);
-	expect_buffer_returned(&c, &c.report);
+	report_returned(&c, 16ULL << 20, 2 << 20);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 1);
 	assert_int_equal(bytes, 2ULL << 20);
 	done(&c);
@@ -432,10 +439,8 @@ static void test_reporting_ignores_unaligned_chunks(void **s)
 
 	(void)s;
 	ready(&c, "size=0,free_page_reporting=on", F_REPORTING);
-	report(&c, (16ULL << 20) + 512, 2 << 20);
-	expect_buffer_returned(&c, &c.report);
-	report(&c, 16ULL << 20, (2 << 20) - 100);
-	expect_buffer_returned(&c, &c.report);
+	report_returned(&c, (16ULL << 20) + 512, 2 << 20);
+	report_returned(&c, 16ULL << 20, (2 << 20) - 100);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	done(&c);
 }
@@ -581,7 +586,6 @@ static size_t logs(struct ctx *c, bool guest)
 static void test_host_discard_failure_is_a_discard_error_not_bad_pfns(void **s)
 {
 	struct ctx c;
-	uint32_t pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
 
 	(void)s;
 	ready(&c, "size=0", 0);
@@ -589,7 +593,7 @@ static void test_host_discard_failure_is_a_discard_error_not_bad_pfns(void **s)
 	 * RAM, so nothing is its fault, and retrying page by page would only
 	 * fail four more times. */
 	mvm_harness_set_discard_result(c.h, -ENOMEM);
-	give_pfns(&c, &c.inflate, pfns, 4, false);
+	give_pfns(&c, &c.inflate, four_pfns, 4, false);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1);
 	assert_int_equal(logs(&c, false), 1);
 	assert_int_equal(logs(&c, true), 0);
@@ -689,6 +693,12 @@ static void expect_stats_buffer_refused(struct ctx *c)
 	expect_buffer_returned(c, &c->stats);
 }
 
+/* A stats buffer of one readable descriptor: `len` bytes at `gpa`. */
+static void post_stats_at(struct ctx *c, uint64_t gpa, uint32_t len)
+{
+	post_stats(c, &(struct mvm_harness_buf){.gpa = gpa, .len = len}, 1);
+}
+
 /* A driver with the stats queue (stats=1), and two well-formed entries
  * in guest RAM (stats_entries) for its buffer: returns their address. */
 static uint64_t ready_with_stats(struct ctx *c)
@@ -722,7 +732,7 @@ static void test_stats_buffer_of_partial_entries_is_a_bad_buffer(void **s)
 
 	(void)s;
 	gpa = ready_with_stats(&c);
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 15}, 1);
+	post_stats_at(&c, gpa, 15);
 	expect_stats_buffer_refused(&c);
 	done(&c);
 }
@@ -734,11 +744,11 @@ static void test_second_stats_buffer_is_a_bad_buffer(void **s)
 
 	(void)s;
 	gpa = ready_with_stats(&c);
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
+	post_stats_at(&c, gpa, 20);
 	assert_int_equal(counter(&c, "bad_buffers"), 0);
 	/* The driver MUST make at most one buffer available (5.5.6.3.1):
 	 * the held one goes back at once, the new one waits. */
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
+	post_stats_at(&c, gpa, 20);
 	assert_int_equal(counter(&c, "bad_buffers"), 1);
 	assert_int_equal(logs(&c, true), 1);
 	expect_buffer_returned(&c, &c.stats);
@@ -755,8 +765,8 @@ static void test_bad_stats_buffer_posted_twice_counts_once(void **s)
 
 	(void)s;
 	gpa = ready_with_stats(&c);
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 7}, 1);
+	post_stats_at(&c, gpa, 20);
+	post_stats_at(&c, gpa, 7);
 	assert_int_equal(counter(&c, "bad_buffers"), 1);
 	assert_int_equal(logs(&c, true), 1);
 	done(&c);
