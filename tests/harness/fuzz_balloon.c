@@ -41,6 +41,7 @@
 #include <modvmm/harness.h>
 
 #include "fuzz_chain.h"
+#include "fuzz_driver.h"
 #include "fuzz_input.h"
 #include "fuzz_replay.h"
 #include "harness_linked.h"
@@ -79,11 +80,7 @@ extern const struct mvm_plugin mvm_plugin_descriptor; /* the balloon's */
 #define MAX_SEGS 64
 
 struct fz {
-	struct mvm_harness *h;
-	struct fuzz_in in;
-	uint64_t features;
-	struct mvm_harness_vq vq[NQ];
-	bool usable[NQ];
+	struct fuzz_driver d; /* queues 0-3: inflate, deflate, stats, report */
 	uint32_t prev_pfn;
 	uint64_t prev_gpa, prev_len;
 };
@@ -99,7 +96,7 @@ static void fail(const char *what, uint64_t a, uint64_t b)
  * a hostile driver points outside RAM simply has no contents. */
 static void poke(struct fz *f, uint64_t gpa, const void *src, uint64_t len)
 {
-	void *p = len ? mvm_harness_gpa(f->h, gpa, len) : NULL;
+	void *p = len ? mvm_harness_gpa(f->d.h, gpa, len) : NULL;
 
 	if (p)
 		memcpy(p, src, len);
@@ -113,26 +110,26 @@ static void poke(struct fz *f, uint64_t gpa, const void *src, uint64_t len)
  * cleared after each op so they never pile up. */
 static void check_records(struct fz *f)
 {
-	size_t n = mvm_harness_nrecords(f->h);
+	size_t n = mvm_harness_nrecords(f->d.h);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct mvm_harness_record *r =
-			mvm_harness_record(f->h, i);
+			mvm_harness_record(f->d.h, i);
 
 		if (r->kind == MVM_HREC_DISCARD && (int64_t)r->value == -EINVAL)
 			fail("discard outside RAM or misaligned", r->addr,
 			     r->len);
 		if (r->kind == MVM_HREC_DISCARD_REUSE &&
 		    ((r->addr | r->len) % PAGE || !r->len ||
-		     !mvm_harness_gpa(f->h, r->addr, r->len)))
+		     !mvm_harness_gpa(f->d.h, r->addr, r->len)))
 			fail("discard_reuse outside RAM", r->addr, r->len);
 	}
-	mvm_harness_clear_records(f->h);
+	mvm_harness_clear_records(f->d.h);
 }
 
 static void run(struct fz *f)
 {
-	if (mvm_harness_run(f->h) < 0)
+	if (mvm_harness_run(f->d.h) < 0)
 		fail("the event loop never settled", 0, 0);
 }
 
@@ -152,37 +149,6 @@ static uint16_t pick_num(uint32_t max, unsigned sel)
 	}
 }
 
-/* Programs queue `i` with its rings at the fixed place, as a driver does
- * after FEATURES_OK. */
-static void setup_queue(struct fz *f, unsigned i, unsigned sizesel)
-{
-	struct mvm_harness_vq *vq = &f->vq[i];
-	uint64_t ring = RING_GPA + 3 * PAGE * i;
-	uint32_t max;
-
-	memset(vq, 0, sizeof(*vq));
-	f->usable[i] = false;
-	mvm_harness_vwrite(f->h, REG(QUEUE_SEL), i);
-	max = mvm_harness_vread(f->h, REG(QUEUE_NUM_MAX));
-	if (!max || max > 256)
-		return;
-	memset(mvm_harness_gpa(f->h, ring, 3 * PAGE), 0, 3 * PAGE);
-	vq->index = i;
-	vq->num = pick_num(max, sizesel);
-	vq->desc = ring;
-	vq->avail = ring + PAGE;
-	vq->used = ring + 2 * PAGE;
-	mvm_harness_vwrite(f->h, REG(QUEUE_NUM), vq->num);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DESC_LOW), (uint32_t)vq->desc);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DESC_HIGH), 0);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DRIVER_LOW), (uint32_t)vq->avail);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DRIVER_HIGH), 0);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DEVICE_LOW), (uint32_t)vq->used);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DEVICE_HIGH), 0);
-	mvm_harness_vwrite(f->h, REG(QUEUE_READY), 1);
-	f->usable[i] = mvm_harness_vread(f->h, REG(QUEUE_READY)) == 1;
-}
-
 /* Reset, negotiate, set up every queue the features give, DRIVER_OK.
  * `fsel` bits: STATS, DEFLATE_ON_OOM, REPORTING, INDIRECT, EVENT_IDX, no
  * VERSION_1 (with bit 7: a legacy driver), no DRIVER_OK. */
@@ -191,7 +157,7 @@ static void init(struct fz *f, uint8_t fsel, uint8_t sizes)
 	uint64_t want = F_V1;
 	unsigned n = 2;
 
-	memset(f->usable, 0, sizeof(f->usable));
+	memset(f->d.usable, 0, sizeof(f->d.usable));
 	if (fsel & 1)
 		want |= F_STATS;
 	if (fsel & 2)
@@ -204,33 +170,34 @@ static void init(struct fz *f, uint8_t fsel, uint8_t sizes)
 		want |= F_EVENT_IDX;
 	if ((fsel & 0xc0) == 0xc0)
 		want &= ~F_V1;
-	f->features = 0;
-	if (mvm_harness_virtio_negotiate(f->h, want, &f->features) < 0) {
-		f->features = 0; /* FEATURES_OK refused: no queues */
+	f->d.features = 0;
+	if (mvm_harness_virtio_negotiate(f->d.h, want, &f->d.features) < 0) {
+		f->d.features = 0; /* FEATURES_OK refused: no queues */
 		return;
 	}
-	if (f->features & F_STATS)
+	if (f->d.features & F_STATS)
 		n++;
-	if (f->features & F_REPORTING)
+	if (f->d.features & F_REPORTING)
 		n++;
-	for (unsigned i = 0; i < n; i++)
-		setup_queue(f, i, sizes >> (2 * i));
+	for (unsigned i = 0; i < n; i++) /* rings at a fixed place */
+		fuzz_queue_setup(&f->d, i, RING_GPA + 3 * PAGE * i, pick_num,
+				 sizes >> (2 * i));
 	if (!(fsel & 0x20))
-		mvm_harness_virtio_driver_ok(f->h);
+		mvm_harness_virtio_driver_ok(f->d.h);
 	run(f);
 }
 
 /* Queue index of the stats and reporting queues, or -1. */
 static int stats_queue(const struct fz *f)
 {
-	return f->features & F_STATS ? 2 : -1;
+	return f->d.features & F_STATS ? 2 : -1;
 }
 
 static int reporting_queue(const struct fz *f)
 {
-	if (!(f->features & F_REPORTING))
+	if (!(f->d.features & F_REPORTING))
 		return -1;
-	return f->features & F_STATS ? 3 : 2;
+	return f->d.features & F_STATS ? 3 : 2;
 }
 
 /* Posts `n` segments as one chain on queue `qi`: direct descriptors from
@@ -239,7 +206,7 @@ static int reporting_queue(const struct fz *f)
 static void post(struct fz *f, unsigned qi, const struct mvm_harness_buf *s,
 		 unsigned n, bool indirect)
 {
-	struct mvm_harness_vq *vq = &f->vq[qi];
+	struct mvm_harness_vq *vq = &f->d.vq[qi];
 	uint16_t head = (uint16_t)(vq->next_desc % vq->num);
 	static const struct mvm_harness_buf empty;
 	struct mvm_harness_desc d[MAX_SEGS];
@@ -249,13 +216,13 @@ static void post(struct fz *f, unsigned qi, const struct mvm_harness_buf *s,
 		s = &empty;
 	}
 	fuzz_chain_descs(d, s, n);
-	fuzz_chain_post(f->h, vq, head, d, n,
-			indirect ? fuzz_scratch(&f->in, 16ULL * n, 16) : 0);
+	fuzz_chain_post(f->d.h, vq, head, d, n,
+			indirect ? fuzz_scratch(&f->d.in, 16ULL * n, 16) : 0);
 }
 
 static void kick_run(struct fz *f, unsigned qi)
 {
-	mvm_harness_vq_kick(f->h, &f->vq[qi]);
+	mvm_harness_vq_kick(f->d.h, &f->d.vq[qi]);
 	run(f);
 }
 
@@ -263,10 +230,10 @@ static void kick_run(struct fz *f, unsigned qi)
  * would. */
 static void drain(struct fz *f, unsigned qi)
 {
-	struct mvm_harness_vq *vq = &f->vq[qi];
+	struct mvm_harness_vq *vq = &f->d.vq[qi];
 
 	for (unsigned i = 0; i < vq->num; i++)
-		if (!mvm_harness_vq_used(f->h, vq, NULL, NULL))
+		if (!mvm_harness_vq_used(f->d.h, vq, NULL, NULL))
 			break;
 }
 
@@ -285,12 +252,12 @@ static uint32_t next_pfn(struct fz *f)
 		0xfffff,
 		0xffffffff,
 	};
-	uint8_t s = fuzz_take8(&f->in);
+	uint8_t s = fuzz_take8(&f->d.in);
 	uint32_t k = s & 31, pfn;
 
 	switch (s >> 5) {
 	case 0:
-		pfn = (uint32_t)fuzz_take(&f->in, 4);
+		pfn = (uint32_t)fuzz_take(&f->d.in, 4);
 		break;
 	case 1:
 		pfn = f->prev_pfn + 1 + (k & 3);
@@ -311,7 +278,7 @@ static uint32_t next_pfn(struct fz *f)
 		pfn = (uint32_t)(RING_GPA / PAGE) + 4 * k;
 		break;
 	default:
-		pfn = (k << 27) | (uint32_t)fuzz_take(&f->in, 1);
+		pfn = (k << 27) | (uint32_t)fuzz_take(&f->d.in, 1);
 		break;
 	}
 	f->prev_pfn = pfn;
@@ -326,13 +293,13 @@ static uint64_t buffer_gpa(struct fz *f, uint64_t len, bool wild)
 	uint8_t s;
 
 	if (!wild)
-		return fuzz_scratch(&f->in, len, 8);
-	s = fuzz_take8(&f->in);
+		return fuzz_scratch(&f->d.in, len, 8);
+	s = fuzz_take8(&f->d.in);
 	switch (s & 3) {
 	case 0:
-		return fuzz_take(&f->in, 4) << (s >> 4);
+		return fuzz_take(&f->d.in, 4) << (s >> 4);
 	case 1:
-		return fuzz_scratch(&f->in, len + 8, 1) + (s >> 2) % 8;
+		return fuzz_scratch(&f->d.in, len + 8, 1) + (s >> 2) % 8;
 	case 2:
 		return RAM2_GPA + RAM2_SIZE - (s >> 2) * 16ULL;
 	default:
@@ -350,7 +317,8 @@ static unsigned split(struct fz *f, struct mvm_harness_buf *s, uint64_t gpa,
 	switch (layout) {
 	case 1: { /* two, split anywhere (an empty half is dropped) */
 		uint32_t at =
-			len ? (uint32_t)(fuzz_take(&f->in, 2) % (len + 1)) : 0;
+			len ? (uint32_t)(fuzz_take(&f->d.in, 2) % (len + 1))
+			    : 0;
 
 		s[n++] = (struct mvm_harness_buf){gpa, at, writable};
 		s[n++] = (struct mvm_harness_buf){gpa + at, len - at, writable};
@@ -358,7 +326,7 @@ static unsigned split(struct fz *f, struct mvm_harness_buf *s, uint64_t gpa,
 	}
 	case 2: /* many of odd lengths */
 		while (len && n < MAX_SEGS - 2) {
-			uint32_t piece = 1 + fuzz_take8(&f->in) % 13;
+			uint32_t piece = 1 + fuzz_take8(&f->d.in) % 13;
 
 			if (piece > len || n == MAX_SEGS - 3)
 				piece = len;
@@ -368,7 +336,7 @@ static unsigned split(struct fz *f, struct mvm_harness_buf *s, uint64_t gpa,
 		}
 		break;
 	case 3: /* an empty descriptor anywhere first, then the buffer */
-		s[n++] = (struct mvm_harness_buf){fuzz_take(&f->in, 8), 0,
+		s[n++] = (struct mvm_harness_buf){fuzz_take(&f->d.in, 8), 0,
 						  writable};
 		s[n++] = (struct mvm_harness_buf){gpa, len, writable};
 		break;
@@ -388,12 +356,12 @@ static void op_pfns(struct fz *f, unsigned qi)
 {
 	uint32_t pfns[300];
 	struct mvm_harness_buf s[MAX_SEGS];
-	uint8_t c = fuzz_take8(&f->in), shape = fuzz_take8(&f->in);
+	uint8_t c = fuzz_take8(&f->d.in), shape = fuzz_take8(&f->d.in);
 	unsigned n = c < 250 ? c : 256 + (c - 250u), nseg;
 	uint32_t len = 4 * n;
 	uint64_t gpa;
 
-	if (!f->usable[qi])
+	if (!f->d.usable[qi])
 		return;
 	for (unsigned i = 0; i < n; i++)
 		pfns[i] = next_pfn(f);
@@ -404,7 +372,7 @@ static void op_pfns(struct fz *f, unsigned qi)
 	nseg = split(f, s, gpa, len, shape & 3, shape & 8);
 	if (shape & 0x10)
 		s[nseg++] = (struct mvm_harness_buf){
-			fuzz_scratch(&f->in, 16, 8), 16, true};
+			fuzz_scratch(&f->d.in, 16, 8), 16, true};
 	post(f, qi, s, nseg, shape & 4);
 	if (!(shape & 0x40))
 		kick_run(f, qi);
@@ -420,21 +388,22 @@ static void op_pfns(struct fz *f, unsigned qi)
 static void op_report(struct fz *f)
 {
 	int qi = reporting_queue(f);
-	uint8_t shape = fuzz_take8(&f->in);
+	uint8_t shape = fuzz_take8(&f->d.in);
 	unsigned n = 1 + (shape & 7);
 	struct mvm_harness_buf s[8];
 
-	if (qi < 0 || !f->usable[qi])
+	if (qi < 0 || !f->d.usable[qi])
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t sel = fuzz_take8(&f->in);
-		uint64_t k = sel & 31, pages = 1 + fuzz_take8(&f->in) % 64, gpa;
+		uint8_t sel = fuzz_take8(&f->d.in);
+		uint64_t k = sel & 31, pages = 1 + fuzz_take8(&f->d.in) % 64,
+			 gpa;
 		uint64_t len = pages * PAGE;
 
 		switch (sel >> 5) {
 		case 0:
-			gpa = fuzz_take(&f->in, 5);
-			len = fuzz_take(&f->in, 4);
+			gpa = fuzz_take(&f->d.in, 5);
+			len = fuzz_take(&f->d.in, 4);
 			break;
 		case 1:
 			gpa = (FREE_PFN + 8 * k) * PAGE;
@@ -446,7 +415,7 @@ static void op_report(struct fz *f)
 			gpa = (0x90 + k) * PAGE;
 			break;
 		case 4:
-			gpa = (FREE_PFN + k) * PAGE + fuzz_take8(&f->in);
+			gpa = (FREE_PFN + k) * PAGE + fuzz_take8(&f->d.in);
 			len += (sel & 1) ? 1 : 0;
 			break;
 		case 5:
@@ -479,14 +448,14 @@ static void op_report(struct fz *f)
 static void op_stats(struct fz *f)
 {
 	int qi = stats_queue(f);
-	uint8_t shape = fuzz_take8(&f->in);
+	uint8_t shape = fuzz_take8(&f->d.in);
 	unsigned bufs = 1 + ((shape >> 4) & 3);
 
-	if (qi < 0 || !f->usable[qi])
+	if (qi < 0 || !f->d.usable[qi])
 		return;
 	for (unsigned b = 0; b < bufs; b++) {
 		uint8_t e[120 * 10];
-		uint8_t c = fuzz_take8(&f->in);
+		uint8_t c = fuzz_take8(&f->d.in);
 		unsigned n = c < 200 ? c % 20u : 60u + (c - 200u);
 		uint32_t len = 10 * n;
 		struct mvm_harness_buf s[MAX_SEGS];
@@ -494,19 +463,19 @@ static void op_stats(struct fz *f)
 		uint64_t gpa;
 
 		for (unsigned i = 0; i < n; i++) {
-			uint8_t t = fuzz_take8(&f->in);
-			uint16_t tag = t < 0xf0
-					       ? t % 18
-					       : (uint16_t)fuzz_take(&f->in, 2);
+			uint8_t t = fuzz_take8(&f->d.in);
+			uint16_t tag =
+				t < 0xf0 ? t % 18
+					 : (uint16_t)fuzz_take(&f->d.in, 2);
 			uint64_t v =
-				(t & 1) ? fuzz_take(&f->in, 8) : t * 4096ULL;
+				(t & 1) ? fuzz_take(&f->d.in, 8) : t * 4096ULL;
 
 			memcpy(e + 10 * i, &tag, 2);
 			memcpy(e + 10 * i + 2, &v, 8);
 		}
 		if (shape & 0x80) /* a few bytes short or long */
 			len = len + (c & 7) >= 4 ? len + (c & 7) - 4 : 0;
-		gpa = fuzz_scratch(&f->in, len + 8, 8);
+		gpa = fuzz_scratch(&f->d.in, len + 8, 8);
 		poke(f, gpa, e, len < 10 * n ? len : 10 * n);
 		nseg = split(f, s, gpa, len, shape & 3, shape & 8);
 		post(f, (unsigned)qi, s, nseg, shape & 4);
@@ -519,51 +488,51 @@ static void op_stats(struct fz *f)
 /* Config space (num_pages, actual, and past its 16 bytes). */
 static void op_config(struct fz *f)
 {
-	uint8_t s = fuzz_take8(&f->in);
-	uint64_t base = mvm_harness_virtio_host(f->h)->mmio_base(
-		mvm_harness_virtio(f->h));
+	uint8_t s = fuzz_take8(&f->d.in);
+	uint64_t base = mvm_harness_virtio_host(f->d.h)->mmio_base(
+		mvm_harness_virtio(f->d.h));
 	uint64_t off = REG(CONFIG) + s % 24, v = 0;
 	unsigned len = 1u << ((s >> 5) & 3);
 
 	if (s & 0x80)
-		mvm_harness_mmio_read(f->h, base + off, len, &v);
+		mvm_harness_mmio_read(f->d.h, base + off, len, &v);
 	else
-		mvm_harness_mmio_write(f->h, base + off, len,
-				       fuzz_take(&f->in, 4));
+		mvm_harness_mmio_write(f->d.h, base + off, len,
+				       fuzz_take(&f->d.in, 4));
 }
 
 /* A raw register write (queue registers while ready, QueueReady off and
  * on, status bits out of order, notify of queues that do not exist). */
 static void op_register(struct fz *f)
 {
-	uint32_t off = (uint32_t)fuzz_take(&f->in, 1) * 4 % 0x100;
-	uint32_t v = (uint32_t)fuzz_take(&f->in, 4);
+	uint32_t off = (uint32_t)fuzz_take(&f->d.in, 1) * 4 % 0x100;
+	uint32_t v = (uint32_t)fuzz_take(&f->d.in, 4);
 
-	mvm_harness_vwrite(f->h, off, v);
+	mvm_harness_vwrite(f->d.h, off, v);
 	run(f);
 }
 
 /* A raw descriptor and avail entry: any address, length, flags, next. */
 static void op_raw_desc(struct fz *f)
 {
-	uint8_t s = fuzz_take8(&f->in);
+	uint8_t s = fuzz_take8(&f->d.in);
 	unsigned qi = s % NQ;
-	struct mvm_harness_vq *vq = &f->vq[qi];
+	struct mvm_harness_vq *vq = &f->d.vq[qi];
 	struct mvm_harness_desc d;
 
-	if (!f->usable[qi])
+	if (!f->d.usable[qi])
 		return;
-	d.addr = (s & 0x10) ? fuzz_take(&f->in, 8)
-			    : fuzz_scratch(&f->in, 64, 16);
-	d.len = (uint32_t)fuzz_take(&f->in, (s & 0x20) ? 4 : 1);
-	d.flags = (uint16_t)fuzz_take(&f->in, 1);
-	d.next = (uint16_t)fuzz_take(&f->in, (s & 0x40) ? 2 : 1);
-	*mvm_harness_vq_desc(f->h, vq, vq->next_desc) = d;
+	d.addr = (s & 0x10) ? fuzz_take(&f->d.in, 8)
+			    : fuzz_scratch(&f->d.in, 64, 16);
+	d.len = (uint32_t)fuzz_take(&f->d.in, (s & 0x20) ? 4 : 1);
+	d.flags = (uint16_t)fuzz_take(&f->d.in, 1);
+	d.next = (uint16_t)fuzz_take(&f->d.in, (s & 0x40) ? 2 : 1);
+	*mvm_harness_vq_desc(f->d.h, vq, vq->next_desc) = d;
 	if (s & 0x80)
-		mvm_harness_vq_publish(f->h, vq,
-				       (uint16_t)fuzz_take(&f->in, 2));
+		mvm_harness_vq_publish(f->d.h, vq,
+				       (uint16_t)fuzz_take(&f->d.in, 2));
 	else
-		mvm_harness_vq_publish(f->h, vq, vq->next_desc);
+		mvm_harness_vq_publish(f->d.h, vq, vq->next_desc);
 	vq->next_desc = (uint16_t)((vq->next_desc + 1) % vq->num);
 	kick_run(f, qi);
 	drain(f, qi);
@@ -572,45 +541,28 @@ static void op_raw_desc(struct fz *f)
 /* Ring fields the driver owns: avail idx jumps, flags, used_event. */
 static void op_ring(struct fz *f)
 {
-	uint8_t s = fuzz_take8(&f->in);
+	uint8_t s = fuzz_take8(&f->d.in);
 	unsigned qi = s % NQ;
-	struct mvm_harness_vq *vq = &f->vq[qi];
-	uint16_t v = (uint16_t)fuzz_take(&f->in, 2);
 
-	if (!f->usable[qi])
-		return;
-	switch ((s >> 2) & 3) {
-	case 0:
-		mvm_harness_vq_set_avail_idx(f->h, vq, v);
-		break;
-	case 1:
-		mvm_harness_vq_set_avail_flags(f->h, vq, v & 1);
-		break;
-	case 2:
-		mvm_harness_vq_set_used_event(f->h, vq, v);
-		break;
-	default:
+	if (fuzz_ring_fields(&f->d, qi, s, (uint16_t)fuzz_take(&f->d.in, 2)))
 		drain(f, qi);
-		break;
-	}
-	if (s & 0x10)
+	if (f->d.usable[qi] && (s & 0x10))
 		kick_run(f, qi);
 }
 
 /* Reset (status 0), then maybe a new negotiation and queue set-up. */
 static void op_reset(struct fz *f)
 {
-	uint8_t s = fuzz_take8(&f->in);
+	uint8_t s = fuzz_take8(&f->d.in);
 
 	if (s & 1) {
-		uint8_t fsel = fuzz_take8(&f->in), sizes = fuzz_take8(&f->in);
+		uint8_t fsel = fuzz_take8(&f->d.in),
+			sizes = fuzz_take8(&f->d.in);
 
 		init(f, fsel, sizes);
 		return;
 	}
-	mvm_harness_vwrite(f->h, REG(STATUS), 0);
-	memset(f->usable, 0, sizeof(f->usable));
-	f->features = 0;
+	fuzz_driver_reset(&f->d);
 	run(f);
 }
 
@@ -622,7 +574,7 @@ static void op_time(struct fz *f)
 		1500000000, 3000000000, 7000000000, 10000000000,
 	};
 
-	if (mvm_harness_advance(f->h, ns[fuzz_take8(&f->in) % 8]) < 0)
+	if (mvm_harness_advance(f->d.h, ns[fuzz_take8(&f->d.in) % 8]) < 0)
 		fail("timers never settled", 0, 0);
 }
 
@@ -632,7 +584,7 @@ static void op_discard_result(struct fz *f)
 {
 	static const int rc[4] = {0, -EIO, -ENOMEM, -EFAULT};
 
-	mvm_harness_set_discard_result(f->h, rc[fuzz_take8(&f->in) % 4]);
+	mvm_harness_set_discard_result(f->d.h, rc[fuzz_take8(&f->d.in) % 4]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -642,9 +594,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.ram2_gpa = RAM2_GPA,
 		.ram2_size = RAM2_SIZE,
 	};
-	struct fz f = {.in = FUZZ_IN(data, size, SCRATCH_GPA, SCRATCH_SIZE)};
+	struct fz f = {.d.in = FUZZ_IN(data, size, SCRATCH_GPA, SCRATCH_SIZE)};
 	char opts[160], why[600];
-	uint8_t o = fuzz_take8(&f.in), fsel, sizes;
+	uint8_t o = fuzz_take8(&f.d.in), fsel, sizes;
 	int ops = 0;
 
 	/* Options: every feature on or off, stats every 1 to 3 s. */
@@ -652,17 +604,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 "size=%s,deflate_on_oom=%s,free_page_reporting=%s,stats=%u",
 		 (o & 16) ? "1M" : "0", (o & 1) ? "on" : "off",
 		 (o & 2) ? "on" : "off", (o >> 2) & 3);
-	if (harness_open_linked(&mvm_plugin_descriptor, opts, &cfg, &f.h, why,
+	if (harness_open_linked(&mvm_plugin_descriptor, opts, &cfg, &f.d.h, why,
 				sizeof(why)) < 0) {
 		fprintf(stderr, "fuzz_balloon: %s\n", why);
 		abort();
 	}
-	fsel = fuzz_take8(&f.in); /* in order: argument order is unspecified */
-	sizes = fuzz_take8(&f.in);
+	fsel = fuzz_take8(
+		&f.d.in); /* in order: argument order is unspecified */
+	sizes = fuzz_take8(&f.d.in);
 	init(&f, fsel, sizes);
 	check_records(&f);
-	while (f.in.p < f.in.end && ops++ < MAX_OPS) {
-		uint8_t op = fuzz_take8(&f.in);
+	while (f.d.in.p < f.d.in.end && ops++ < MAX_OPS) {
+		uint8_t op = fuzz_take8(&f.d.in);
 
 		switch (op % 16) {
 		case 0:
@@ -709,18 +662,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		check_records(&f);
 	}
-	if (mvm_harness_close(f.h) < 0)
+	if (mvm_harness_close(f.d.h) < 0)
 		fail("fds or timers left registered", 0, 0);
 	return 0;
 }
 
-#ifdef MODVMM_FUZZ_REPLAY
 /* fuzz_balloon_replay [--random] [FILE...]: replays the files; with none,
- * or with --random, then runs 3000 pseudo-random programs. */
-int main(int argc, char **argv)
-{
-	/* 3000 programs of 16 to 1215 bytes. */
-	return fuzz_replay_main(argc, argv, 0x2545f4914f6cdd1dULL, 3000, 16,
-				1200, "balloon driver programs");
-}
-#endif
+ * or with --random, then runs 3000 pseudo-random programs of 16 to 1215
+ * bytes. */
+FUZZ_REPLAY_MAIN(0x2545f4914f6cdd1dULL, 3000, 16, 1200,
+		 "balloon driver programs")

@@ -225,15 +225,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifdef MODVMM_FUZZ_REPLAY
 /* fuzz_virtio_replay [--random] [FILE...]: replays the files; with none,
- * or with --random, then runs 20000 pseudo-random programs, biased toward
- * a driver that mostly behaves: register writes near the queue registers,
- * RAM writes near the rings the registers are likely to name. */
-int main(int argc, char **argv)
-{
-	/* 20000 programs of 64 to 1563 bytes. */
-	return fuzz_replay_main(argc, argv, 0x9e3779b97f4a7c15ULL, 20000, 64,
-				1500, "programs");
-}
-#endif
+ * or with --random, then runs 20000 pseudo-random programs of 64 to 1563
+ * bytes, biased toward a driver that mostly behaves: register writes near
+ * the queue registers, RAM writes near the rings the registers are likely
+ * to name. */
+FUZZ_REPLAY_MAIN(0x9e3779b97f4a7c15ULL, 20000, 64, 1500, "programs")

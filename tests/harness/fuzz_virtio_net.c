@@ -36,6 +36,7 @@
 #include <modvmm/harness.h>
 
 #include "fuzz_chain.h"
+#include "fuzz_driver.h"
 #include "fuzz_input.h"
 #include "fuzz_net_tap.h"
 #include "fuzz_replay.h"
@@ -61,11 +62,7 @@ extern const struct mvm_plugin mvm_plugin_descriptor; /* virtio-net's */
 #define F_EVENT_IDX (1ULL << MVM_VIRTIO_F_EVENT_IDX)
 
 struct fz {
-	struct mvm_harness *h;
-	struct fuzz_in in;
-	uint64_t features;
-	struct mvm_harness_vq vq[NQ];
-	bool usable[NQ];
+	struct fuzz_driver d;       /* queues 0-1: receive, transmit */
 	uint32_t writable[NQ][256]; /* per head: bytes the device may write */
 	/* Descriptor slots of the chains in flight: the chain (head) using
 	 * each, and how many a chain at a head uses. A slot posted again
@@ -84,22 +81,22 @@ static void fail(const char *what, uint64_t a, uint64_t b)
 
 static uint64_t take(struct fz *f, unsigned n)
 {
-	return fuzz_take(&f->in, n);
+	return fuzz_take(&f->d.in, n);
 }
 
 static uint8_t take8(struct fz *f)
 {
-	return fuzz_take8(&f->in);
+	return fuzz_take8(&f->d.in);
 }
 
 static uint64_t scratch(struct fz *f, uint64_t len, uint64_t align)
 {
-	uint64_t before = f->in.cursor;
-	uint64_t gpa = fuzz_scratch(&f->in, len, align);
+	uint64_t before = f->d.in.cursor;
+	uint64_t gpa = fuzz_scratch(&f->d.in, len, align);
 
 	/* Wrapped: indirect tables of chains in flight may be overwritten,
 	 * and with them the lengths the device sees. */
-	if (f->in.cursor < before)
+	if (f->d.in.cursor < before)
 		for (unsigned q = 0; q < NQ; q++)
 			for (unsigned k = 0; k < 256; k++)
 				f->writable[q][k] = UNKNOWN;
@@ -108,7 +105,7 @@ static uint64_t scratch(struct fz *f, uint64_t len, uint64_t align)
 
 static void run(struct fz *f)
 {
-	if (mvm_harness_run(f->h) < 0)
+	if (mvm_harness_run(f->d.h) < 0)
 		fail("the event loop never settled", 0, 0);
 }
 
@@ -129,7 +126,7 @@ static void drain_network(struct fz *f)
 			     0);
 		net_hdr_decode(buf, &h);
 		if (net_hdr_check_tx(&h, (uint64_t)r - NET_HDR_BYTES,
-				     f->features, NULL) < 0)
+				     f->d.features, NULL) < 0)
 			fail("a frame with a bad header was sent", buf[0],
 			     buf[1]);
 	}
@@ -138,13 +135,13 @@ static void drain_network(struct fz *f)
 /* Take the used entries of queue qi as the driver would, checking them. */
 static void drain(struct fz *f, unsigned qi)
 {
-	struct mvm_harness_vq *vq = &f->vq[qi];
+	struct mvm_harness_vq *vq = &f->d.vq[qi];
 	uint32_t id, len;
 
-	if (!f->usable[qi])
+	if (!f->d.usable[qi])
 		return;
 	for (unsigned i = 0; i < vq->num; i++) {
-		if (!mvm_harness_vq_used(f->h, vq, &id, &len))
+		if (!mvm_harness_vq_used(f->d.h, vq, &id, &len))
 			break;
 		if (id >= vq->num)
 			continue; /* the core's used id: whatever was posted */
@@ -165,34 +162,19 @@ static void drain(struct fz *f, unsigned qi)
 
 /* ---- the driver ---- */
 
+/* A queue size: 256, 64, 2 or 3 (not a power of two: QueueReady must
+ * not stick), at most QueueNumMax. */
+static uint16_t pick_num(uint32_t max, unsigned sel)
+{
+	static const uint16_t nums[4] = {256, 64, 2, 3};
+
+	return nums[sel & 3] > max ? (uint16_t)max : nums[sel & 3];
+}
+
+/* Queue `i`, its rings at a fixed place, and nothing in flight on it. */
 static void setup_queue(struct fz *f, unsigned i, unsigned sizesel)
 {
-	struct mvm_harness_vq *vq = &f->vq[i];
-	uint64_t ring = RING_GPA + 3 * PAGE * i;
-	static const uint16_t nums[4] = {256, 64, 2, 3};
-	uint32_t max;
-
-	memset(vq, 0, sizeof(*vq));
-	f->usable[i] = false;
-	mvm_harness_vwrite(f->h, REG(QUEUE_SEL), i);
-	max = mvm_harness_vread(f->h, REG(QUEUE_NUM_MAX));
-	if (!max || max > 256)
-		return;
-	memset(mvm_harness_gpa(f->h, ring, 3 * PAGE), 0, 3 * PAGE);
-	vq->index = i;
-	vq->num = nums[sizesel & 3] > max ? (uint16_t)max : nums[sizesel & 3];
-	vq->desc = ring;
-	vq->avail = ring + PAGE;
-	vq->used = ring + 2 * PAGE;
-	mvm_harness_vwrite(f->h, REG(QUEUE_NUM), vq->num);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DESC_LOW), (uint32_t)vq->desc);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DESC_HIGH), 0);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DRIVER_LOW), (uint32_t)vq->avail);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DRIVER_HIGH), 0);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DEVICE_LOW), (uint32_t)vq->used);
-	mvm_harness_vwrite(f->h, REG(QUEUE_DEVICE_HIGH), 0);
-	mvm_harness_vwrite(f->h, REG(QUEUE_READY), 1);
-	f->usable[i] = mvm_harness_vread(f->h, REG(QUEUE_READY)) == 1;
+	fuzz_queue_setup(&f->d, i, RING_GPA + 3 * PAGE * i, pick_num, sizesel);
 	for (unsigned k = 0; k < 256; k++) {
 		f->writable[i][k] = UNKNOWN;
 		f->owner[i][k] = -1;
@@ -221,23 +203,23 @@ static void init(struct fz *f, uint8_t fsel, uint8_t sizes)
 		want |= F_INDIRECT;
 	if (fsel & 64)
 		want |= F_EVENT_IDX;
-	memset(f->usable, 0, sizeof(f->usable));
-	f->features = 0;
-	if (mvm_harness_virtio_negotiate(f->h, want, &f->features) < 0) {
-		f->features = 0; /* refused (TSO without CSUM) */
+	memset(f->d.usable, 0, sizeof(f->d.usable));
+	f->d.features = 0;
+	if (mvm_harness_virtio_negotiate(f->d.h, want, &f->d.features) < 0) {
+		f->d.features = 0; /* refused (TSO without CSUM) */
 		return;
 	}
 	for (unsigned i = 0; i < NQ; i++)
 		setup_queue(f, i, sizes >> (2 * i));
 	if (!(fsel & 0x80))
-		mvm_harness_virtio_driver_ok(f->h);
+		mvm_harness_virtio_driver_ok(f->d.h);
 	run(f);
 }
 
 static void post(struct fz *f, unsigned qi, const struct mvm_harness_buf *s,
 		 unsigned n, bool indirect)
 {
-	struct mvm_harness_vq *vq = &f->vq[qi];
+	struct mvm_harness_vq *vq = &f->d.vq[qi];
 	uint16_t head = (uint16_t)(vq->next_desc % vq->num);
 	struct mvm_harness_desc d[MAX_SEGS];
 	uint64_t wr = 0;
@@ -259,13 +241,13 @@ static void post(struct fz *f, unsigned qi, const struct mvm_harness_buf *s,
 		}
 		f->owner[qi][slot] = (int16_t)head;
 	}
-	fuzz_chain_post(f->h, vq, head, d, n,
+	fuzz_chain_post(f->d.h, vq, head, d, n,
 			indirect ? scratch(f, 16ULL * n, 16) : 0);
 }
 
 static void kick_run(struct fz *f, unsigned qi)
 {
-	mvm_harness_vq_kick(f->h, &f->vq[qi]);
+	mvm_harness_vq_kick(f->d.h, &f->d.vq[qi]);
 	run(f);
 	drain_network(f);
 	drain(f, qi);
@@ -309,11 +291,11 @@ static void op_tx(struct fz *f)
 	uint8_t s = take8(f), hs = take8(f);
 	uint32_t len = frame_len(f, s);
 	uint64_t gpa = scratch(f, NET_HDR_BYTES + (uint64_t)len, 16);
-	uint8_t *p = mvm_harness_gpa(f->h, gpa, NET_HDR_BYTES + len);
+	uint8_t *p = mvm_harness_gpa(f->d.h, gpa, NET_HDR_BYTES + len);
 	struct mvm_harness_buf sg[MAX_SEGS];
 	unsigned n;
 
-	if (!f->usable[NET_TXQ] || !p)
+	if (!f->d.usable[NET_TXQ] || !p)
 		return;
 	if (hs & 1) {
 		for (int i = 0; i < NET_HDR_BYTES; i++)
@@ -346,7 +328,7 @@ static void op_rx(struct fz *f)
 	uint8_t s = take8(f);
 	unsigned chains = 1 + (s & 3);
 
-	if (!f->usable[NET_RXQ])
+	if (!f->d.usable[NET_RXQ])
 		return;
 	for (unsigned c = 0; c < chains; c++) {
 		uint8_t cs = take8(f);
@@ -392,17 +374,17 @@ static void op_raw_desc(struct fz *f)
 {
 	uint8_t s = take8(f);
 	unsigned qi = s & 1;
-	struct mvm_harness_vq *vq = &f->vq[qi];
+	struct mvm_harness_vq *vq = &f->d.vq[qi];
 	struct mvm_harness_desc d;
 	uint16_t head;
 
-	if (!f->usable[qi])
+	if (!f->d.usable[qi])
 		return;
 	d.addr = (s & 0x10) ? take(f, 8) : scratch(f, 64, 16);
 	d.len = (uint32_t)take(f, (s & 0x20) ? 4 : 1);
 	d.flags = (uint16_t)take(f, 1);
 	d.next = (uint16_t)take(f, (s & 0x40) ? 2 : 1);
-	*mvm_harness_vq_desc(f->h, vq, vq->next_desc) = d;
+	*mvm_harness_vq_desc(f->d.h, vq, vq->next_desc) = d;
 	if (f->owner[qi][vq->next_desc] >= 0)
 		f->writable[qi][f->owner[qi][vq->next_desc]] = UNKNOWN;
 	f->writable[qi][vq->next_desc] = UNKNOWN;
@@ -413,7 +395,7 @@ static void op_raw_desc(struct fz *f)
 		f->writable[qi][head] = UNKNOWN;
 		f->nslots[qi][head] = 0;
 	}
-	mvm_harness_vq_publish(f->h, vq, head);
+	mvm_harness_vq_publish(f->d.h, vq, head);
 	vq->next_desc = (uint16_t)((vq->next_desc + 1) % vq->num);
 	kick_run(f, qi);
 }
@@ -422,26 +404,10 @@ static void op_ring(struct fz *f)
 {
 	uint8_t s = take8(f);
 	unsigned qi = s & 1;
-	struct mvm_harness_vq *vq = &f->vq[qi];
-	uint16_t v = (uint16_t)take(f, 2);
 
-	if (!f->usable[qi])
-		return;
-	switch ((s >> 2) & 3) {
-	case 0:
-		mvm_harness_vq_set_avail_idx(f->h, vq, v);
-		break;
-	case 1:
-		mvm_harness_vq_set_avail_flags(f->h, vq, v & 1);
-		break;
-	case 2:
-		mvm_harness_vq_set_used_event(f->h, vq, v);
-		break;
-	default:
+	if (fuzz_ring_fields(&f->d, qi, s, (uint16_t)take(f, 2)))
 		drain(f, qi);
-		break;
-	}
-	if (s & 0x10)
+	if (f->d.usable[qi] && (s & 0x10))
 		kick_run(f, qi);
 }
 
@@ -456,9 +422,7 @@ static void op_reset(struct fz *f)
 		init(f, fsel, sizes);
 		return;
 	}
-	mvm_harness_vwrite(f->h, REG(STATUS), 0);
-	memset(f->usable, 0, sizeof(f->usable));
-	f->features = 0;
+	fuzz_driver_reset(&f->d);
 	run(f);
 }
 
@@ -467,7 +431,7 @@ static void op_time(struct fz *f)
 	static const uint64_t ns[4] = {1000000, 100000000, 1000000000,
 				       5000000000};
 
-	if (mvm_harness_advance(f->h, ns[take8(f) % 4]) < 0)
+	if (mvm_harness_advance(f->d.h, ns[take8(f) % 4]) < 0)
 		fail("timers never settled", 0, 0);
 	drain_network(f);
 	drain(f, 0);
@@ -477,7 +441,7 @@ static void op_time(struct fz *f)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mvm_harness_config cfg = {.ram_size = RAM_SIZE};
-	struct fz f = {.in = FUZZ_IN(data, size, SCRATCH_GPA, SCRATCH_SIZE)};
+	struct fz f = {.d.in = FUZZ_IN(data, size, SCRATCH_GPA, SCRATCH_SIZE)};
 	char opts[160], why[600];
 	uint8_t o = take8(&f), fsel, sizes;
 	int ops = 0;
@@ -486,7 +450,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 "vhost=off,queue_size=%s,ops_size=%s,bw_size=%s",
 		 (o & 1) ? "64" : "256", (o & 2) ? "3" : "0",
 		 (o & 4) ? "4K" : "0");
-	if (harness_open_linked(&mvm_plugin_descriptor, opts, &cfg, &f.h, why,
+	if (harness_open_linked(&mvm_plugin_descriptor, opts, &cfg, &f.d.h, why,
 				sizeof(why)) < 0) {
 		fprintf(stderr, "fuzz_virtio_net: %s\n", why);
 		abort();
@@ -494,7 +458,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fsel = take8(&f);
 	sizes = take8(&f);
 	init(&f, fsel, sizes);
-	while (f.in.p < f.in.end && ops++ < MAX_OPS) {
+	while (f.d.in.p < f.d.in.end && ops++ < MAX_OPS) {
 		uint8_t op = take8(&f);
 
 		switch (op % 12) {
@@ -528,19 +492,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			drain_network(&f);
 			break;
 		}
-		mvm_harness_clear_records(f.h);
+		mvm_harness_clear_records(f.d.h);
 	}
-	if (mvm_harness_close(f.h) < 0)
+	if (mvm_harness_close(f.d.h) < 0)
 		fail("fds or timers left registered", 0, 0);
 	return 0;
 }
 
-#ifdef MODVMM_FUZZ_REPLAY
 /* fuzz_virtio_net_replay [--random] [FILE...]: replays the files; with
  * none, or with --random, then runs 2000 pseudo-random programs. */
-int main(int argc, char **argv)
-{
-	return fuzz_replay_main(argc, argv, 0x9e3779b97f4a7c15ULL, 2000, 16,
-				1200, "virtio-net driver programs");
-}
-#endif
+FUZZ_REPLAY_MAIN(0x9e3779b97f4a7c15ULL, 2000, 16, 1200,
+		 "virtio-net driver programs")

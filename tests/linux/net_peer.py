@@ -23,13 +23,16 @@ def listener(port):
     return s
 
 
+def blocks(read):
+    """Blocks of up to 64 KiB from read(size) until it returns b"" (the
+    peer closed the connection, or the file's end)."""
+    return iter(lambda: read(1 << 16), b"")
+
+
 def upload(s):
     c, _ = s.accept()
     h, n = hashlib.sha256(), 0
-    while True:
-        b = c.recv(1 << 16)
-        if not b:
-            break
+    for b in blocks(c.recv):
         h.update(b)
         n += len(b)
     c.close()
@@ -40,10 +43,7 @@ def download(s, path):
     c, _ = s.accept()
     n = 0
     with open(path, "rb") as f:
-        while True:
-            b = f.read(1 << 16)
-            if not b:
-                break
+        for b in blocks(f.read):
             c.sendall(b)
             n += len(b)
     c.close()

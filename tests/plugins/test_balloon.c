@@ -22,6 +22,8 @@
 
 #include <modvmm/harness.h>
 
+#include "plugin_asserts.h"
+
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define F_STATS (1ULL << 1)
 #define F_DEFLATE_ON_OOM (1ULL << 2)
@@ -56,10 +58,9 @@ static void ready(struct ctx *c, const char *opts, uint64_t want)
 	c->h = open_balloon(opts, why, sizeof(why), &rc);
 	if (rc < 0)
 		fail_msg("harness open: %s", why);
-	assert_int_equal(mvm_harness_virtio_negotiate(c->h, want | V1, &acc),
-			 0);
-	assert_int_equal(mvm_harness_vq_setup(c->h, &c->inflate, 0, 0), 0);
-	assert_int_equal(mvm_harness_vq_setup(c->h, &c->deflate, 1, 0), 0);
+	plugin_setup_queues(
+		c->h, want | V1, &acc,
+		(struct mvm_harness_vq *[]){&c->inflate, &c->deflate}, 2);
 	unsigned next = 2;
 	if (acc & F_STATS)
 		assert_int_equal(
@@ -120,6 +121,17 @@ static void expect_buffer_returned(struct ctx *c, struct mvm_harness_vq *vq)
 	assert_int_equal(mvm_harness_vq_used(c->h, vq, &id, &len), 1);
 	assert_false(mvm_harness_vread(c->h, REG(STATUS)) &
 		     MVM_VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* Four pages of guest RAM in a run, at 32 MiB. */
+static const uint32_t four_pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
+
+/* post_pfns, and the device hands the buffer back (expect_buffer_returned). */
+static void give_pfns(struct ctx *c, struct mvm_harness_vq *vq,
+		      const uint32_t *pfns, unsigned n, bool writable)
+{
+	post_pfns(c, vq, pfns, n, writable);
+	expect_buffer_returned(c, vq);
 }
 
 static void test_options_size_is_mandatory(void **s)
@@ -235,8 +247,7 @@ static void test_inflate_merges_a_contiguous_buffer_into_one_discard(void **s)
 	ready(&c, "size=0", 0);
 	for (unsigned i = 0; i < 256; i++)
 		pfns[i] = 0x2000 + i; /* 32 MiB .. 33 MiB */
-	post_pfns(&c, &c.inflate, pfns, 256, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 256, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 1);
 	assert_int_equal(bytes, 256 * PAGE);
 	done(&c);
@@ -252,8 +263,7 @@ static void test_inflate_sorts_dedups_and_merges_unsorted_pfns(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 9, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 9, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 2);
 	assert_int_equal(bytes, 6 * PAGE);
 	const struct mvm_harness_record *r = NULL;
@@ -279,8 +289,7 @@ static void test_inflate_ignores_pfns_outside_ram(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 5, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 5, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 1);
 	assert_int_equal(bytes, PAGE);
 	assert_true(mvm_harness_logged(c.h, "not guest RAM"));
@@ -297,8 +306,7 @@ static void test_inflate_never_discards_reserved_low_memory(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 4, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 4, false);
 	for (size_t i = 0; i < mvm_harness_nrecords(c.h); i++) {
 		const struct mvm_harness_record *r = mvm_harness_record(c.h, i);
 
@@ -323,13 +331,11 @@ static void test_inflate_never_discards_reserved_low_memory(void **s)
 static void test_inflate_device_writable_buffer_is_returned_untouched(void **s)
 {
 	struct ctx c;
-	uint32_t pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
 	uint64_t bytes;
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 4, true);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, four_pfns, 4, true);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	assert_true(mvm_harness_logged(c.h, "malformed PFN buffer"));
 	done(&c);
@@ -363,8 +369,7 @@ static void test_inflate_more_than_256_pfns_is_returned(void **s)
 	ready(&c, "size=0", 0);
 	for (unsigned i = 0; i < 257; i++)
 		pfns[i] = 0x2000 + i;
-	post_pfns(&c, &c.inflate, pfns, 257, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, pfns, 257, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	done(&c);
 }
@@ -377,8 +382,7 @@ static void test_deflate_discards_nothing_and_tells_hugepage_tracking(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.deflate, pfns, 3, false);
-	expect_buffer_returned(&c, &c.deflate);
+	give_pfns(&c, &c.deflate, pfns, 3, false);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD_REUSE), 2);
 	done(&c);
@@ -387,7 +391,6 @@ static void test_deflate_discards_nothing_and_tells_hugepage_tracking(void **s)
 static void test_failed_run_falls_back_to_pages(void **s)
 {
 	struct ctx c;
-	uint32_t pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
 
 	(void)s;
 	ready(&c, "size=0", 0);
@@ -395,8 +398,7 @@ static void test_failed_run_falls_back_to_pages(void **s)
 	 * device retries page by page, counts them as bad, and still hands
 	 * the buffer back. */
 	mvm_harness_set_discard_result(c.h, -EFAULT);
-	post_pfns(&c, &c.inflate, pfns, 4, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, four_pfns, 4, false);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1 + 4);
 	done(&c);
 }
@@ -410,6 +412,13 @@ static void report(struct ctx *c, uint64_t gpa, uint32_t len)
 	assert_true(mvm_harness_run(c->h) >= 0);
 }
 
+/* report(), and the device hands the chunk back. */
+static void report_returned(struct ctx *c, uint64_t gpa, uint32_t len)
+{
+	report(c, gpa, len);
+	expect_buffer_returned(c, &c->report);
+}
+
 static void test_reporting_discards_aligned_chunks(void **s)
 {
 	struct ctx c;
@@ -417,8 +426,7 @@ static void test_reporting_discards_aligned_chunks(void **s)
 
 	(void)s;
 	ready(&c, "size=0,free_page_reporting=on", F_REPORTING);
-	report(&c, 16ULL << 20, 2 << 20);
-	expect_buffer_returned(&c, &c.report);
+	report_returned(&c, 16ULL << 20, 2 << 20);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 1);
 	assert_int_equal(bytes, 2ULL << 20);
 	done(&c);
@@ -431,10 +439,8 @@ static void test_reporting_ignores_unaligned_chunks(void **s)
 
 	(void)s;
 	ready(&c, "size=0,free_page_reporting=on", F_REPORTING);
-	report(&c, (16ULL << 20) + 512, 2 << 20);
-	expect_buffer_returned(&c, &c.report);
-	report(&c, 16ULL << 20, (2 << 20) - 100);
-	expect_buffer_returned(&c, &c.report);
+	report_returned(&c, (16ULL << 20) + 512, 2 << 20);
+	report_returned(&c, 16ULL << 20, (2 << 20) - 100);
 	assert_int_equal(discards_inside_ram(&c, &bytes), 0);
 	done(&c);
 }
@@ -555,23 +561,12 @@ static void test_reset_mid_inflate_keeps_the_vmm_alive(void **s)
 
 static uint64_t info_u64(struct ctx *c, const char *path)
 {
-	char reply[2048];
-	uint64_t v = 0;
-
-	assert_int_equal(mvm_harness_api_call(c->h, "balloon.info", NULL, reply,
-					      sizeof(reply)),
-			 0);
-	if (mvm_harness_json_u64(reply, path, &v) < 0)
-		fail_msg("balloon.info has no %s: %s", path, reply);
-	return v;
+	return plugin_api_u64(c->h, "balloon.info", path);
 }
 
 static uint64_t counter(struct ctx *c, const char *name)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "counters.%s", name);
-	return info_u64(c, path);
+	return plugin_counter(c->h, "balloon.info", name);
 }
 
 /* Log records since the last clear, from log_guest (guest) or not. */
@@ -591,7 +586,6 @@ static size_t logs(struct ctx *c, bool guest)
 static void test_host_discard_failure_is_a_discard_error_not_bad_pfns(void **s)
 {
 	struct ctx c;
-	uint32_t pfns[4] = {0x2000, 0x2001, 0x2002, 0x2003};
 
 	(void)s;
 	ready(&c, "size=0", 0);
@@ -599,16 +593,15 @@ static void test_host_discard_failure_is_a_discard_error_not_bad_pfns(void **s)
 	 * RAM, so nothing is its fault, and retrying page by page would only
 	 * fail four more times. */
 	mvm_harness_set_discard_result(c.h, -ENOMEM);
-	post_pfns(&c, &c.inflate, pfns, 4, false);
-	expect_buffer_returned(&c, &c.inflate);
+	give_pfns(&c, &c.inflate, four_pfns, 4, false);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1);
 	assert_int_equal(logs(&c, false), 1);
 	assert_int_equal(logs(&c, true), 0);
 	assert_true(mvm_harness_logged(c.h, strerror(ENOMEM)));
-	assert_int_equal(counter(&c, "discard_errors"), 1);
-	assert_int_equal(counter(&c, "bad_pfns"), 0);
-	assert_int_equal(counter(&c, "inflated_pages"), 4);
-	assert_int_equal(counter(&c, "discarded_bytes"), 0);
+	assert_counters(c.h, "balloon.info",
+			PLUGIN_COUNTS({"discard_errors", 1}, {"bad_pfns", 0},
+				      {"inflated_pages", 4},
+				      {"discarded_bytes", 0}));
 	done(&c);
 }
 
@@ -620,10 +613,9 @@ static void test_host_discard_failure_of_one_page_is_a_discard_error(void **s)
 	(void)s;
 	ready(&c, "size=0", 0);
 	mvm_harness_set_discard_result(c.h, -EAGAIN);
-	post_pfns(&c, &c.inflate, &pfn, 1, false);
-	expect_buffer_returned(&c, &c.inflate);
-	assert_int_equal(counter(&c, "discard_errors"), 1);
-	assert_int_equal(counter(&c, "bad_pfns"), 0);
+	give_pfns(&c, &c.inflate, &pfn, 1, false);
+	assert_counters(c.h, "balloon.info",
+			PLUGIN_COUNTS({"discard_errors", 1}, {"bad_pfns", 0}));
 	assert_int_equal(logs(&c, true), 0);
 	done(&c);
 }
@@ -642,8 +634,8 @@ static void test_host_failure_on_a_reported_chunk_is_a_discard_error(void **s)
 	assert_true(mvm_harness_run(c.h) >= 0);
 	expect_buffer_returned(&c, &c.report);
 	assert_int_equal(mvm_harness_count(c.h, MVM_HREC_DISCARD), 1);
-	assert_int_equal(counter(&c, "discard_errors"), 1);
-	assert_int_equal(counter(&c, "bad_pfns"), 0);
+	assert_counters(c.h, "balloon.info",
+			PLUGIN_COUNTS({"discard_errors", 1}, {"bad_pfns", 0}));
 	done(&c);
 }
 
@@ -657,11 +649,10 @@ static void test_reserved_low_memory_is_bad_pfns_not_a_discard_error(void **s)
 
 	(void)s;
 	ready(&c, "size=0", 0);
-	post_pfns(&c, &c.inflate, pfns, 3, false);
-	expect_buffer_returned(&c, &c.inflate);
-	assert_int_equal(counter(&c, "bad_pfns"), 2);
-	assert_int_equal(counter(&c, "discard_errors"), 0);
-	assert_int_equal(counter(&c, "discarded_bytes"), PAGE);
+	give_pfns(&c, &c.inflate, pfns, 3, false);
+	assert_counters(c.h, "balloon.info",
+			PLUGIN_COUNTS({"bad_pfns", 2}, {"discard_errors", 0},
+				      {"discarded_bytes", PAGE}));
 	done(&c);
 }
 
@@ -702,14 +693,27 @@ static void expect_stats_buffer_refused(struct ctx *c)
 	expect_buffer_returned(c, &c->stats);
 }
 
+/* A stats buffer of one readable descriptor: `len` bytes at `gpa`. */
+static void post_stats_at(struct ctx *c, uint64_t gpa, uint32_t len)
+{
+	post_stats(c, &(struct mvm_harness_buf){.gpa = gpa, .len = len}, 1);
+}
+
+/* A driver with the stats queue (stats=1), and two well-formed entries
+ * in guest RAM (stats_entries) for its buffer: returns their address. */
+static uint64_t ready_with_stats(struct ctx *c)
+{
+	ready(c, "size=0,stats=1", F_STATS);
+	return stats_entries(c, 2);
+}
+
 static void test_stats_buffer_with_writable_segment_is_a_bad_buffer(void **s)
 {
 	struct ctx c;
 	uint64_t gpa;
 
 	(void)s;
-	ready(&c, "size=0,stats=1", F_STATS);
-	gpa = stats_entries(&c, 2);
+	gpa = ready_with_stats(&c);
 	/* Statistics are a device-readable buffer (spec 5.5.6.3). */
 	post_stats(&c,
 		   (struct mvm_harness_buf[]){
@@ -727,9 +731,8 @@ static void test_stats_buffer_of_partial_entries_is_a_bad_buffer(void **s)
 	uint64_t gpa;
 
 	(void)s;
-	ready(&c, "size=0,stats=1", F_STATS);
-	gpa = stats_entries(&c, 2);
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 15}, 1);
+	gpa = ready_with_stats(&c);
+	post_stats_at(&c, gpa, 15);
 	expect_stats_buffer_refused(&c);
 	done(&c);
 }
@@ -740,13 +743,12 @@ static void test_second_stats_buffer_is_a_bad_buffer(void **s)
 	uint64_t gpa;
 
 	(void)s;
-	ready(&c, "size=0,stats=1", F_STATS);
-	gpa = stats_entries(&c, 2);
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
+	gpa = ready_with_stats(&c);
+	post_stats_at(&c, gpa, 20);
 	assert_int_equal(counter(&c, "bad_buffers"), 0);
 	/* The driver MUST make at most one buffer available (5.5.6.3.1):
 	 * the held one goes back at once, the new one waits. */
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
+	post_stats_at(&c, gpa, 20);
 	assert_int_equal(counter(&c, "bad_buffers"), 1);
 	assert_int_equal(logs(&c, true), 1);
 	expect_buffer_returned(&c, &c.stats);
@@ -762,10 +764,9 @@ static void test_bad_stats_buffer_posted_twice_counts_once(void **s)
 	uint64_t gpa;
 
 	(void)s;
-	ready(&c, "size=0,stats=1", F_STATS);
-	gpa = stats_entries(&c, 2);
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 20}, 1);
-	post_stats(&c, &(struct mvm_harness_buf){.gpa = gpa, .len = 7}, 1);
+	gpa = ready_with_stats(&c);
+	post_stats_at(&c, gpa, 20);
+	post_stats_at(&c, gpa, 7);
 	assert_int_equal(counter(&c, "bad_buffers"), 1);
 	assert_int_equal(logs(&c, true), 1);
 	done(&c);
@@ -783,8 +784,9 @@ static void test_empty_first_stats_buffer_is_not_bad(void **s)
 		   &(struct mvm_harness_buf){
 			   .gpa = mvm_harness_alloc(c.h, 16, 8), .len = 0},
 		   1);
-	assert_int_equal(counter(&c, "bad_buffers"), 0);
-	assert_int_equal(counter(&c, "stats_updates"), 0);
+	assert_counters(
+		c.h, "balloon.info",
+		PLUGIN_COUNTS({"bad_buffers", 0}, {"stats_updates", 0}));
 	assert_int_equal(logs(&c, true), 0);
 	mvm_harness_advance(c.h, 1100000000ULL);
 	expect_buffer_returned(&c, &c.stats);

@@ -25,6 +25,7 @@
 #include <modvmm/harness.h>
 
 #include "balloon_hostmem.h"
+#include "plugin_asserts.h"
 
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define F_STATS (1ULL << 1)
@@ -138,11 +139,10 @@ static void open_sim(struct sim *s, const char *extra)
 			      sizeof(why));
 	if (rc < 0)
 		fail_msg("harness open: %s", why);
-	assert_int_equal(mvm_harness_virtio_negotiate(s->h, F_STATS | V1, &acc),
-			 0);
-	assert_int_equal(mvm_harness_vq_setup(s->h, &s->inflate, 0, 0), 0);
-	assert_int_equal(mvm_harness_vq_setup(s->h, &s->deflate, 1, 0), 0);
-	assert_int_equal(mvm_harness_vq_setup(s->h, &s->stats, 2, 0), 0);
+	plugin_setup_queues(s->h, F_STATS | V1, &acc,
+			    (struct mvm_harness_vq *[]){&s->inflate,
+							&s->deflate, &s->stats},
+			    3);
 	assert_int_equal(mvm_harness_virtio_driver_ok(s->h), 0);
 	s->stats_gpa = mvm_harness_alloc(s->h, 64, 8);
 	s->min_avail = UINT64_MAX;
@@ -199,6 +199,13 @@ static void tick(struct sim *s, int64_t delta)
 		post_stats(s);
 }
 
+/* `n` virtual seconds, the guest allocating `delta` in each. */
+static void ticks(struct sim *s, unsigned n, int64_t delta)
+{
+	for (unsigned i = 0; i < n; i++)
+		tick(s, delta);
+}
+
 static uint64_t ev_u64(const char *data, const char *key)
 {
 	uint64_t v = 0;
@@ -239,15 +246,7 @@ static unsigned events(struct sim *s, const char *reason, uint64_t *max_up)
 
 static uint64_t info_u64(struct sim *s, const char *path)
 {
-	char reply[4096];
-	uint64_t v = 0;
-
-	assert_int_equal(mvm_harness_api_call(s->h, "balloon.info", NULL, reply,
-					      sizeof(reply)),
-			 0);
-	if (mvm_harness_json_u64(reply, path, &v) < 0)
-		fail_msg("balloon.info has no %s: %s", path, reply);
-	return v;
+	return plugin_api_u64(s->h, "balloon.info", path);
 }
 
 /* An idle guest: 512 MiB in use, 1 GiB of page cache, 512 MiB free. */
@@ -258,16 +257,22 @@ static void idle_guest(struct sim *s)
 	post_stats(s);
 }
 
+/* The default policy, an idle guest, and the two minutes the policy
+ * takes to reclaim its slack (the events of those stay recorded). */
+static void open_reclaimed(struct sim *s)
+{
+	open_sim(s, NULL);
+	idle_guest(s);
+	ticks(s, 120, 0);
+}
+
 static void test_idle_slack_is_reclaimed_down_to_the_floor(void **st)
 {
 	struct sim s;
 	uint64_t max_up;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	/* Down to floor + band (the inflate goal), and not beyond. */
 	assert_true(avail(&s) >= FLOOR + BAND);
 	assert_true(avail(&s) <= FLOOR + BAND + 8 * MIB);
@@ -291,8 +296,7 @@ static void test_rate_limit_slows_the_reclaim(void **st)
 	(void)st;
 	open_sim(&s, "auto_rate=32M");
 	idle_guest(&s);
-	for (unsigned i = 0; i < 40; i++)
-		tick(&s, 0);
+	ticks(&s, 40, 0);
 	assert_true(events(&s, "reclaim", &max_up) >= 20);
 	assert_true(max_up <= 32 * MIB);
 	assert_true(target(&s) <= 40 * 32 * MIB);
@@ -305,18 +309,14 @@ static void test_burst_deflates_fast_without_oom(void **st)
 	unsigned steps = 0;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	assert_true(target(&s) > 1 * GIB);
 	mvm_harness_clear_records(s.h);
 	/* A 768 MiB burst, 128 MiB a second: the balloon must get out of
 	 * the way before the guest runs out. */
 	for (; steps < 6; steps++)
 		tick(&s, 128 * MIB);
-	for (unsigned i = 0; i < 5; i++)
-		tick(&s, 0);
+	ticks(&s, 5, 0);
 	assert_int_equal(s.ooms, 0);
 	assert_true(s.used == 512 * MIB + 6 * 128 * MIB);
 	assert_true(events(&s, "floor", NULL) >= 1);
@@ -333,10 +333,7 @@ static void test_major_faults_deflate_even_above_the_floor(void **st)
 	uint64_t before;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	before = target(&s);
 	mvm_harness_clear_records(s.h);
 	for (unsigned i = 0; i < 3; i++) {
@@ -354,17 +351,13 @@ static void test_host_pressure_grows_the_balloon_never_below_floor(void **st)
 	uint64_t calm_target, grown;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	calm_target = target(&s);
 	mvm_harness_clear_records(s.h);
 	/* The host is under pressure (PSI some 40 %): the balloon takes
 	 * more, down to floor + band/4, never below the floor. */
 	set_psi(&s, "40.00", "5.00");
-	for (unsigned i = 0; i < 30; i++)
-		tick(&s, 0);
+	ticks(&s, 30, 0);
 	grown = target(&s);
 	assert_true(grown > calm_target);
 	assert_true(events(&s, "pressure", NULL) >= 1);
@@ -373,13 +366,11 @@ static void test_host_pressure_grows_the_balloon_never_below_floor(void **st)
 	assert_true(avail(&s) <= FLOOR + BAND / 4 + 8 * MIB);
 	assert_true(s.min_avail >= FLOOR);
 	/* Pressure stays: still never below the floor. */
-	for (unsigned i = 0; i < 30; i++)
-		tick(&s, 0);
+	ticks(&s, 30, 0);
 	assert_true(s.min_avail >= FLOOR);
 	/* Pressure gone: the balloon stops growing. */
 	set_psi(&s, "0.00", "0.00");
-	for (unsigned i = 0; i < 30; i++)
-		tick(&s, 0);
+	ticks(&s, 30, 0);
 	assert_int_equal(target(&s), grown);
 	assert_int_equal(s.ooms, 0);
 	close_sim(&s);
@@ -391,15 +382,11 @@ static void test_host_memavailable_low_is_pressure(void **st)
 	uint64_t calm_target;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	calm_target = target(&s);
 	write_file(s.meminfo, "MemTotal:       16777216 kB\n"
 			      "MemAvailable:     400000 kB\n");
-	for (unsigned i = 0; i < 10; i++)
-		tick(&s, 0);
+	ticks(&s, 10, 0);
 	assert_true(target(&s) > calm_target);
 	assert_true(s.min_avail >= FLOOR);
 	close_sim(&s);
@@ -481,19 +468,13 @@ static void test_flapping_workload_does_not_flap_the_balloon(void **st)
 	uint64_t turns;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	mvm_harness_clear_records(s.h);
 	for (unsigned cycle = 0; cycle < 30; cycle++) {
-		for (unsigned i = 0; i < 4; i++)
-			tick(&s, 256 * MIB);
-		for (unsigned i = 0; i < 4; i++)
-			tick(&s, 0);
+		ticks(&s, 4, 256 * MIB);
+		ticks(&s, 4, 0);
 		tick(&s, -(int64_t)GIB);
-		for (unsigned i = 0; i < 11; i++)
-			tick(&s, 0);
+		ticks(&s, 11, 0);
 	}
 	turns = info_u64(&s, "auto.turns");
 	print_message("flapping: %u events, %llu direction changes, %u OOM\n",
@@ -513,14 +494,10 @@ static void test_slow_burst_is_not_mistaken_for_idle(void **st)
 	uint64_t before;
 
 	(void)st;
-	open_sim(&s, NULL);
-	idle_guest(&s);
-	for (unsigned i = 0; i < 120; i++)
-		tick(&s, 0);
+	open_reclaimed(&s);
 	before = info_u64(&s, "auto.turns");
 	mvm_harness_clear_records(s.h);
-	for (unsigned i = 0; i < 60; i++)
-		tick(&s, 16 * MIB);
+	ticks(&s, 60, 16 * MIB);
 	assert_int_equal(s.ooms, 0);
 	assert_true(events(&s, "floor", NULL) >= 1);
 	assert_int_equal(events(&s, "reclaim", NULL), 0);
@@ -542,8 +519,7 @@ static void test_balloon_set_turns_the_policy_off(void **st)
 			 0);
 	assert_non_null(strstr(mvm_harness_last_event(s.h, "balloon.auto"),
 			       "\"reason\":\"manual\""));
-	for (unsigned i = 0; i < 60; i++)
-		tick(&s, 0);
+	ticks(&s, 60, 0);
 	assert_int_equal(target(&s), GIB);
 	assert_int_equal(info_u64(&s, "auto.adjustments"), 0);
 	close_sim(&s);
@@ -562,8 +538,7 @@ static void test_balloon_auto_changes_the_settings_at_run_time(void **st)
 					      "{\"value\": \"off\"}", reply,
 					      sizeof(reply)),
 			 0);
-	for (unsigned i = 0; i < 30; i++)
-		tick(&s, 0);
+	ticks(&s, 30, 0);
 	assert_int_equal(target(&s), 0);
 	/* On again with a floor of 25 % of RAM and a 512 MiB cap. */
 	assert_int_equal(
@@ -574,8 +549,7 @@ static void test_balloon_auto_changes_the_settings_at_run_time(void **st)
 		0);
 	assert_int_equal(mvm_harness_json_u64(reply, "floor", &v), 0);
 	assert_int_equal(v, RAM / 100 * 25);
-	for (unsigned i = 0; i < 60; i++)
-		tick(&s, 0);
+	ticks(&s, 60, 0);
 	assert_int_equal(target(&s), 512 * MIB);
 	/* Refused with one line naming the key; nothing changes. */
 	assert_int_equal(mvm_harness_api_call(s.h, "balloon.auto",
@@ -594,9 +568,7 @@ static void test_balloon_auto_changes_the_settings_at_run_time(void **st)
 
 static void test_options_refused_with_the_key(void **st)
 {
-	static const struct {
-		const char *opts, *needle;
-	} cases[] = {
+	static const struct plugin_refusal cases[] = {
 		{"size=0,auto=on", "add stats=SECONDS"},
 		{"size=0,stats=1,auto=on,guest_floor=0", "guest_floor=0"},
 		{"size=0,stats=1,auto=on,guest_floor=5X", "guest_floor=5X"},
@@ -607,18 +579,8 @@ static void test_options_refused_with_the_key(void **st)
 		{"size=0,stats=1,auto=on,auto_interval=4000", "auto_interval="},
 	};
 	(void)st;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		struct mvm_harness *h = NULL;
-		char why[512];
-		int rc = mvm_harness_open(BALLOON_PLUGIN_PATH, cases[i].opts,
-					  NULL, &h, why, sizeof(why));
-
-		assert_null(h);
-		assert_int_equal(rc, -EINVAL);
-		if (!strstr(why, cases[i].needle))
-			fail_msg("%s: '%s' lacks '%s'", cases[i].opts, why,
-				 cases[i].needle);
-	}
+	assert_refused(BALLOON_PLUGIN_PATH, cases,
+		       sizeof(cases) / sizeof(*cases));
 }
 
 int main(void)

@@ -32,6 +32,8 @@
 
 #include <modvmm/harness.h>
 
+#include "plugin_asserts.h"
+
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define REG(x) MVM_VIRTIO_MMIO_##x
 #define F(bit) (1ULL << (bit))
@@ -622,9 +624,7 @@ static void test_missing_status_byte_needs_reset(void **s)
 	struct mvm_harness_buf b[3] = {
 		{r.hdr, 16, false}, {r.data, 512, false}, {r.status, 1, false}};
 	assert_true(mvm_harness_vq_add(c.h, &c.vq, b, 3) >= 0);
-	mvm_harness_vq_kick(c.h, &c.vq);
-	assert_true(mvm_harness_run(c.h) >= 0);
-	assert_true(needs_reset(&c));
+	assert_kick_needs_reset(c.h, &c.vq);
 	assert_int_equal(status_of(&c, &r), NO_STATUS);
 	image_unchanged(&c);
 	/* The driver resets and the disk works again. */
@@ -646,9 +646,7 @@ static void test_header_only_chain_needs_reset(void **s)
 	r = make_req(&c, T_FLUSH, 0, 0);
 	struct mvm_harness_buf b = {r.hdr, 16, false};
 	assert_true(mvm_harness_vq_add(c.h, &c.vq, &b, 1) >= 0);
-	mvm_harness_vq_kick(c.h, &c.vq);
-	assert_true(mvm_harness_run(c.h) >= 0);
-	assert_true(needs_reset(&c));
+	assert_kick_needs_reset(c.h, &c.vq);
 	done(&c);
 }
 

@@ -46,6 +46,8 @@
 
 #include <modvmm/harness.h>
 
+#include "plugin_asserts.h"
+
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define REG(x) MVM_VIRTIO_MMIO_##x
 #define F(bit) (1ULL << (bit))
@@ -65,6 +67,7 @@
 #define ETYPE 0x88b5 /* IEEE 802 local experimental */
 #define HDR 12
 #define GUARD 0xa5
+#define SMALL_FRAME 60 /* bytes: the Ethernet minimum without FCS */
 
 struct ctx {
 	struct mvm_harness *h;
@@ -112,6 +115,14 @@ static void net_send(struct ctx *c, const uint8_t *f, size_t len)
 	assert_int_equal(
 		sendto(c->sock, f, len, 0, (struct sockaddr *)&a, sizeof(a)),
 		(ssize_t)len);
+}
+
+/* A frame of `len` bytes from `seed` (make_frame, into f) arrives from
+ * the network. */
+static void send_frame(struct ctx *c, uint8_t *f, size_t len, uint8_t seed)
+{
+	make_frame(f, len, seed);
+	net_send(c, f, len);
 }
 
 /* Receive one frame within `ms` (a guard against a hang, not a timing
@@ -201,15 +212,18 @@ static size_t drops(struct ctx *c, const char *what)
 /* A counter of the device's `info` control command. */
 static uint64_t counter(struct ctx *c, const char *name)
 {
-	char reply[1024], path[64];
-	uint64_t v = UINT64_MAX;
+	return plugin_counter(c->h, "virtio-net.info", name);
+}
 
-	assert_int_equal(mvm_harness_api_call(c->h, "virtio-net.info", NULL,
-					      reply, sizeof(reply)),
-			 0);
-	snprintf(path, sizeof(path), "counters.%s", name);
-	assert_int_equal(mvm_harness_json_u64(reply, path, &v), 0);
-	return v;
+/* How many used entries `vq` has, taking them. */
+static unsigned take_used(struct ctx *c, struct mvm_harness_vq *vq)
+{
+	uint32_t id, len;
+	unsigned n = 0;
+
+	while (mvm_harness_vq_used(c->h, vq, &id, &len))
+		n++;
+	return n;
 }
 
 /* Guest memory with a header and a frame in it. */
@@ -222,6 +236,21 @@ static uint64_t put_tx(struct ctx *c, const uint8_t hdr[HDR], const uint8_t *f,
 	memcpy(p, hdr, HDR);
 	memcpy(p + HDR, f, len);
 	return g;
+}
+
+/* Posts `n` transmit chains of one readable descriptor each: header
+ * `hdr`, then a SMALL_FRAME-byte frame made from seed 0, 1, ... n-1. */
+static void post_tx_frames(struct ctx *c, const uint8_t hdr[HDR], int n)
+{
+	uint8_t f[SMALL_FRAME];
+
+	for (int i = 0; i < n; i++) {
+		make_frame(f, sizeof(f), (uint8_t)i);
+		uint64_t g = put_tx(c, hdr, f, sizeof(f));
+		struct mvm_harness_buf b = {g, HDR + sizeof(f), false};
+
+		assert_true(mvm_harness_vq_add(c->h, &c->tx, &b, 1) >= 0);
+	}
 }
 
 static void hdr_set(uint8_t h[HDR], uint8_t flags, uint8_t gso,
@@ -301,9 +330,7 @@ static uint16_t le16at(const uint8_t *p)
 
 static void test_user_errors_name_the_key(void **state)
 {
-	static const struct {
-		const char *opts, *why;
-	} cases[] = {
+	static const struct plugin_refusal cases[] = {
 		{"mac=zz", "mac=zz"},
 		{"mac=01:00:00:00:00:01", "multicast"},
 		{"mac=00:00:00:00:00:00", "all zeros"},
@@ -318,18 +345,10 @@ static void test_user_errors_name_the_key(void **state)
 		{"tap=aaaaaaaaaaaaaaaaaaaa", "tap=aaaaaaaaaaaaaaaaaaaa"},
 		{"nosuch=1", "nosuch"},
 	};
-	char why[512];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct mvm_harness *h = NULL;
-
-		assert_true(mvm_harness_open(NET_PLUGIN_PATH, cases[i].opts,
-					     NULL, &h, why, sizeof(why)) < 0);
-		assert_null(h);
-		if (!strstr(why, cases[i].why))
-			fail_msg("%s: got \"%s\"", cases[i].opts, why);
-	}
+	assert_refused(NET_PLUGIN_PATH, cases,
+		       sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_features_config_and_tap(void **state)
@@ -474,9 +493,9 @@ static void test_transmit_reaches_the_tap(void **state)
 	assert_int_equal(transmit(&c, hdr, f, 200), 0);
 	assert_int_equal(net_recv(&c, got, sizeof(got), 5000), 200);
 	assert_int_equal(drops(&c, "dropped"), 0);
-	assert_int_equal(counter(&c, "tx_frames"), 2);
-	assert_int_equal(counter(&c, "tx_bytes"), 1200);
-	assert_int_equal(counter(&c, "tx_dropped"), 0);
+	assert_counters(c.h, "virtio-net.info",
+			PLUGIN_COUNTS({"tx_frames", 2}, {"tx_bytes", 1200},
+				      {"tx_dropped", 0}));
 	done(&c);
 }
 
@@ -492,8 +511,7 @@ static void test_receive_with_mergeable_buffers(void **state)
 	for (int i = 0; i < 4; i++)
 		g[i] = post_rx(&c, 64);
 	mvm_harness_vq_kick(c.h, &c.rx);
-	make_frame(f, sizeof(f), 7);
-	net_send(&c, f, sizeof(f));
+	send_frame(&c, f, sizeof(f), 7);
 	assert_int_equal(wait_rx(&c, 3, ids, lens, 5000), 3);
 	/* 12 + 150 bytes: 64 + 64 + 34, num_buffers 3. */
 	assert_int_equal(lens[0], 64);
@@ -523,8 +541,7 @@ static void test_receive_waits_for_buffers(void **state)
 
 	(void)state;
 	ready(&c, "");
-	make_frame(f, sizeof(f), 9);
-	net_send(&c, f, sizeof(f));
+	send_frame(&c, f, sizeof(f), 9);
 	assert_int_equal(wait_rx(&c, 1, NULL, lens, 200), 0);
 	/* The frame was kept, not lost: the first buffer gets it. */
 	g = post_rx(&c, 2048);
@@ -547,17 +564,15 @@ static void test_small_buffer_without_mrg_drops_frame(void **state)
 	ready_with(&c, "", V1 | F_MAC);
 	post_rx(&c, 100);
 	mvm_harness_vq_kick(c.h, &c.rx);
-	make_frame(f, sizeof(f), 3);
-	net_send(&c, f, sizeof(f));
+	send_frame(&c, f, sizeof(f), 3);
 	assert_int_equal(wait_rx(&c, 1, NULL, lens, 5000), 1);
 	assert_int_equal(lens[0], 0);
 	assert_int_equal(drops(&c, "too small"), 1);
-	assert_int_equal(counter(&c, "rx_dropped"), 1);
-	assert_int_equal(counter(&c, "rx_frames"), 0);
+	assert_counters(c.h, "virtio-net.info",
+			PLUGIN_COUNTS({"rx_dropped", 1}, {"rx_frames", 0}));
 	g = post_rx(&c, 1600);
 	mvm_harness_vq_kick(c.h, &c.rx);
-	make_frame(f, sizeof(f), 4);
-	net_send(&c, f, sizeof(f));
+	send_frame(&c, f, sizeof(f), 4);
 	assert_int_equal(wait_rx(&c, 1, NULL, lens, 5000), 1);
 	assert_int_equal(lens[0], HDR + sizeof(f));
 	uint8_t *b = mvm_harness_gpa(c.h, g, 1600);
@@ -701,8 +716,7 @@ static void test_bad_receive_buffers_are_returned_empty(void **state)
 	tiny = post_rx(&c, 8);
 	good = post_rx(&c, 2048);
 	mvm_harness_vq_kick(c.h, &c.rx);
-	make_frame(f, sizeof(f), 11);
-	net_send(&c, f, sizeof(f));
+	send_frame(&c, f, sizeof(f), 11);
 	assert_int_equal(wait_rx(&c, 3, ids, lens, 5000), 3);
 	assert_int_equal(lens[0], 0);
 	assert_int_equal(lens[1], 0);
@@ -717,18 +731,17 @@ static void test_bad_receive_buffers_are_returned_empty(void **state)
 	assert_memory_equal((uint8_t *)mvm_harness_gpa(c.h, good, 200) + HDR, f,
 			    sizeof(f));
 	assert_int_equal(drops(&c, "receive buffer with readable parts"), 2);
-	assert_int_equal(counter(&c, "rx_bad_buffers"), 2);
-	assert_int_equal(counter(&c, "rx_frames"), 1);
-	assert_int_equal(counter(&c, "rx_bytes"), sizeof(f));
+	assert_counters(c.h, "virtio-net.info",
+			PLUGIN_COUNTS({"rx_bad_buffers", 2}, {"rx_frames", 1},
+				      {"rx_bytes", sizeof(f)}));
 	done(&c);
 }
 
 static void test_transmit_flood_is_served_in_turns(void **state)
 {
 	struct ctx c;
-	uint8_t hdr[HDR], f[60], got[200];
+	uint8_t hdr[HDR], got[200];
 	unsigned used = 0, seen = 0;
-	uint32_t id, len;
 
 	(void)state;
 	ready(&c, "queue_size=64");
@@ -736,18 +749,11 @@ static void test_transmit_flood_is_served_in_turns(void **state)
 	/* Several rounds of a full ring: the device serves 64 chains per
 	 * turn and comes back through its own eventfd. */
 	for (int round = 0; round < 8; round++) {
-		for (int i = 0; i < 64; i++) {
-			make_frame(f, sizeof(f), (uint8_t)i);
-			uint64_t g = put_tx(&c, hdr, f, sizeof(f));
-			struct mvm_harness_buf b = {g, HDR + sizeof(f), false};
-
-			assert_true(mvm_harness_vq_add(c.h, &c.tx, &b, 1) >= 0);
-		}
+		post_tx_frames(&c, hdr, 64);
 		mvm_harness_vq_kick(c.h, &c.tx);
 		assert_true(mvm_harness_run(c.h) >= 0);
-		while (mvm_harness_vq_used(c.h, &c.tx, &id, &len))
-			used++;
-		while (net_recv(&c, got, sizeof(got), 0) == sizeof(f))
+		used += take_used(&c, &c.tx);
+		while (net_recv(&c, got, sizeof(got), 0) == SMALL_FRAME)
 			seen++;
 	}
 	assert_int_equal(used, 8 * 64);
@@ -756,9 +762,7 @@ static void test_transmit_flood_is_served_in_turns(void **state)
 	 * and the VMM carries on. */
 	mvm_harness_vq_set_avail_idx(c.h, &c.tx,
 				     (uint16_t)(c.tx.avail_idx + 1000));
-	mvm_harness_vq_kick(c.h, &c.tx);
-	assert_true(mvm_harness_run(c.h) >= 0);
-	assert_true(needs_reset(&c));
+	assert_kick_needs_reset(c.h, &c.tx);
 	done(&c);
 }
 
@@ -773,8 +777,7 @@ static void test_reset_drops_a_half_delivered_frame(void **state)
 	ready(&c, "");
 	post_rx(&c, 64); /* a third of the frame fits */
 	mvm_harness_vq_kick(c.h, &c.rx);
-	make_frame(f, sizeof(f), 1);
-	net_send(&c, f, sizeof(f));
+	send_frame(&c, f, sizeof(f), 1);
 	assert_int_equal(wait_rx(&c, 1, NULL, lens, 200), 0);
 	/* Reset with the frame held, then a new driver. */
 	mvm_harness_vwrite(c.h, REG(STATUS), 0);
@@ -784,8 +787,7 @@ static void test_reset_drops_a_half_delivered_frame(void **state)
 	assert_int_equal(mvm_harness_virtio_driver_ok(c.h), 0);
 	g = post_rx(&c, 2048);
 	mvm_harness_vq_kick(c.h, &c.rx);
-	make_frame(f2, sizeof(f2), 2);
-	net_send(&c, f2, sizeof(f2));
+	send_frame(&c, f2, sizeof(f2), 2);
 	assert_int_equal(wait_rx(&c, 1, NULL, lens, 5000), 1);
 	/* The new driver sees only the new frame, whole. */
 	uint8_t *b = mvm_harness_gpa(c.h, g, 2048);
@@ -800,28 +802,19 @@ static void test_reset_drops_a_half_delivered_frame(void **state)
 static void test_rate_limit_holds_frames(void **state)
 {
 	struct ctx c;
-	uint8_t hdr[HDR], f[60];
-	uint32_t id, len;
-	unsigned used = 0;
+	uint8_t hdr[HDR];
+	unsigned used;
 
 	(void)state;
 	ready(&c, "ops_size=2,ops_refill_time=1000");
 	hdr_set(hdr, 0, 0, 0, 0, 0, 0);
-	for (int i = 0; i < 5; i++) {
-		make_frame(f, sizeof(f), (uint8_t)i);
-		uint64_t g = put_tx(&c, hdr, f, sizeof(f));
-		struct mvm_harness_buf b = {g, HDR + sizeof(f), false};
-
-		assert_true(mvm_harness_vq_add(c.h, &c.tx, &b, 1) >= 0);
-	}
+	post_tx_frames(&c, hdr, 5);
 	mvm_harness_vq_kick(c.h, &c.tx);
 	assert_true(mvm_harness_run(c.h) >= 0);
-	while (mvm_harness_vq_used(c.h, &c.tx, &id, &len))
-		used++;
+	used = take_used(&c, &c.tx);
 	assert_int_equal(used, 2); /* the bucket's two frames */
 	assert_true(mvm_harness_advance(c.h, 3000000000ULL) >= 0);
-	while (mvm_harness_vq_used(c.h, &c.tx, &id, &len))
-		used++;
+	used += take_used(&c, &c.tx);
 	assert_int_equal(used, 5);
 	assert_int_equal(mvm_harness_ntimers(c.h), 0); /* full again */
 	done(&c);

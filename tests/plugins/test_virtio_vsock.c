@@ -265,6 +265,21 @@ static int host_client(struct ctx *c, const char *line)
 	return fd;
 }
 
+/* A host client asking for guest port `port` ("CONNECT <port>"): the
+ * guest hears a REQUEST for it, whose header lands in *h. Returns the
+ * client's fd. */
+static int host_connect(struct ctx *c, uint32_t port, struct hdr *h)
+{
+	char line[32];
+	int fd;
+
+	snprintf(line, sizeof(line), "CONNECT %u\n", port);
+	fd = host_client(c, line);
+	assert_int_equal(recv_pkt(c, h, NULL, 0), 1);
+	assert_int_equal(h->op, OP_REQUEST);
+	return fd;
+}
+
 /* The device closed its end: EOF, or ECONNRESET when it closed with our
  * bytes unread (AF_UNIX says so). Blocks until then. */
 static bool closed_by_device(int fd)
@@ -455,9 +470,7 @@ static void test_host_connect_to_guest_listener(void **state)
 	(void)state;
 	ready(&c, "");
 	post_rx(&c, 8);
-	fd = host_client(&c, "CONNECT 52\n");
-	assert_int_equal(recv_pkt(&c, &h, NULL, 0), 1);
-	assert_int_equal(h.op, OP_REQUEST);
+	fd = host_connect(&c, 52, &h);
 	assert_int_equal(h.src_cid, 2);
 	assert_int_equal(h.dst_cid, CID);
 	assert_int_equal(h.dst_port, 52);
@@ -507,9 +520,7 @@ static void test_host_connect_refused_by_guest(void **state)
 	(void)state;
 	ready(&c, "");
 	post_rx(&c, 4);
-	fd = host_client(&c, "CONNECT 7\n");
-	assert_int_equal(recv_pkt(&c, &h, NULL, 0), 1);
-	assert_int_equal(h.op, OP_REQUEST);
+	fd = host_connect(&c, 7, &h);
 	/* Nobody listens on guest port 7: Linux answers RST. */
 	send_op(&c, OP_RST, 7, h.src_port);
 	assert_int_equal(read(fd, buf, sizeof(buf)), 0); /* EOF, no OK */
@@ -529,9 +540,7 @@ static void test_unanswered_connect_times_out(void **state)
 	(void)state;
 	ready(&c, "max_connections=1");
 	post_rx(&c, 8);
-	fd = host_client(&c, "CONNECT 52\n");
-	assert_int_equal(recv_pkt(&c, &h, NULL, 0), 1);
-	assert_int_equal(h.op, OP_REQUEST);
+	fd = host_connect(&c, 52, &h);
 	assert_int_equal(mvm_harness_ntimers(c.h), 1);
 	assert_true(mvm_harness_advance(c.h, 9000000000ULL) >= 0);
 	expect_no_pkt(&c); /* still waiting after 9 s */
@@ -541,9 +550,7 @@ static void test_unanswered_connect_times_out(void **state)
 	close(fd);
 	assert_int_equal(mvm_harness_ntimers(c.h), 0);
 	/* The slot is free again: a new CONNECT gets its REQUEST. */
-	fd = host_client(&c, "CONNECT 53\n");
-	assert_int_equal(recv_pkt(&c, &h, NULL, 0), 1);
-	assert_int_equal(h.op, OP_REQUEST);
+	fd = host_connect(&c, 53, &h);
 	assert_int_equal(h.dst_port, 53);
 	close(fd);
 	done(&c);
@@ -589,6 +596,15 @@ static void victim_open(struct ctx *c, struct victim *v)
 	v->fd = guest_connects(c, v->lfd, 5000, 1234);
 }
 
+/* A driver ready with `nrx` receive buffers posted, and the victim
+ * connection open (it takes one of them). */
+static void ready_with_victim(struct ctx *c, unsigned nrx, struct victim *v)
+{
+	ready(c, "");
+	post_rx(c, nrx);
+	victim_open(c, v);
+}
+
 /* The victim still works both ways and received nothing extra. */
 static void victim_intact(struct ctx *c, struct victim *v)
 {
@@ -619,9 +635,7 @@ static void test_unknown_connection_gets_rst_never_another(void **state)
 	struct victim v;
 
 	(void)state;
-	ready(&c, "");
-	post_rx(&c, 16);
-	victim_open(&c, &v);
+	ready_with_victim(&c, 16, &v);
 	/* Same host port, another guest port; same guest port, another
 	 * host port: neither is the victim's. */
 	send_data(&c, 5001, 1234, "x", 1);
@@ -649,9 +663,7 @@ static void test_wrong_cids_dropped(void **state)
 	struct hdr h;
 
 	(void)state;
-	ready(&c, "");
-	post_rx(&c, 16);
-	victim_open(&c, &v);
+	ready_with_victim(&c, 16, &v);
 	/* The victim's ports, but not from the guest or not to the host. */
 	h = ghdr(OP_RW, 5000, 1234);
 	h.len = 3;
@@ -680,9 +692,7 @@ static void test_short_header_dropped(void **state)
 	struct hdr h = ghdr(OP_RW, 5000, 1234);
 
 	(void)state;
-	ready(&c, "");
-	post_rx(&c, 16);
-	victim_open(&c, &v);
+	ready_with_victim(&c, 16, &v);
 	h.len = 0;
 	send_raw(&c, &h, 20, NULL, 0);
 	send_raw(&c, &h, 43, NULL, 0);
@@ -716,9 +726,7 @@ static void test_len_beyond_the_chain_resets_only_that_connection(void **state)
 	int lfd2, fd2;
 
 	(void)state;
-	ready(&c, "");
-	post_rx(&c, 32);
-	victim_open(&c, &v);
+	ready_with_victim(&c, 32, &v);
 	lfd2 = host_listen(&c, 77);
 	fd2 = guest_connects(&c, lfd2, 7000, 77);
 	/* len says 100, the chain has 10 payload bytes. */
@@ -768,9 +776,7 @@ static void test_credit_overflow_resets(void **state)
 	bool reset = false;
 
 	(void)state;
-	ready(&c, "");
-	post_rx(&c, 32);
-	victim_open(&c, &v);
+	ready_with_victim(&c, 32, &v);
 	lfd2 = host_listen(&c, 77);
 	fd2 = guest_connects(&c, lfd2, 7000, 77);
 	setsockopt(fd2, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
@@ -906,9 +912,7 @@ static void test_rst_flood_answers_bounded(void **state)
 	unsigned rsts = 0;
 
 	(void)state;
-	ready(&c, "");
-	post_rx(&c, 2);
-	victim_open(&c, &v); /* takes one buffer */
+	ready_with_victim(&c, 2, &v); /* takes one buffer */
 	/* 500 packets for nothing, one rx buffer left: the answers wait in
 	 * a bounded ring, the rest are dropped. */
 	for (uint32_t p = 0; p < 500; p++)
@@ -1111,12 +1115,8 @@ static void test_reset_closes_every_connection(void **state)
 	int cfd;
 
 	(void)state;
-	ready(&c, "");
-	post_rx(&c, 8);
-	victim_open(&c, &v);
-	cfd = host_client(&c, "CONNECT 9\n");
-	assert_int_equal(recv_pkt(&c, &h, NULL, 0), 1);
-	assert_int_equal(h.op, OP_REQUEST);
+	ready_with_victim(&c, 8, &v);
+	cfd = host_connect(&c, 9, &h);
 	mvm_harness_vwrite(c.h, REG(STATUS), 0);
 	assert_true(mvm_harness_run(c.h) >= 0);
 	assert_int_equal(host_read(v.fd, buf, sizeof(buf)), 0);
