@@ -9,8 +9,8 @@
 # The guest (2 GiB, 1 vCPU) runs init.sh's `cmd` mode. The balloon:
 #   size=0,stats=1,deflate_on_oom=off,guest_floor=256M (band 64 MiB),
 # with the host's PSI and meminfo read from files in the test's scratch
-# folder (psi_path=, meminfo_path=), so that only the test makes host
-# pressure. Every balloon.auto event is recorded (modvmm-ctl events).
+# folder (psi_path=, meminfo_path=) and no cgroup (cgroup=off) but in the
+# cgroup case, so that only the test makes host pressure. Every balloon.auto event is recorded (modvmm-ctl events).
 #
 #   reclaim    auto off at boot; the guest dirties all its free memory but
 #              128 MiB and frees it (slack = its MemAvailable - floor);
@@ -26,6 +26,14 @@
 #              policy stops, never taking the guest below its floor (no
 #              "floor" deflate, MemAvailable >= floor); the PSI file back
 #              to 0: the balloon grows no more.
+#   cgroup     modvmm starts inside a cgroup v2 the test makes (memory
+#              controller on, memory.high max) with the balloon's default
+#              cgroup=auto, which finds it through /proc/self/cgroup; auto
+#              on, settled; then memory.high is set just above
+#              memory.current (current at 97 % of it): the balloon grows
+#              (reason "pressure", the event naming that memory.high),
+#              never taking the guest below its floor; memory.high back to
+#              max: it grows no more.
 #   flap       auto on, settled; then 6 cycles of "take 768 MiB for 4 s,
 #              give it back, idle 12 s": the balloon changes direction at
 #              most 4 times (balloon info auto.turns), no OOM kill.
@@ -72,15 +80,19 @@ oom_kills() {
 	grep -cE '^modvmm-guest: log .*Killed process' "$WORK/console" || true
 }
 
+# start_guest AUTO [WRAPPER...]: boots the guest; WRAPPER runs modvmm (the
+# cgroup case starts it inside its cgroup)
 start_guest() {
+	local mode=$1
+	shift
 	set_psi 0.00 0.00
 	# A host with plenty: 16 GiB, 8 GiB available.
 	printf 'MemTotal:       16777216 kB\nMemFree:         8388608 kB\nMemAvailable:    8388608 kB\n' >"$WORK/meminfo"
-	log "booting: $RAM_MIB MiB, balloon auto=$1, guest_floor=${FLOOR_MIB}M"
-	start_vmm --kernel "$GUEST/vmlinux" --initramfs "$GUEST/initramfs.cpio" \
+	log "booting: $RAM_MIB MiB, balloon auto=$mode, guest_floor=${FLOOR_MIB}M"
+	start_cmd "$@" "$MODVMM" --kernel "$GUEST/vmlinux" --initramfs "$GUEST/initramfs.cpio" \
 		--memory "${RAM_MIB}M" --cpus 1 --cmdline "console=ttyS0 modvmm.test=cmd" \
 		--device uart16550 \
-		--balloon "size=0,deflate_on_oom=off,stats=1,auto=$1,guest_floor=${FLOOR_MIB}M,psi_path=$WORK/psi,meminfo_path=$WORK/meminfo" \
+		--balloon "size=0,deflate_on_oom=off,stats=1,auto=$mode,guest_floor=${FLOOR_MIB}M,psi_path=$WORK/psi,meminfo_path=$WORK/meminfo,cgroup=${CGROUP:-off}" \
 		--api-socket "$SOCK"
 	local i
 	for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
@@ -117,6 +129,52 @@ settle() {
 
 # events_with REASON: balloon.auto events so far with that reason
 events_with() { { grep '"balloon.auto"' "$WORK/events" || true; } | grep -c "\"reason\": *\"$1\"" || true; }
+
+# last_event_with REASON KEY: KEY of the last balloon.auto event with that
+# reason
+last_event_with() {
+	{ grep '"balloon.auto"' "$WORK/events" || true; } | python3 -c '
+import json, sys
+v = ""
+for line in sys.stdin:
+    try:
+        d = json.loads(line).get("data", {})
+    except ValueError:
+        continue
+    if d.get("reason") == sys.argv[1]:
+        v = d.get(sys.argv[2], "")
+print(v)' "$1" "$2"
+}
+
+# grow_until_still: until the balloon has not grown for 20 s with `actual`
+# at the target; MIN_AVAIL is the least guest available memory seen, T the
+# target then.
+grow_until_still() {
+	local last=$1 moved a n v
+	MIN_AVAIL=
+	moved=$(date +%s)
+	while :; do
+		read -r T a n < <(bal)
+		v=$(guest_avail)
+		[ -z "$MIN_AVAIL" ] || [ "$v" -lt "$MIN_AVAIL" ] && MIN_AVAIL=$v
+		[ "$T" != "$last" ] && { last=$T; moved=$(date +%s); }
+		[ "$T" = "$a" ] && [ $(($(date +%s) - moved)) -ge 20 ] && break
+		[ $(($(date +%s) - moved)) -lt "$STEP" ] || fail "the balloon did not settle under pressure"
+		vmm_running || fail "the VMM exited"
+		sleep 1
+	done
+}
+
+# pressure_checks CALM GROWN: what holds after a host pressure grew the
+# balloon from CALM to GROWN
+pressure_checks() {
+	log "under pressure: balloon $(($1 / MIB)) -> $(($2 / MIB)) MiB; the guest's available memory at least $((MIN_AVAIL / MIB)) MiB; $(events_with pressure) pressure events"
+	[ "$2" -gt "$1" ] || fail "host pressure did not grow the balloon ($(($1 / MIB)) MiB)"
+	[ "$(events_with pressure)" -ge 1 ] || fail "no balloon.auto event with reason pressure"
+	[ "$(events_with floor)" = 0 ] || fail "the policy took the guest below its floor (a floor deflate)"
+	guest_mem 60
+	[ "$MEMAVAIL" -ge $((FLOOR_MIB * 1024)) ] || fail "MemAvailable $((MEMAVAIL / 1024)) MiB is below the floor"
+}
 
 # show_events: the policy's adjustments so far, one line each
 show_events() {
@@ -191,34 +249,53 @@ pressure)
 	calm=$TARGET
 	set_psi 40.00 5.00
 	log "host pressure: PSI some avg10=40.00 full avg10=5.00"
-	min=
-	since=$(date +%s)
-	last=$calm
-	moved=$since
-	# Until the balloon has not grown for 20 s; the guest's available
-	# memory watched all along.
-	while :; do
-		read -r t a n < <(bal)
-		v=$(guest_avail)
-		[ -z "$min" ] || [ "$v" -lt "$min" ] && min=$v
-		[ "$t" != "$last" ] && { last=$t; moved=$(date +%s); }
-		[ "$t" = "$a" ] && [ $(($(date +%s) - moved)) -ge 20 ] && break
-		[ $(($(date +%s) - moved)) -lt "$STEP" ] || fail "the balloon did not settle under pressure"
-		vmm_running || fail "the VMM exited"
-		sleep 1
-	done
-	grown=$t
-	log "under pressure: balloon $((calm / MIB)) -> $((grown / MIB)) MiB; the guest's available memory at least $((min / MIB)) MiB; $(events_with pressure) pressure events"
-	[ "$grown" -gt "$calm" ] || fail "host pressure did not grow the balloon ($((calm / MIB)) MiB)"
-	[ "$(events_with pressure)" -ge 1 ] || fail "no balloon.auto event with reason pressure"
-	[ "$(events_with floor)" = 0 ] || fail "the policy took the guest below its floor (a floor deflate)"
-	guest_mem 60
-	[ "$MEMAVAIL" -ge $((FLOOR_MIB * 1024)) ] || fail "MemAvailable $((MEMAVAIL / 1024)) MiB is below the floor"
+	grow_until_still "$calm"
+	grown=$T
+	pressure_checks "$calm" "$grown"
 	set_psi 0.00 0.00
 	log "host pressure gone"
 	sleep 20
 	read -r t a n < <(bal)
 	[ "$t" -le "$grown" ] || fail "the balloon grew on ($((grown / MIB)) -> $((t / MIB)) MiB) without host pressure"
+	finish
+	;;
+cgroup)
+	# Our own cgroup v2 with the memory controller (the nested host
+	# mounts cgroup2 at /sys/fs/cgroup; its root may not have handed the
+	# controller down yet).
+	CGROOT=/sys/fs/cgroup
+	[ -f "$CGROOT/cgroup.controllers" ] || fail "no cgroup v2 at $CGROOT"
+	grep -qw memory "$CGROOT/cgroup.controllers" || fail "cgroup v2 without the memory controller"
+	grep -qw memory "$CGROOT/cgroup.subtree_control" ||
+		echo +memory >"$CGROOT/cgroup.subtree_control" || fail "cannot enable the memory controller"
+	CG="$CGROOT/modvmm-balloon-auto.$$"
+	mkdir "$CG" || fail "cannot make $CG"
+	eval "lib2_$(declare -f finish)"
+	finish() {
+		lib2_finish
+		wait "$VMM_PID" 2>/dev/null || true
+		rmdir "$CG" || fail "cannot remove $CG"
+	}
+	# modvmm joins the cgroup before it allocates anything (v2 charges
+	# memory to the cgroup a page is faulted in from).
+	CGROUP=auto start_guest on sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG"
+	grep -q "^0::/${CG#"$CGROOT"/}\$" "/proc/$VMM_PID/cgroup" || fail "modvmm is not in $CG: $(cat "/proc/$VMM_PID/cgroup")"
+	settle 20
+	calm=$TARGET
+	cur=$(cat "$CG/memory.current")
+	high=$((cur * 100 / 97))
+	echo "$high" >"$CG/memory.high" || fail "cannot set memory.high"
+	log "cgroup pressure: memory.current $((cur / MIB)) MiB, memory.high $((high / MIB)) MiB"
+	grow_until_still "$calm"
+	grown=$T
+	pressure_checks "$calm" "$grown"
+	[ "$(last_event_with pressure cgroup_high)" = "$high" ] ||
+		fail "the pressure event names cgroup_high $(last_event_with pressure cgroup_high), not $high"
+	echo max >"$CG/memory.high"
+	log "cgroup pressure gone (memory.high max); memory.current $(($(cat "$CG/memory.current") / MIB)) MiB"
+	sleep 20
+	read -r t a n < <(bal)
+	[ "$t" -le "$grown" ] || fail "the balloon grew on ($((grown / MIB)) -> $((t / MIB)) MiB) without pressure"
 	finish
 	;;
 flap)

@@ -44,6 +44,9 @@ struct sim {
 	char dir[64], psi[96], meminfo[96], cg_high[96], cg_current[96];
 	/* The guest. */
 	uint64_t used, cache, actual, major;
+	/* Bytes a second the guest's driver inflates by (0: at once); the
+	 * most the target ever led `actual` by. */
+	uint64_t pace, max_lead;
 	unsigned ooms;
 	uint64_t min_avail; /* the lowest it reported since open */
 };
@@ -189,7 +192,12 @@ static void tick(struct sim *s, int64_t delta)
 	uint32_t id, len;
 
 	assert_true(mvm_harness_advance(s->h, SECOND) >= 0);
-	s->actual = target(s);
+	if (target(s) > s->actual && target(s) - s->actual > s->max_lead)
+		s->max_lead = target(s) - s->actual;
+	if (s->pace && target(s) > s->actual + s->pace)
+		s->actual += s->pace;
+	else
+		s->actual = target(s);
 	mvm_harness_vwrite(s->h, REG(CONFIG) + 4, (uint32_t)(s->actual / 4096));
 	/* Inflating takes page cache before free memory. */
 	if (s->used + s->cache > total(s))
@@ -285,6 +293,40 @@ static void test_idle_slack_is_reclaimed_down_to_the_floor(void **st)
 	assert_int_equal(events(&s, "floor", NULL), 0);
 	assert_int_equal(info_u64(&s, "auto.turns"), 0);
 	assert_int_equal(info_u64(&s, "auto.floor"), FLOOR);
+	close_sim(&s);
+}
+
+/* A guest whose driver inflates slower than the rate limit (48 MiB a
+ * second against 128M) is asked for the next step once it has done half
+ * of the last: from the first step until the last stretch before the goal
+ * it inflates at its full pace every second (waiting for it to finish
+ * each step would leave it idle a part of every third second), with the
+ * target never more than one step ahead of it. */
+static void test_slow_guest_is_kept_inflating(void **st)
+{
+	struct sim s;
+	unsigned n = 0, starved = 0;
+	uint64_t last = 0;
+
+	(void)st;
+	open_sim(&s, NULL);
+	s.pace = 48 * MIB;
+	idle_guest(&s);
+	for (; n < 120 && avail(&s) > FLOOR + BAND + 8 * MIB; n++) {
+		bool far = avail(&s) > FLOOR + BAND + 128 * MIB;
+
+		tick(&s, 0);
+		if (last && far && s.actual - last < s.pace)
+			starved++;
+		last = s.actual;
+	}
+	print_message("slow guest: at the goal after %u s, %u s below its "
+		      "pace, the target at most %llu MiB ahead\n",
+		      n, starved, (unsigned long long)(s.max_lead / MIB));
+	assert_true(avail(&s) <= FLOOR + BAND + 8 * MIB);
+	assert_true(s.min_avail >= FLOOR);
+	assert_int_equal(starved, 0);
+	assert_true(s.max_lead <= 128 * MIB);
 	close_sim(&s);
 }
 
@@ -588,6 +630,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			test_idle_slack_is_reclaimed_down_to_the_floor),
+		cmocka_unit_test(test_slow_guest_is_kept_inflating),
 		cmocka_unit_test(test_rate_limit_slows_the_reclaim),
 		cmocka_unit_test(test_burst_deflates_fast_without_oom),
 		cmocka_unit_test(
