@@ -129,45 +129,43 @@ static void test_usable_needs_the_abi_1_3_members(void **s)
 	assert_false(mvm_vhost_usable(&base));
 }
 
-static void test_open_hints_modprobe_when_the_node_is_missing(void **s)
-{
-	char why[160];
-	uint64_t f = 0;
-
-	(void)s;
-	assert_int_equal(mvm_vhost_open("/nonexistent/vhost-x", "vhost_x", &f,
-					why, sizeof(why)),
-			 -ENOENT);
-	assert_string_equal(why, "/nonexistent/vhost-x: No such file or "
-				 "directory (modprobe vhost_x)");
-}
-
-static void test_open_hints_permissions_when_not_writable(void **s)
-{
-	char why[160];
-	uint64_t f = 0;
-
-	(void)s;
-	/* A read-only sysctl refuses O_RDWR with EACCES even to root (procfs
-	 * checks the mode bits itself). */
-	assert_int_equal(mvm_vhost_open("/proc/sys/kernel/osrelease", "m", &f,
-					why, sizeof(why)),
-			 -EACCES);
-	assert_string_equal(why, "/proc/sys/kernel/osrelease: Permission "
-				 "denied (needs root, or write access to it)");
-}
-
-static void test_open_closes_a_node_that_is_not_vhost(void **s)
+/* mvm_vhost_open(path, "vhost_x") fails with `e` and the error line
+ * `line`, and leaves no fd open. */
+static void assert_open_fails(const char *path, int e, const char *line)
 {
 	char why[160];
 	uint64_t f = 0;
 	int fd = next_fd();
 
-	(void)s;
-	assert_int_equal(mvm_vhost_open("/dev/null", "m", &f, why, sizeof(why)),
-			 -ENOTTY);
-	assert_string_equal(why, "/dev/null: Inappropriate ioctl for device");
+	assert_int_equal(mvm_vhost_open(path, "vhost_x", &f, why, sizeof(why)),
+			 e);
+	assert_string_equal(why, line);
 	assert_int_equal(next_fd(), fd);
+}
+
+static void test_open_hints_modprobe_when_the_node_is_missing(void **s)
+{
+	(void)s;
+	assert_open_fails("/nonexistent/vhost-x", -ENOENT,
+			  "/nonexistent/vhost-x: No such file or directory "
+			  "(modprobe vhost_x)");
+}
+
+static void test_open_hints_permissions_when_not_writable(void **s)
+{
+	(void)s;
+	/* A read-only sysctl refuses O_RDWR with EACCES even to root (procfs
+	 * checks the mode bits itself). */
+	assert_open_fails("/proc/sys/kernel/osrelease", -EACCES,
+			  "/proc/sys/kernel/osrelease: Permission denied "
+			  "(needs root, or write access to it)");
+}
+
+static void test_open_closes_a_node_that_is_not_vhost(void **s)
+{
+	(void)s;
+	assert_open_fails("/dev/null", -ENOTTY,
+			  "/dev/null: Inappropriate ioctl for device");
 }
 
 static void test_mem_table_refuses_what_it_cannot_hold(void **s)
