@@ -1,5 +1,5 @@
-/* The balloon's shared facts: the clock, the queue layout and the target; see
- * balloon_state.h. */
+/* The balloon's shared facts: the clock and its periodic timers, the queue
+ * layout and the target; see balloon_state.h. */
 #include <time.h>
 
 #include "balloon_state.h"
@@ -10,6 +10,18 @@ uint64_t balloon_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int balloon_every(struct balloon *b, uint64_t seconds, void (*fn)(void *),
+		  int *timer)
+{
+	uint64_t period = seconds * 1000000000ULL;
+	int id = b->host->add_timer(b->dev, period, period, fn, b);
+
+	if (id < 0)
+		return id;
+	*timer = id;
+	return 0;
 }
 
 enum balloon_queue balloon_queue_kind(unsigned index, uint64_t features)

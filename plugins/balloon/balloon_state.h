@@ -1,13 +1,13 @@
 /*
  * What every part of the balloon shares, at the bottom of the plugin: the
  * device's state, its constants (virtio spec 5.5), the queue layout that
- * depends on the negotiated features, the clock, and setting the target
- * (balloon_set_target). It calls nothing of the other parts but the types
- * of the pure policy and the host inputs (balloon_auto.h,
- * balloon_hostmem.h); balloon.c, balloon_pages.c,
+ * depends on the negotiated features, the clock and periodic timers, and
+ * setting the target (balloon_set_target). It calls nothing of the other
+ * parts but the types of the pure policy and the host inputs
+ * (balloon_auto.h, balloon_hostmem.h); balloon.c, balloon_pages.c,
  * balloon_stats.c, balloon_steer.c and balloon_api.c build on it. Every
- * callback runs with the device lock held (modvmm/plugin.h), so the state below
- * needs no lock of its own.
+ * callback runs with the device lock held (modvmm/plugin.h), so the state
+ * below needs no lock of its own.
  */
 #ifndef MODVMM_BALLOON_STATE_H
 #define MODVMM_BALLOON_STATE_H
@@ -135,5 +135,10 @@ void balloon_set_target(struct balloon *b, uint64_t bytes);
 
 /* Monotonic clock in nanoseconds, for the ages the API reports. */
 uint64_t balloon_now_ns(void);
+
+/* Arm a timer that calls fn(b) every `seconds` on the event loop and keep
+ * its id in *timer. 0 or -errno (host->add_timer's). */
+int balloon_every(struct balloon *b, uint64_t seconds, void (*fn)(void *),
+		  int *timer);
 
 #endif

@@ -146,17 +146,9 @@ static void stats_tick(void *opaque)
 
 int balloon_stats_start(struct balloon *b)
 {
-	uint64_t period;
-	int id;
-
 	if (!b->opt.stats)
 		return 0;
-	period = b->opt.stats * 1000000000ULL;
-	id = b->host->add_timer(b->dev, period, period, stats_tick, b);
-	if (id < 0)
-		return id;
-	b->stats_timer = id;
-	return 0;
+	return balloon_every(b, b->opt.stats, stats_tick, &b->stats_timer);
 }
 
 void balloon_stats_reset(struct balloon *b)

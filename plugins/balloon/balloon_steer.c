@@ -207,17 +207,9 @@ static void tick(void *opaque)
 
 int balloon_steer_arm(struct balloon *b)
 {
-	uint64_t period;
-	int id;
-
 	if (!b->opt.stats || b->auto_timer >= 0)
 		return 0;
-	period = b->auto_cfg.interval_s * 1000000000ULL;
-	id = b->host->add_timer(b->dev, period, period, tick, b);
-	if (id < 0)
-		return id;
-	b->auto_timer = id;
-	return 0;
+	return balloon_every(b, b->auto_cfg.interval_s, tick, &b->auto_timer);
 }
 
 void balloon_steer_disarm(struct balloon *b)

@@ -24,6 +24,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <modvmm/vhost.h>
+
 #include "net.h"
 #include "net_api.h"
 #include "net_hdr.h"
@@ -342,19 +344,14 @@ fail:
 /* The transmit path writes the tap with writev (event loop). */
 static const char *const net_syscalls[] = {"writev", NULL};
 /* features_ok and reset set the tap's offloads; driver_ok, reset and
- * destroy drive vhost-net (VHOST_SET_OWNER and VHOST_GET_FEATURES run in
- * create, before any filter). */
+ * destroy drive vhost-net: the SDK's ring requests (modvmm/vhost.h) and
+ * vhost-net's own (VHOST_SET_OWNER and VHOST_GET_FEATURES run in create,
+ * before any filter). */
 static const uint32_t net_ioctls[] = {
 	TUNSETOFFLOAD,
-	VHOST_SET_MEM_TABLE,
+	MVM_VHOST_IOCTLS,
 	VHOST_SET_FEATURES,
-	VHOST_SET_VRING_NUM,
-	VHOST_SET_VRING_BASE,
-	VHOST_SET_VRING_ADDR,
-	VHOST_SET_VRING_KICK,
-	VHOST_SET_VRING_CALL,
 	VHOST_NET_SET_BACKEND,
-	VHOST_GET_VRING_BASE,
 	0,
 };
 

@@ -13,33 +13,21 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/vhost.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "net_vhost.h"
+#include <modvmm/vhost.h>
 
-/* Guest RAM is a few regions at most (below and above the 32-bit hole). */
-#define MAX_REGIONS 8
+#include "net_vhost.h"
 
 struct net_vhost {
 	int fd;
 	uint64_t features; /* what vhost-net supports */
 	bool started[NET_NQUEUES];
 };
-
-static bool sdk_has_offload(const struct net *n)
-{
-	return MVM_HOST_HAS(n->base.host, ram_regions) &&
-	       n->base.host->ram_regions &&
-	       MVM_HOST_HAS(n->base.vh, queue_reclaim) &&
-	       n->base.vh->queue_offload && n->base.vh->queue_rings &&
-	       n->base.vh->queue_reclaim;
-}
 
 static int refuse(struct net *n, enum net_vhost_mode mode, const char *why,
 		  int e)
@@ -56,39 +44,28 @@ static int refuse(struct net *n, enum net_vhost_mode mode, const char *why,
 int net_vhost_open(struct net *n, enum net_vhost_mode mode)
 {
 	struct net_vhost *v;
+	uint64_t features;
 	char why[160];
 	int fd;
 
 	if (mode == NET_VHOST_OFF)
 		return 0;
-	if (!sdk_has_offload(n))
+	if (!mvm_vhost_usable(&n->base))
 		return refuse(n, mode,
 			      "this modvmm cannot hand queues to vhost-net "
 			      "(plugin ABI 1.3)",
 			      ENOTSUP);
-	fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-
-		snprintf(why, sizeof(why), "/dev/vhost-net: %s%s", strerror(e),
-			 e == ENOENT ? " (modprobe vhost_net)" : "");
-		return refuse(n, mode, why, e);
-	}
+	fd = mvm_vhost_open("/dev/vhost-net", "vhost_net", &features, why,
+			    sizeof(why));
+	if (fd < 0)
+		return refuse(n, mode, why, -fd);
 	v = calloc(1, sizeof(*v));
 	if (!v) {
 		close(fd);
 		return -ENOMEM;
 	}
 	v->fd = fd;
-	if (ioctl(fd, VHOST_SET_OWNER) < 0 ||
-	    ioctl(fd, VHOST_GET_FEATURES, &v->features) < 0) {
-		int e = errno;
-
-		snprintf(why, sizeof(why), "/dev/vhost-net: %s", strerror(e));
-		close(fd);
-		free(v);
-		return refuse(n, mode, why, e);
-	}
+	v->features = features;
 	n->vhost = v;
 	if (mode == NET_VHOST_AUTO)
 		n->base.host->log(n->base.dev, MVM_LOG_INFO,
@@ -96,87 +73,24 @@ int net_vhost_open(struct net *n, enum net_vhost_mode mode)
 	return 0;
 }
 
-static int mem_table(struct net *n)
+/* The tap as the backend of queue i, or none (-1): vhost-net stops
+ * moving that queue's frames. */
+static int set_backend(struct net *n, unsigned i, int fd)
 {
-	struct mvm_ram_region r[MAX_REGIONS];
-	struct vhost_memory *m;
-	int k = n->base.host->ram_regions(n->base.dev, r, MAX_REGIONS), e = 0;
+	struct vhost_vring_file fb = {.index = i, .fd = fd};
 
-	if (k <= 0 || k > MAX_REGIONS)
-		return -E2BIG;
-	m = calloc(1, sizeof(*m) + (size_t)k * sizeof(m->regions[0]));
-	if (!m)
-		return -ENOMEM;
-	m->nregions = (uint32_t)k;
-	for (int i = 0; i < k; i++) {
-		m->regions[i].guest_phys_addr = r[i].gpa;
-		m->regions[i].memory_size = r[i].size;
-		m->regions[i].userspace_addr = (uintptr_t)r[i].host;
-	}
-	if (ioctl(n->vhost->fd, VHOST_SET_MEM_TABLE, m) < 0)
-		e = -errno;
-	free(m);
-	return e;
-}
-
-/* Host address of a ring of `len` bytes at `gpa`, 0 if outside RAM. */
-static uint64_t ring_addr(struct net *n, uint64_t gpa, uint64_t len)
-{
-	return (uintptr_t)n->base.host->guest_mem(n->base.dev, gpa, len);
+	return ioctl(n->vhost->fd, VHOST_NET_SET_BACKEND, &fb) < 0 ? -errno : 0;
 }
 
 /* Rings, base index and eventfds of queue i, then the tap as backend. */
 static int start_queue(struct net *n, unsigned i)
 {
-	struct net_vhost *v = n->vhost;
-	struct mvm_virtq *q = n->q[i];
-	struct mvm_virtq_rings r;
-	int kick, call, e;
+	int e = mvm_vhost_start_queue(&n->base, n->vhost->fd, n->q[i], i);
 
-	e = n->base.vh->queue_rings(q, &r);
 	if (e < 0)
 		return e;
-	/* Split ring sizes (virtio spec 2.7): 16-byte descriptors; flags,
-	 * idx, the ring and the event word. */
-	struct vhost_vring_addr a = {
-		.index = i,
-		.desc_user_addr = ring_addr(n, r.desc_gpa, 16ULL * r.num),
-		.avail_user_addr = ring_addr(n, r.avail_gpa, 6 + 2ULL * r.num),
-		.used_user_addr = ring_addr(n, r.used_gpa, 6 + 8ULL * r.num),
-	};
-	struct vhost_vring_state num = {.index = i, .num = r.num};
-	struct vhost_vring_state base = {.index = i, .num = r.next_avail};
-
-	if (!a.desc_user_addr || !a.avail_user_addr || !a.used_user_addr)
-		return -EFAULT;
-	if (ioctl(v->fd, VHOST_SET_VRING_NUM, &num) < 0 ||
-	    ioctl(v->fd, VHOST_SET_VRING_BASE, &base) < 0 ||
-	    ioctl(v->fd, VHOST_SET_VRING_ADDR, &a) < 0)
-		return -errno;
-	e = n->base.vh->queue_offload(q, &kick, &call);
-	if (e < 0)
-		return e;
-	v->started[i] = true;
-	struct vhost_vring_file fk = {.index = i, .fd = kick};
-	struct vhost_vring_file fc = {.index = i, .fd = call};
-	struct vhost_vring_file fb = {.index = i, .fd = n->tap};
-
-	if (ioctl(v->fd, VHOST_SET_VRING_KICK, &fk) < 0 ||
-	    ioctl(v->fd, VHOST_SET_VRING_CALL, &fc) < 0 ||
-	    ioctl(v->fd, VHOST_NET_SET_BACKEND, &fb) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Stop queue i's engine; returns its next avail index in *avail. */
-static void stop_queue(struct net *n, unsigned i, uint16_t *avail)
-{
-	struct vhost_vring_file fb = {.index = i, .fd = -1};
-	struct vhost_vring_state st = {.index = i};
-
-	ioctl(n->vhost->fd, VHOST_NET_SET_BACKEND, &fb);
-	if (ioctl(n->vhost->fd, VHOST_GET_VRING_BASE, &st) == 0 && avail)
-		*avail = (uint16_t)st.num;
+	n->vhost->started[i] = true;
+	return set_backend(n, i, n->tap);
 }
 
 int net_vhost_start(struct net *n)
@@ -188,7 +102,7 @@ int net_vhost_start(struct net *n)
 	/* The guest's own header goes through to the tap: not
 	 * VHOST_NET_F_VIRTIO_NET_HDR (bit 27). */
 	f &= ~(1ULL << 27);
-	e = mem_table(n);
+	e = mvm_vhost_set_mem_table(&n->base, v->fd);
 	if (e == 0 && ioctl(v->fd, VHOST_SET_FEATURES, &f) < 0)
 		e = -errno;
 	for (unsigned i = 0; e == 0 && i < NET_NQUEUES; i++)
@@ -203,20 +117,11 @@ int net_vhost_start(struct net *n)
 			  "vhost-net start failed (%s): userspace data path",
 			  strerror(-e));
 	for (unsigned i = 0; i < NET_NQUEUES; i++) {
-		struct mvm_virtq_rings r;
-		uint16_t avail = 0;
-
 		if (!v->started[i])
 			continue;
 		v->started[i] = false;
-		n->base.vh->queue_rings(n->q[i], &r);
-		avail = r.next_avail;
-		stop_queue(n, i, &avail);
-		uint16_t *used =
-			n->base.host->guest_mem(n->base.dev, r.used_gpa + 2, 2);
-
-		n->base.vh->queue_reclaim(n->q[i], avail,
-					  used ? *used : r.next_used);
+		set_backend(n, i, -1);
+		mvm_vhost_reclaim_queue(&n->base, v->fd, n->q[i], i);
 	}
 	return e;
 }
@@ -227,7 +132,8 @@ void net_vhost_stop(struct net *n)
 	for (unsigned i = 0; i < NET_NQUEUES; i++) {
 		if (!n->vhost->started[i])
 			continue;
-		stop_queue(n, i, NULL);
+		set_backend(n, i, -1);
+		mvm_vhost_stop_queue(n->vhost->fd, i, NULL);
 		n->vhost->started[i] = false;
 	}
 	n->vhost_active = false;

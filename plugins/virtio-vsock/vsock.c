@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <modvmm/vhost.h>
+
 #include "vsock.h"
 #include "vsock_host.h"
 #include "vsock_rx.h"
@@ -227,14 +229,11 @@ static const char *const vsock_syscalls[] = {"socket", "connect", "shutdown",
 
 /* With vhost=on, DRIVER_OK and reset (vCPU threads) start and stop the
  * kernel's engine on /dev/vhost-vsock (vsock_vhost.c); the owner, the
- * features offered and the CID are set in create, before any filter.
- * Each request is allowed alone (ABI 1.3). */
-static const uint32_t vsock_ioctls[] = {
-	VHOST_SET_MEM_TABLE,     VHOST_SET_FEATURES,
-	VHOST_SET_VRING_NUM,     VHOST_SET_VRING_BASE,
-	VHOST_SET_VRING_ADDR,    VHOST_SET_VRING_KICK,
-	VHOST_SET_VRING_CALL,    VHOST_GET_VRING_BASE,
-	VHOST_VSOCK_SET_RUNNING, 0};
+ * features offered and the CID are set in create, before any filter:
+ * the SDK's ring requests (modvmm/vhost.h) and the device's own. Each
+ * request is allowed alone (ABI 1.3). */
+static const uint32_t vsock_ioctls[] = {MVM_VHOST_IOCTLS, VHOST_SET_FEATURES,
+					VHOST_VSOCK_SET_RUNNING, 0};
 
 MVM_PLUGIN_EXPORT const struct mvm_plugin mvm_plugin_descriptor = {
 	MVM_PLUGIN_HEADER,

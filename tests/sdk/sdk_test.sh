@@ -56,7 +56,7 @@ install_layout)
 		include/modvmm/plugin.h include/modvmm/options.h \
 		include/modvmm/virtio.h include/modvmm/api.h \
 		include/modvmm/harness.h include/modvmm/virtio_mmio_regs.h \
-		include/modvmm/token_bucket.h \
+		include/modvmm/token_bucket.h include/modvmm/vhost.h \
 		lib/modvmm/libmodvmm_harness.a \
 		lib/pkgconfig/modvmm-plugin.pc lib/pkgconfig/modvmm-harness.pc \
 		lib/cmake/modvmm/modvmmConfig.cmake \
