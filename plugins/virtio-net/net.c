@@ -27,13 +27,6 @@
 #include <modvmm/vhost.h>
 
 #include "net.h"
-#include "net_api.h"
-#include "net_hdr.h"
-#include "net_opts.h"
-#include "net_rx.h"
-#include "net_tap.h"
-#include "net_tx.h"
-#include "net_vhost.h"
 
 static void put_le16(uint8_t *p, uint64_t v)
 {
@@ -59,14 +52,19 @@ static void net_config_read(void *opaque, uint32_t offset, void *buf,
 	memcpy(buf, n->config + offset, len);
 }
 
+static void tx_pass(struct net *n);
+static void rx_pass(struct net *n);
+
 static void on_tap(void *opaque, int fd, uint32_t events)
 {
 	(void)fd;
 	(void)events;
-	net_rx_process(opaque);
+	rx_pass(opaque);
 }
 
-void net_rx_watch(struct net *n, bool on)
+/* Start or stop reading the tap (the rx side waits for guest buffers or
+ * for the rate limit). Event-loop thread, or a vCPU thread on reset. */
+static void net_rx_watch(struct net *n, bool on)
 {
 	if (on == n->rx_watched || n->vhost_active)
 		return;
@@ -94,10 +92,11 @@ static void on_kick(void *opaque, int fd, uint32_t events)
 	if (read(fd, &v, sizeof(v)) < 0)
 		return;
 	if (running(n))
-		net_tx_process(n);
+		tx_pass(n);
 }
 
-void net_kick_self(struct net *n)
+/* Ask the event loop to call the data path again (work left over). */
+static void net_kick_self(struct net *n)
 {
 	uint64_t one = 1;
 
@@ -108,7 +107,8 @@ void net_kick_self(struct net *n)
 
 static void refill(void *opaque);
 
-void net_arm_refill(struct net *n)
+/* Arm the refill timer if a bucket is below full. */
+static void net_arm_refill(struct net *n)
 {
 	uint64_t ns = UINT64_MAX;
 
@@ -139,11 +139,41 @@ static void refill(void *opaque)
 			mvm_bucket_refill_step(&n->ops[i]);
 	}
 	if (running(n)) {
-		net_tx_process(n);
+		tx_pass(n);
 		net_rx_watch(n, true);
-		net_rx_process(n);
+		rx_pass(n);
 	}
 	net_arm_refill(n);
+}
+
+/* What a pass of the data path left undone (enum net_pass), acted on. */
+static void tx_pass(struct net *n)
+{
+	switch (net_tx_process(n)) {
+	case NET_PASS_THROTTLED:
+		net_arm_refill(n); /* the rest waits in the ring */
+		break;
+	case NET_PASS_MORE:
+		net_kick_self(n);
+		break;
+	default:
+		break;
+	}
+}
+
+static void rx_pass(struct net *n)
+{
+	switch (net_rx_process(n)) {
+	case NET_PASS_THROTTLED:
+		net_rx_watch(n, false);
+		net_arm_refill(n);
+		break;
+	case NET_PASS_NO_BUFFERS:
+		net_rx_watch(n, false); /* until queue_notify on the rx queue */
+		break;
+	default:
+		break;
+	}
 }
 
 static void net_notify(void *opaque, struct mvm_virtq *q, unsigned index)
@@ -152,11 +182,11 @@ static void net_notify(void *opaque, struct mvm_virtq *q, unsigned index)
 
 	(void)q;
 	if (index == NET_TXQ) {
-		net_tx_process(n);
+		tx_pass(n);
 	} else if (index == NET_RXQ) {
 		/* New buffers: take up a frame left waiting for them. */
 		net_rx_watch(n, true);
-		net_rx_process(n);
+		rx_pass(n);
 	}
 }
 

@@ -7,7 +7,7 @@
 #ifndef MODVMM_NET_API_H
 #define MODVMM_NET_API_H
 
-#include "net.h"
+#include "net_state.h"
 
 /* Register the command if the core has a control API; 0 or -errno (after
  * host->fail). */

@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 
-#include "net.h"
+#include "net_state.h"
 #include "net_hdr.h"
 
 static uint16_t le16(const uint8_t *p)

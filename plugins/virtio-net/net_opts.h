@@ -9,7 +9,7 @@
 
 #include <modvmm/options.h>
 
-#include "net.h"
+#include "net_state.h"
 
 enum net_vhost_mode { NET_VHOST_OFF, NET_VHOST_ON, NET_VHOST_AUTO };
 

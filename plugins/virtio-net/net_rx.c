@@ -202,16 +202,16 @@ static int read_frame(struct net *n)
 	}
 }
 
-void net_rx_process(struct net *n)
+enum net_pass net_rx_process(struct net *n)
 {
 	struct net_rx *rx = n->rx;
+	enum net_pass left = NET_PASS_DONE;
 
 	for (unsigned i = 0; i < RX_BUDGET; i++) {
 		if (rx->len == 0) {
 			if (!mvm_bucket_ready(&n->bw[NET_RXQ]) ||
 			    !mvm_bucket_ready(&n->ops[NET_RXQ])) {
-				net_rx_watch(n, false);
-				net_arm_refill(n);
+				left = NET_PASS_THROTTLED;
 				break;
 			}
 			if (!read_frame(n))
@@ -221,14 +221,15 @@ void net_rx_process(struct net *n)
 
 		if (f == FILL_WAIT) {
 			/* Until the driver adds buffers (queue_notify). */
-			net_rx_watch(n, false);
+			left = NET_PASS_NO_BUFFERS;
 			break;
 		}
 		if (f == FILL_RESET)
-			return;
+			return NET_PASS_DONE;
 		if (f == FILL_DONE)
 			complete(n);
 	}
 	/* Chains given back empty on the way count too. */
 	n->base.vh->notify(n->q[NET_RXQ]);
+	return left;
 }

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "net.h"
+#include "net_state.h"
 
 /* Open (or create) the tap of n->opts.tap into n->tap and n->ifname, and
  * configure its host side. User errors through host->fail, -errno. */

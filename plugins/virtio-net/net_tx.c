@@ -119,21 +119,23 @@ static void send_one(struct net *n, struct mvm_virtq *q,
 	mvm_bucket_take(&n->ops[NET_TXQ], 1);
 }
 
-void net_tx_process(struct net *n)
+enum net_pass net_tx_process(struct net *n)
 {
 	struct mvm_virtq *q = n->q[NET_TXQ];
 	struct mvm_virtq_chain c;
 	bool pushed = false;
 	uint64_t budget = n->opts.queue_size;
+	enum net_pass left = NET_PASS_DONE;
 
 	for (;;) {
 		if (!mvm_bucket_ready(&n->bw[NET_TXQ]) ||
 		    !mvm_bucket_ready(&n->ops[NET_TXQ])) {
-			net_arm_refill(n); /* the rest waits in the ring */
+			left = NET_PASS_THROTTLED; /* the rest waits in the ring
+						    */
 			break;
 		}
 		if (budget-- == 0) {
-			net_kick_self(n);
+			left = NET_PASS_MORE;
 			break;
 		}
 		if (n->base.vh->pop(q, &c) <= 0)
@@ -144,4 +146,5 @@ void net_tx_process(struct net *n)
 	}
 	if (pushed)
 		n->base.vh->notify(q);
+	return left;
 }

@@ -7,13 +7,15 @@
 #ifndef MODVMM_NET_TX_H
 #define MODVMM_NET_TX_H
 
-#include "net.h"
+#include "net_state.h"
 
 int net_tx_init(struct net *n);
 void net_tx_free(struct net *n);
-/* Send what the driver queued: at most queue_size chains, then the rest
- * after a self-kick, so that a flooding guest cannot hold the event loop.
- * Each chain is pushed back with 0 bytes written, sent or dropped. */
-void net_tx_process(struct net *n);
+/* Send what the driver queued: at most queue_size chains (then
+ * NET_PASS_MORE: the caller comes back after the event loop's other work,
+ * so that a flooding guest cannot hold it), or until the rate limit stops
+ * it (NET_PASS_THROTTLED). Each chain is pushed back with 0 bytes written,
+ * sent or dropped. */
+enum net_pass net_tx_process(struct net *n);
 
 #endif /* MODVMM_NET_TX_H */

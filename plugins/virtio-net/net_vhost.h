@@ -9,7 +9,7 @@
 #ifndef MODVMM_NET_VHOST_H
 #define MODVMM_NET_VHOST_H
 
-#include "net.h"
+#include "net_state.h"
 #include "net_opts.h"
 
 /* vhost=off: nothing. on: open /dev/vhost-net or fail (host->fail,
