@@ -283,7 +283,9 @@ cgroup)
 	settle 20
 	calm=$TARGET
 	cur=$(cat "$CG/memory.current")
-	high=$((cur * 100 / 97))
+	# The kernel keeps memory.high in pages: a multiple of 4 KiB reads
+	# back as written.
+	high=$((cur * 100 / 97 / 4096 * 4096))
 	echo "$high" >"$CG/memory.high" || fail "cannot set memory.high"
 	log "cgroup pressure: memory.current $((cur / MIB)) MiB, memory.high $((high / MIB)) MiB"
 	grow_until_still "$calm"
