@@ -72,18 +72,31 @@ root | root_threads)
 	aio=io_uring
 	[ "$case_name" = root ] || aio=threads
 	boot "" "path=$ROOT_IMG,serial=modvmm-root,aio=$aio"
-	# The root file system was read: every worker has put itself under
-	# the seccomp filter (host->sandbox_thread), not only those that ran
-	# a request.
+	# The root file system was read: every worker has been woken to put
+	# itself under the seccomp filter (host->sandbox_thread), not only
+	# those that ran a request. A worker serves nothing before it has, but
+	# on a loaded emulated CPU one may not have been scheduled yet (a
+	# fresh-clone run saw one at 0 right after init): it gets BOUND
+	# seconds to be.
 	if [ "$aio" = threads ]; then
-		workers=0
-		for t in /proc/$VMM_PID/task/*; do
-			[ "$(cat "$t/comm" 2>/dev/null)" = modvmm-blk-io ] || continue
-			workers=$((workers + 1))
-			sc=$(awk '/^Seccomp:/ {print $2}' "$t/status")
-			[ "$sc" = 2 ] || { stop_vmm; fail "I/O worker ${t##*/}: Seccomp: $sc, expected 2 (filter)"; }
+		deadline=$(($(date +%s) + BOUND))
+		while :; do
+			workers=0 filtered=0 late=
+			for t in /proc/$VMM_PID/task/*; do
+				[ "$(cat "$t/comm" 2>/dev/null)" = modvmm-blk-io ] || continue
+				workers=$((workers + 1))
+				sc=$(awk '/^Seccomp:/ {print $2}' "$t/status")
+				if [ "$sc" = 2 ]; then
+					filtered=$((filtered + 1))
+				else
+					late="I/O worker ${t##*/}: Seccomp: $sc, expected 2 (filter)"
+				fi
+			done
+			[ "$workers" = 4 ] || { stop_vmm; fail "$workers I/O worker threads, expected 4"; }
+			[ "$filtered" = 4 ] && break
+			[ "$(date +%s)" -lt "$deadline" ] || { stop_vmm; fail "$late, ${BOUND}s after the guest read its root"; }
+			sleep 1
 		done
-		[ "$workers" = 4 ] || { stop_vmm; fail "$workers I/O worker threads, expected 4"; }
 		log "all $workers I/O workers run under the seccomp filter"
 	fi
 	finish
