@@ -12,10 +12,26 @@ case_name=$1
 
 common=(--kernel "$KIT" --memory 128M --plugin-dir "$PLUGINS")
 # MODVMM under another user (nobody) in a fresh network namespace.
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# as_nobody ARGS...: modvmm as user nobody, in a network namespace of its
+# own. nobody must reach the binary, the kit and the plugins: a checkout in
+# a private folder (mktemp -d makes 0700 ones) would end in exit 126
+# instead of the error under test, so then they are copied where nobody
+# can read them first.
 as_nobody() {
+	local bin=$MODVMM
+	if ! nobody test -x "$MODVMM" -a -r "$KIT" -a -r "$PLUGINS/virtio-net.so"; then
+		mkdir -p "$WORK/pub"
+		cp "$MODVMM" "$KIT" "$WORK/pub/"
+		cp -r "$PLUGINS" "$WORK/pub/plugins"
+		chmod -R a+rX "$WORK/pub"
+		chmod 755 "$WORK"
+		bin=$WORK/pub/${MODVMM##*/}
+		common=(--kernel "$WORK/pub/${KIT##*/}" --memory 128M --plugin-dir "$WORK/pub/plugins")
+	fi
 	set +e
 	unshare -n setpriv --reuid=65534 --regid=65534 --clear-groups \
-		timeout -k 5 60 "$MODVMM" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+		timeout -k 5 60 "$bin" "${common[@]}" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
 	rc=$?
 	set -e
 }
@@ -51,13 +67,13 @@ YAML
 	;;
 net_tap_no_permission)
 	command -v setpriv >/dev/null || fail "setpriv (util-linux) is needed"
-	as_nobody "${common[@]}" --net tap=mvmcli0,vhost=off
+	as_nobody --net tap=mvmcli0,vhost=off
 	expect_user_error "tap=mvmcli0: .*(Permission denied|Operation not permitted).*CAP_NET_ADMIN"
 	;;
 net_vhost_on_unavailable)
 	# As nobody, /dev/vhost-net (0600 root, where it exists) cannot be
 	# opened either: vhost=on is refused before any tap is made.
-	as_nobody "${common[@]}" --net tap=mvmcli0,vhost=on
+	as_nobody --net tap=mvmcli0,vhost=on
 	expect_user_error "vhost=on: /dev/vhost-net: "
 	;;
 *) fail "unknown case $case_name" ;;
