@@ -90,6 +90,14 @@ static bool host_pressure(const struct balloon_auto_in *in)
 		       in->host_total * BALLOON_AUTO_HOST_LOW_PCT;
 }
 
+static bool settled(const struct balloon_auto_in *in)
+{
+	uint64_t d = in->actual > in->target ? in->actual - in->target
+					     : in->target - in->actual;
+
+	return d <= SETTLED_SLOP;
+}
+
 static void note_direction(struct balloon_auto_state *s, int dir)
 {
 	if (s->last_dir && s->last_dir != dir) {
@@ -131,37 +139,22 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 	uint64_t trigger = c->floor + (press ? band / 2 : 2 * band);
 	uint64_t goal = c->floor + (press ? band / 4 : band);
 	unsigned hold = balloon_auto_hold(c, s);
-	uint64_t step =
-		c->rate * (c->interval_s ? c->interval_s : 1) * (press ? 4 : 1);
-	/* What the balloon will still take that the statistics do not show
-	 * yet (they came with the balloon at stats_actual): the guest's
-	 * available memory once it has caught up. */
-	uint64_t pending = in->target > in->stats_actual
-				   ? in->target - in->stats_actual
-				   : 0;
-	uint64_t avail = in->avail > pending ? in->avail - pending : 0;
-	uint64_t next;
+	uint64_t step, next;
 
 	if (press)
 		hold = hold / 4 ? hold / 4 : 1;
 	/* Hysteresis: a reclaim starts above the trigger and, once started,
-	 * goes on down to the goal. The next step is asked for once the
-	 * guest has done half of the last one, so that a guest that inflates
-	 * slower than the rate is never left idle between two steps; one
-	 * that deflates still (actual above target) is left to finish. */
-	if (s->calm < hold || in->actual > in->target + SETTLED_SLOP ||
-	    in->target - min_u64(in->actual, in->target) > step / 2 ||
-	    avail <= (s->reclaiming ? goal : trigger))
+	 * goes on down to the goal. */
+	if (s->calm < hold || !settled(in) ||
+	    in->avail <= (s->reclaiming ? goal : trigger))
 		return BA_NONE;
-	/* At most a step ahead of the guest (the rate limit: the target
-	 * grows by no more than a step a step). The last stretch in halves:
-	 * the guest's available memory falls a little more than the balloon
-	 * grows (its reserves), and an overshoot under the floor would cost
-	 * a deflate. */
-	next = min_u64(in->actual, in->target) + step;
-	if (avail - goal <= step)
-		next = min_u64(next, in->target + (avail - goal + 1) / 2);
-	next = min_u64(next, hi);
+	step = c->rate * (c->interval_s ? c->interval_s : 1) * (press ? 4 : 1);
+	/* The last stretch in halves: the guest's available memory falls a
+	 * little more than the balloon grows (its reserves), and an
+	 * overshoot under the floor would cost a deflate. */
+	if (in->avail - goal <= step)
+		step = (in->avail - goal + 1) / 2;
+	next = min_u64(in->target + step, hi);
 	if (next < in->target + MIN_STEP) {
 		s->reclaiming = false;
 		return BA_NONE;

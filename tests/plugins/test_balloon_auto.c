@@ -296,40 +296,6 @@ static void test_idle_slack_is_reclaimed_down_to_the_floor(void **st)
 	close_sim(&s);
 }
 
-/* A guest whose driver inflates slower than the rate limit (48 MiB a
- * second against 128M) is asked for the next step once it has done half
- * of the last: from the first step until the last stretch before the goal
- * it inflates at its full pace every second (waiting for it to finish
- * each step would leave it idle a part of every third second), with the
- * target never more than one step ahead of it. */
-static void test_slow_guest_is_kept_inflating(void **st)
-{
-	struct sim s;
-	unsigned n = 0, starved = 0;
-	uint64_t last = 0;
-
-	(void)st;
-	open_sim(&s, NULL);
-	s.pace = 48 * MIB;
-	idle_guest(&s);
-	for (; n < 120 && avail(&s) > FLOOR + BAND + 8 * MIB; n++) {
-		bool far = avail(&s) > FLOOR + BAND + 128 * MIB;
-
-		tick(&s, 0);
-		if (last && far && s.actual - last < s.pace)
-			starved++;
-		last = s.actual;
-	}
-	print_message("slow guest: at the goal after %u s, %u s below its "
-		      "pace, the target at most %llu MiB ahead\n",
-		      n, starved, (unsigned long long)(s.max_lead / MIB));
-	assert_true(avail(&s) <= FLOOR + BAND + 8 * MIB);
-	assert_true(s.min_avail >= FLOOR);
-	assert_int_equal(starved, 0);
-	assert_true(s.max_lead <= 128 * MIB);
-	close_sim(&s);
-}
-
 static void test_rate_limit_slows_the_reclaim(void **st)
 {
 	struct sim s;
@@ -630,7 +596,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			test_idle_slack_is_reclaimed_down_to_the_floor),
-		cmocka_unit_test(test_slow_guest_is_kept_inflating),
 		cmocka_unit_test(test_rate_limit_slows_the_reclaim),
 		cmocka_unit_test(test_burst_deflates_fast_without_oom),
 		cmocka_unit_test(
