@@ -44,9 +44,6 @@ struct sim {
 	char dir[64], psi[96], meminfo[96], cg_high[96], cg_current[96];
 	/* The guest. */
 	uint64_t used, cache, actual, major;
-	/* Bytes a second the guest's driver inflates by (0: at once); the
-	 * most the target ever led `actual` by. */
-	uint64_t pace, max_lead;
 	unsigned ooms;
 	uint64_t min_avail; /* the lowest it reported since open */
 };
@@ -192,12 +189,7 @@ static void tick(struct sim *s, int64_t delta)
 	uint32_t id, len;
 
 	assert_true(mvm_harness_advance(s->h, SECOND) >= 0);
-	if (target(s) > s->actual && target(s) - s->actual > s->max_lead)
-		s->max_lead = target(s) - s->actual;
-	if (s->pace && target(s) > s->actual + s->pace)
-		s->actual += s->pace;
-	else
-		s->actual = target(s);
+	s->actual = target(s);
 	mvm_harness_vwrite(s->h, REG(CONFIG) + 4, (uint32_t)(s->actual / 4096));
 	/* Inflating takes page cache before free memory. */
 	if (s->used + s->cache > total(s))
