@@ -173,7 +173,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	uint64_t hi = balloon_auto_max(c, in->ram);
 	uint64_t lo = min_u64(c->min, hi);
 	bool trouble, busy, near;
-	uint64_t drop, grew;
+	uint64_t drop, grew, own;
 	enum balloon_auto_reason r = BA_NONE;
 
 	*target = in->target;
@@ -205,7 +205,25 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 		       ? in->stats_actual - s->last_actual
 		       : 0;
 	drop = drop > grew ? drop - grew : 0;
-	busy = drop > balloon_auto_band(c) / 8;
+	/* A guest that allocates slower than that (an emulated CPU faulting
+	 * in memory the balloon gave back: a few MiB a second) is busy all
+	 * the same: its own memory, available plus balloon, has fallen by
+	 * a quarter band since its last busy step. Idle noise goes both
+	 * ways and does not add up; a growing balloon may take a little
+	 * more than itself from available memory (reserves), a sixteenth
+	 * of its growth is allowed for that. */
+	own = in->avail + in->stats_actual;
+	s->own_grown += grew;
+	if (!s->primed || own > s->own_peak) {
+		s->own_peak = own;
+		s->own_grown = 0;
+	}
+	busy = drop > balloon_auto_band(c) / 8 ||
+	       s->own_peak - own > balloon_auto_band(c) / 4 + s->own_grown / 16;
+	if (busy) {
+		s->own_peak = own;
+		s->own_grown = 0;
+	}
 	s->last_avail = in->avail;
 	s->last_actual = in->stats_actual;
 	s->primed = true;

@@ -76,6 +76,10 @@ enum balloon_auto_reason {
 struct balloon_auto_state {
 	bool primed; /* last_* hold a previous sample */
 	uint64_t last_major, last_swap_in, last_avail, last_actual;
+	/* The guest's own memory (available + balloon: what it would have
+	 * with the balloon empty), highest since its last busy step, and
+	 * how much the balloon grew since that highest sample. */
+	uint64_t own_peak, own_grown;
 	uint64_t major_rate, swap_in_rate; /* a second, at the last step */
 	bool host_pressure;
 	unsigned calm;    /* idle steps since the last trouble or deflate */
