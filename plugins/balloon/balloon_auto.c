@@ -62,6 +62,10 @@ const char *balloon_auto_reason_name(enum balloon_auto_reason r)
 		return "reclaim";
 	case BA_PRESSURE:
 		return "pressure";
+	case BA_CACHE:
+		return "cache";
+	case BA_CACHE_BACK:
+		return "cache_back";
 	default:
 		return "none";
 	}
@@ -165,6 +169,59 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 	return press ? BA_PRESSURE : BA_RECLAIM;
 }
 
+static uint64_t steps_of(const struct balloon_auto_cfg *c, uint64_t secs)
+{
+	uint64_t iv = c->interval_s ? c->interval_s : 1;
+
+	return (secs + iv - 1) / iv;
+}
+
+/* An idle guest, its reclaim done, with free page reporting and more page
+ * cache than two bands: take its free memory (reported already, so it
+ * costs nothing) and its cache but a band, up to RAM - floor. */
+static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
+					    struct balloon_auto_state *s,
+					    const struct balloon_auto_in *in,
+					    uint64_t hi, uint64_t *target)
+{
+	uint64_t band = balloon_auto_band(c);
+	uint64_t take = in->free + in->caches;
+
+	if (!in->reporting || s->reclaiming || !settled(in) ||
+	    s->calm < balloon_auto_hold(c, s) || in->caches <= 2 * band ||
+	    (s->evictions &&
+	     s->steps - s->evict_end < steps_of(c, BALLOON_AUTO_CACHE_GAP_S)))
+		return BA_NONE;
+	take = min_u64(take - band, hi > in->target ? hi - in->target : 0);
+	if (take < band)
+		return BA_NONE;
+	s->evicting = true;
+	s->evict_from = in->target;
+	s->evict_wait = 0;
+	s->evictions++;
+	s->adjustments++;
+	*target = in->target + take;
+	return BA_CACHE;
+}
+
+/* The guest is under its floor by the policy's own doing: give the
+ * eviction back once the guest has caught up, has waited long enough, or
+ * shows trouble (a burst, faults). */
+static enum balloon_auto_reason evict_done(const struct balloon_auto_cfg *c,
+					   struct balloon_auto_state *s,
+					   const struct balloon_auto_in *in,
+					   bool trouble, uint64_t *target)
+{
+	if (!trouble && !settled(in) &&
+	    ++s->evict_wait < steps_of(c, BALLOON_AUTO_CACHE_WAIT_S))
+		return BA_NONE;
+	s->evicting = false;
+	s->evict_end = s->steps;
+	s->adjustments++;
+	*target = s->evict_from;
+	return BA_CACHE_BACK;
+}
+
 enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 					   struct balloon_auto_state *s,
 					   const struct balloon_auto_in *in,
@@ -172,7 +229,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 {
 	uint64_t hi = balloon_auto_max(c, in->ram);
 	uint64_t lo = min_u64(c->min, hi);
-	bool trouble, busy, near;
+	bool trouble, busy, near, thrash;
 	uint64_t drop, grew, own;
 	enum balloon_auto_reason r = BA_NONE;
 
@@ -230,8 +287,15 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	s->host_pressure = host_pressure(in);
 
 	near = in->avail < c->floor || (busy && in->avail < c->floor + drop);
-	trouble = near || s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
-		  s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
+	thrash = s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
+		 s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
+	if (s->evicting) {
+		/* Under the floor on purpose: only a burst or faults are
+		 * trouble. The next step sees the guest as it is then. */
+		r = evict_done(c, s, in, busy || thrash, target);
+		return r == BA_NONE ? r : (s->last_reason = r);
+	}
+	trouble = near || thrash;
 	if (trouble || busy)
 		s->reclaiming = false;
 	if (trouble) {
@@ -256,6 +320,8 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 		s->decay = 0;
 	}
 	r = inflate(c, s, in, hi, target);
+	if (r == BA_NONE)
+		r = evict_cache(c, s, in, hi, target);
 	if (r != BA_NONE)
 		s->last_reason = r;
 	return r;

@@ -24,7 +24,16 @@
  *  - hysteresis: the band between the deflate trigger (the floor) and the
  *    inflate trigger, and a hold-off after every deflate that doubles each
  *    time an inflate is followed by a deflate (up to 16x), so a workload
- *    that comes and goes does not make the balloon come and go with it.
+ *    that comes and goes does not make the balloon come and go with it;
+ *  - with free page reporting, evict the page cache the floor would keep:
+ *    free memory the guest reports costs the host nothing, its page cache
+ *    does, and Linux's balloon takes free pages before cache. So once a
+ *    reclaim is done and the guest has been idle for a hold-off, the
+ *    balloon takes its free memory and its cache but a band (never more
+ *    than RAM - floor), and gives that back as soon as the guest has
+ *    caught up (or on the first sign of trouble): the guest has the same
+ *    available memory as before, now free and reported, not cached.
+ *    Not a turn; at most once per BALLOON_AUTO_CACHE_GAP_S.
  */
 #ifndef MODVMM_BALLOON_AUTO_H
 #define MODVMM_BALLOON_AUTO_H
@@ -61,15 +70,19 @@ struct balloon_auto_in {
 	uint64_t host_avail, host_total;
 	/* The VMM's cgroup: memory.high (0 = none) and memory.current. */
 	uint64_t cg_high, cg_current;
+	/* Free page reporting negotiated: the guest gives free pages back. */
+	bool reporting;
 };
 
 enum balloon_auto_reason {
-	BA_NONE,     /* no change */
-	BA_BOUNDS,   /* target moved inside [min, max] */
-	BA_FLOOR,    /* deflate: the guest is below its floor */
-	BA_FAULTS,   /* deflate: major faults or swap-ins climb */
-	BA_RECLAIM,  /* inflate: slack above floor + band */
-	BA_PRESSURE, /* inflate: the host is under pressure */
+	BA_NONE,       /* no change */
+	BA_BOUNDS,     /* target moved inside [min, max] */
+	BA_FLOOR,      /* deflate: the guest is below its floor */
+	BA_FAULTS,     /* deflate: major faults or swap-ins climb */
+	BA_RECLAIM,    /* inflate: slack above floor + band */
+	BA_PRESSURE,   /* inflate: the host is under pressure */
+	BA_CACHE,      /* inflate past the floor: evict the page cache */
+	BA_CACHE_BACK, /* deflate: give that back, as free memory */
 };
 
 /* What the policy remembers between steps; zero it to start. */
@@ -87,6 +100,12 @@ struct balloon_auto_state {
 	unsigned decay;   /* calm steps toward forgetting one strike */
 	int last_dir;     /* +1 inflate, -1 deflate, 0 none yet */
 	bool reclaiming;  /* an inflate run goes on down to its goal */
+	/* A cache eviction in progress: the target to go back to, and the
+	 * steps it has waited for the guest; the step the last one ended. */
+	bool evicting;
+	uint64_t evict_from;
+	unsigned evict_wait;
+	uint64_t evict_end, evictions;
 	uint64_t steps, adjustments, turns; /* turns: direction changes */
 	enum balloon_auto_reason last_reason;
 };
@@ -103,6 +122,11 @@ struct balloon_auto_state {
 #define BALLOON_AUTO_CGROUP_HIGH_PCT 95
 /* Seconds of calm after a deflate before the next inflate. */
 #define BALLOON_AUTO_HOLD_S 10
+/* Seconds between two page cache evictions, at least; one that the guest
+ * has not caught up with in BALLOON_AUTO_CACHE_WAIT_S is given back
+ * as it stands. */
+#define BALLOON_AUTO_CACHE_GAP_S 60
+#define BALLOON_AUTO_CACHE_WAIT_S 30
 
 /* The band above the floor between the deflate and inflate triggers:
  * a quarter of the floor, at least 64 MiB. */

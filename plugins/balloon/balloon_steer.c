@@ -189,6 +189,8 @@ static void step(struct balloon *b)
 	in.host_total = m.total;
 	in.cg_high = m.cg_high;
 	in.cg_current = m.cg_current;
+	in.reporting =
+		b->vio->features(b->vdev) & (1ULL << BALLOON_F_REPORTING);
 
 	r = balloon_auto_step(&b->auto_cfg, &b->auto_state, &in, &to);
 	if (r == BA_NONE || to == from)
@@ -267,12 +269,13 @@ void balloon_steer_json(const struct balloon *b, char *buf, size_t len)
 		 ", \"swap_in_rate\": %" PRIu64 ", \"host_pressure\": %s"
 		 ", \"calm\": %u, \"hold\": %u, \"strikes\": %u"
 		 ", \"steps\": %" PRIu64 ", \"adjustments\": %" PRIu64
-		 ", \"turns\": %" PRIu64 ", \"events\": %" PRIu64 "}",
+		 ", \"turns\": %" PRIu64 ", \"cache_evictions\": %" PRIu64
+		 ", \"events\": %" PRIu64 "}",
 		 c->on ? "true" : "false", c->min,
 		 balloon_auto_max(c, b->ram_size), c->floor,
 		 balloon_auto_band(c), c->interval_s, c->rate,
 		 balloon_auto_reason_name(s->last_reason), s->major_rate,
 		 s->swap_in_rate, s->host_pressure ? "true" : "false", s->calm,
 		 balloon_auto_hold(c, s), s->strikes, s->steps, s->adjustments,
-		 s->turns, b->auto_events);
+		 s->turns, s->evictions, b->auto_events);
 }

@@ -29,6 +29,7 @@
 
 #define V1 (1ULL << MVM_VIRTIO_F_VERSION_1)
 #define F_STATS (1ULL << 1)
+#define F_REPORTING (1ULL << 5)
 #define REG(x) MVM_VIRTIO_MMIO_##x
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
@@ -39,7 +40,7 @@
 
 struct sim {
 	struct mvm_harness *h;
-	struct mvm_harness_vq inflate, deflate, stats;
+	struct mvm_harness_vq inflate, deflate, stats, reporting;
 	uint64_t stats_gpa;
 	char dir[64], psi[96], meminfo[96], cg_high[96], cg_current[96];
 	/* The guest. */
@@ -109,7 +110,9 @@ static void post_stats(struct sim *s)
 	assert_true(mvm_harness_run(s->h) >= 0);
 }
 
-static void open_sim(struct sim *s, const char *extra)
+/* The device with the policy's test defaults and `extra` options; with
+ * `reporting`, free_page_reporting=on and the driver takes it. */
+static void open_sim_with(struct sim *s, const char *extra, bool reporting)
 {
 	struct mvm_harness_config cfg = {.ram_size = RAM};
 	char opts[512], why[512];
@@ -132,21 +135,28 @@ static void open_sim(struct sim *s, const char *extra)
 	write_file(s->cg_current, "1073741824\n");
 	snprintf(opts, sizeof(opts),
 		 "size=0,stats=1,auto=on,guest_floor=256M,psi_path=%s,"
-		 "meminfo_path=%s,cgroup=%s%s%s",
-		 s->psi, s->meminfo, s->dir, extra ? "," : "",
+		 "meminfo_path=%s,cgroup=%s%s%s%s",
+		 s->psi, s->meminfo, s->dir,
+		 reporting ? ",free_page_reporting=on" : "", extra ? "," : "",
 		 extra ? extra : "");
 	rc = mvm_harness_open(BALLOON_PLUGIN_PATH, opts, &cfg, &s->h, why,
 			      sizeof(why));
 	if (rc < 0)
 		fail_msg("harness open: %s", why);
-	plugin_setup_queues(s->h, F_STATS | V1, &acc,
-			    (struct mvm_harness_vq *[]){&s->inflate,
-							&s->deflate, &s->stats},
-			    3);
+	plugin_setup_queues(
+		s->h, F_STATS | V1 | (reporting ? F_REPORTING : 0), &acc,
+		(struct mvm_harness_vq *[]){&s->inflate, &s->deflate, &s->stats,
+					    &s->reporting},
+		reporting ? 4 : 3);
 	assert_int_equal(mvm_harness_virtio_driver_ok(s->h), 0);
 	s->stats_gpa = mvm_harness_alloc(s->h, 64, 8);
 	s->min_avail = UINT64_MAX;
 	mvm_harness_clear_records(s->h);
+}
+
+static void open_sim(struct sim *s, const char *extra)
+{
+	open_sim_with(s, extra, false);
 }
 
 static void close_sim(struct sim *s)
@@ -540,6 +550,102 @@ static void test_crawling_workload_does_not_flap_the_balloon(void **st)
 	close_sim(&s);
 }
 
+/* With free page reporting, the guest's free memory costs the host
+ * nothing and its page cache does; the floor (available memory) would
+ * keep 320 MiB of cache resident. Once reclaimed and idle, the balloon
+ * takes the free memory and the cache but a band, then gives it back as
+ * free memory: same available memory, a band of cache, no turn. */
+static void test_reporting_evicts_the_cache_the_floor_keeps(void **st)
+{
+	struct sim s;
+	uint64_t avail_before = 0, cache_before = 0;
+	unsigned t;
+
+	(void)st;
+	open_sim_with(&s, NULL, true);
+	idle_guest(&s);
+	/* The reclaim first (as without reporting), then the eviction. */
+	for (t = 0; t < 300 && !events(&s, "cache", NULL); t++) {
+		avail_before = avail(&s);
+		cache_before = s.cache;
+		tick(&s, 0);
+	}
+	print_message("after %u s, reclaimed: cache %llu MiB, available %llu "
+		      "MiB\n",
+		      t, (unsigned long long)(cache_before / MIB),
+		      (unsigned long long)(avail_before / MIB));
+	assert_true(events(&s, "reclaim", NULL) >= 9);
+	assert_true(avail_before <= FLOOR + BAND + 8 * MIB);
+	assert_true(cache_before > 2 * BAND);
+	ticks(&s, 5, 0);
+	print_message("evicted: cache %llu MiB, available %llu MiB\n",
+		      (unsigned long long)(s.cache / MIB),
+		      (unsigned long long)(avail(&s) / MIB));
+	assert_int_equal(events(&s, "cache", NULL), 1);
+	assert_int_equal(events(&s, "cache_back", NULL), 1);
+	assert_true(s.cache <= BAND);
+	assert_true(avail(&s) + 8 * MIB >= avail_before);
+	assert_true(avail(&s) >= FLOOR);
+	assert_int_equal(info_u64(&s, "auto.turns"), 0);
+	assert_int_equal(info_u64(&s, "auto.cache_evictions"), 1);
+	/* Not again while the cache stays small. */
+	ticks(&s, 120, 0);
+	assert_int_equal(events(&s, "cache", NULL), 1);
+	assert_int_equal(s.ooms, 0);
+	close_sim(&s);
+}
+
+/* The guest's cache grows back (it reads files): evicted again, but not
+ * more often than BALLOON_AUTO_CACHE_GAP_S; without reporting, never. */
+static void test_cache_eviction_waits_its_gap_and_needs_reporting(void **st)
+{
+	struct sim s;
+
+	(void)st;
+	open_sim_with(&s, NULL, true);
+	idle_guest(&s);
+	for (unsigned i = 0; i < 300; i++) {
+		tick(&s, 0);
+		/* 4 MiB of file reads a second, taken from free memory. */
+		if (avail(&s) > s.cache + 4 * MIB)
+			s.cache += 4 * MIB;
+	}
+	print_message("cache evictions in 300 s: %u\n",
+		      events(&s, "cache", NULL));
+	assert_true(events(&s, "cache", NULL) >= 2);
+	assert_true(events(&s, "cache", NULL) <= 300 / 60);
+	assert_int_equal(info_u64(&s, "auto.turns"), 0);
+	close_sim(&s);
+
+	open_sim_with(&s, NULL, false);
+	idle_guest(&s);
+	ticks(&s, 300, 0);
+	assert_int_equal(events(&s, "cache", NULL), 0);
+	close_sim(&s);
+}
+
+/* A burst while the balloon is past the floor to evict: it gives the
+ * eviction back at once and then deflates as for any burst; no OOM. */
+static void test_burst_during_eviction_gets_memory_at_once(void **st)
+{
+	struct sim s;
+
+	(void)st;
+	open_sim_with(&s, NULL, true);
+	idle_guest(&s);
+	/* Up to the step that evicts; the burst comes with the guest's
+	 * answer to it. */
+	for (unsigned t = 0; t < 300 && !events(&s, "cache", NULL); t++)
+		tick(&s, 0);
+	assert_int_equal(events(&s, "cache", NULL), 1);
+	mvm_harness_clear_records(s.h);
+	ticks(&s, 6, 128 * MIB);
+	assert_int_equal(events(&s, "cache_back", NULL), 1);
+	assert_true(events(&s, "floor", NULL) >= 1);
+	assert_int_equal(s.ooms, 0);
+	close_sim(&s);
+}
+
 static void test_balloon_set_turns_the_policy_off(void **st)
 {
 	struct sim s;
@@ -637,6 +743,12 @@ int main(void)
 		cmocka_unit_test(test_slow_burst_is_not_mistaken_for_idle),
 		cmocka_unit_test(
 			test_crawling_workload_does_not_flap_the_balloon),
+		cmocka_unit_test(
+			test_reporting_evicts_the_cache_the_floor_keeps),
+		cmocka_unit_test(
+			test_cache_eviction_waits_its_gap_and_needs_reporting),
+		cmocka_unit_test(
+			test_burst_during_eviction_gets_memory_at_once),
 		cmocka_unit_test(test_balloon_set_turns_the_policy_off),
 		cmocka_unit_test(
 			test_balloon_auto_changes_the_settings_at_run_time),
