@@ -176,23 +176,28 @@ static uint64_t steps_of(const struct balloon_auto_cfg *c, uint64_t secs)
 	return (secs + iv - 1) / iv;
 }
 
-/* An idle guest, its reclaim done, with free page reporting and more page
- * cache than two bands: take its free memory (reported already, so it
- * costs nothing) and its cache but a band, up to RAM - floor. */
+/* An idle guest, its reclaim done, with free page reporting and more than
+ * two bands of page cache it could drop (available beyond free: Linux's
+ * MemAvailable counts the file LRU, not tmpfs or other shared memory,
+ * which the balloon could not take without pushing the guest into its
+ * OOM killer): take its available memory but a band, up to RAM - floor.
+ * Free pages go first (reported already: they cost nothing), then the
+ * cache. */
 static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 					    struct balloon_auto_state *s,
 					    const struct balloon_auto_in *in,
 					    uint64_t hi, uint64_t *target)
 {
 	uint64_t band = balloon_auto_band(c);
-	uint64_t take = in->free + in->caches;
+	uint64_t cache = in->avail > in->free ? in->avail - in->free : 0;
+	uint64_t take;
 
 	if (!in->reporting || s->reclaiming || !settled(in) ||
-	    s->calm < balloon_auto_hold(c, s) || in->caches <= 2 * band ||
+	    s->calm < balloon_auto_hold(c, s) || cache <= 2 * band ||
 	    (s->evictions &&
 	     s->steps - s->evict_end < steps_of(c, BALLOON_AUTO_CACHE_GAP_S)))
 		return BA_NONE;
-	take = min_u64(take - band, hi > in->target ? hi - in->target : 0);
+	take = min_u64(in->avail - band, hi > in->target ? hi - in->target : 0);
 	if (take < band)
 		return BA_NONE;
 	s->evicting = true;

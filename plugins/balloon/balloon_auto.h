@@ -29,8 +29,8 @@
  *    free memory the guest reports costs the host nothing, its page cache
  *    does, and Linux's balloon takes free pages before cache. So once a
  *    reclaim is done and the guest has been idle for a hold-off, the
- *    balloon takes its free memory and its cache but a band (never more
- *    than RAM - floor), and gives that back as soon as the guest has
+ *    balloon takes its available memory but a band (never more than
+ *    RAM - floor), and gives that back as soon as the guest has
  *    caught up (or on the first sign of trouble): the guest has the same
  *    available memory as before, now free and reported, not cached.
  *    Not a turn; at most once per BALLOON_AUTO_CACHE_GAP_S.
