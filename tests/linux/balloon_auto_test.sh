@@ -34,6 +34,12 @@
 #              (reason "pressure", the event naming that memory.high),
 #              never taking the guest below its floor; memory.high back to
 #              max: it grows no more.
+#   cache      free page reporting on, a 512 MiB read-only disk; auto on,
+#              settled; the guest reads the disk into its page cache and
+#              keeps it open: the policy reclaims, then evicts the cache
+#              (a `cache` event, then `cache_back`); the guest's Cached
+#              falls by >= 256 MiB, its MemAvailable stays >= the floor,
+#              no turn beyond the one a reclaim may need, no OOM kill.
 #   flap       auto on, settled; then 6 cycles of "take 768 MiB for 4 s,
 #              give it back, idle 12 s": the balloon changes direction at
 #              most 4 times (balloon info auto.turns), no OOM kill.
@@ -56,6 +62,7 @@ need_guest
 [ -x "$CTL" ] || fail "$CTL not built"
 probe_native
 
+VMM_EXTRA=()
 ctl() { "$CTL" --api-socket "$SOCK" "$@"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$VMM_PID/status"; }
 # bal: "TARGET ACTUAL TURNS" (bytes, bytes, direction changes)
@@ -66,6 +73,10 @@ bal() {
 # guest_avail: the guest's latest available-memory statistic, bytes
 guest_avail() {
 	ctl balloon stats | awk '/^  available-memory:/ { print $2 }'
+}
+# guest_caches: the guest's latest disk-caches statistic, bytes
+guest_caches() {
+	ctl balloon stats | awk '/^  disk-caches:/ { print $2 }'
 }
 # set_psi SOME FULL: rewrites the PSI file in place (the balloon keeps it
 # open from its start: a file renamed over it would not be seen)
@@ -92,8 +103,8 @@ start_guest() {
 	start_cmd "$@" "$MODVMM" --kernel "$GUEST/vmlinux" --initramfs "$GUEST/initramfs.cpio" \
 		--memory "${RAM_MIB}M" --cpus 1 --cmdline "console=ttyS0 modvmm.test=cmd" \
 		--device uart16550 \
-		--balloon "size=0,deflate_on_oom=off,stats=1,auto=$mode,guest_floor=${FLOOR_MIB}M,psi_path=$WORK/psi,meminfo_path=$WORK/meminfo,cgroup=${CGROUP:-off}" \
-		--api-socket "$SOCK"
+		--balloon "size=0,deflate_on_oom=off,stats=1,auto=$mode,guest_floor=${FLOOR_MIB}M,psi_path=$WORK/psi,meminfo_path=$WORK/meminfo,cgroup=${CGROUP:-off}${BALLOON_EXTRA:-}" \
+		"${VMM_EXTRA[@]}" --api-socket "$SOCK"
 	local i
 	for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 	ctl --json events >"$WORK/events" 2>/dev/null &
@@ -315,6 +326,44 @@ flap)
 	read -r t a turns < <(bal)
 	log "flapping: $((turns - turns0)) direction changes in 6 cycles; $(events_with reclaim) reclaim, $(events_with floor) floor events"
 	[ $((turns - turns0)) -le 4 ] || fail "the balloon changed direction $((turns - turns0)) times in 6 cycles"
+	[ "$(oom_kills)" = 0 ] || fail "the guest's OOM killer killed a process"
+	finish
+	;;
+cache)
+	# Page cache from a disk: 512 MiB of random bytes the guest reads and
+	# keeps open. Free page reporting on, as the eviction needs.
+	head -c $((512 * MIB)) /dev/urandom >"$WORK/cache.img"
+	VMM_EXTRA=(--disk "path=$WORK/cache.img,readonly=on")
+	BALLOON_EXTRA=,free_page_reporting=on
+	start_guest on
+	settle 20
+	send cache /dev/vda
+	answer "$STEP"
+	[ "$GRC" = 0 ] || fail "the guest could not read its disk (rc $GRC)"
+	rss_read=$(rss_kb)
+	log "$(grep '^modvmm-guest: cache /dev/vda' "$WORK/console" | tr -d '\r'); VmRSS $((rss_read / 1024)) MiB"
+	# The reclaim after the read, then the eviction and its end.
+	for _ in $(seq "$STEP"); do
+		[ "$(events_with cache_back)" -ge 1 ] && break
+		vmm_running || fail "the VMM exited"
+		sleep 1
+	done
+	[ "$(events_with cache)" -ge 1 ] || fail "no cache eviction within ${STEP}s of the read"
+	[ "$(events_with cache_back)" -ge 1 ] || fail "the eviction was not given back within ${STEP}s"
+	before=$(last_event_with cache caches)
+	avail=$(last_event_with cache available)
+	settle 20
+	sleep 3 # a statistics refresh
+	guest_mem 60
+	caches=$(guest_caches)
+	read -r t a n < <(bal)
+	log "evicted: caches $((before / MIB)) MiB (available $((avail / MIB)) MiB) -> $((caches / MIB)) MiB; VmRSS $((rss_read / 1024)) MiB after the read, $(($(rss_kb) / 1024)) MiB now; balloon $((t / MIB)) MiB; $n direction changes"
+	# The reclaimable part of the cache (available minus free) went, but
+	# a band; tmpfs stays.
+	[ "$caches" -lt $((before - 256 * MIB)) ] ||
+		fail "the guest's page cache did not shrink by 256 MiB ($((before / MIB)) MiB before, now $((caches / MIB)) MiB)"
+	[ "$MEMAVAIL" -ge $((FLOOR_MIB * 1024)) ] || fail "MemAvailable $((MEMAVAIL / 1024)) MiB is below the floor after the eviction"
+	[ "$n" -le 1 ] || fail "$n direction changes: the eviction counted as turns"
 	[ "$(oom_kills)" = 0 ] || fail "the guest's OOM killer killed a process"
 	finish
 	;;
