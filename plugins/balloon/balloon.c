@@ -45,6 +45,10 @@ static const struct mvm_option balloon_options[] = {
 		   "128M", false,
 		   "reclaim rate limit: bytes a second the balloon may grow "
 		   "by (4x under host pressure)"),
+	MVM_OPTION("auto_evict", MVM_OPT_BOOL, struct balloon_opts, auto_evict,
+		   "on", false,
+		   "with free_page_reporting: evict the page cache the floor "
+		   "would keep resident, at most once a minute"),
 	MVM_OPTION("psi_path", MVM_OPT_STR, struct balloon_opts, psi_path,
 		   "/proc/pressure/memory", false,
 		   "the host's PSI memory pressure file (a cgroup's "

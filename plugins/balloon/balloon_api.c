@@ -281,6 +281,8 @@ static int cmd_auto(void *opaque, mvm_api_call *call)
 		return r;
 	if ((r = on_off_arg(b, call, "on", &c.on)) < 0 && r != -ENOENT)
 		return r;
+	if ((r = on_off_arg(b, call, "evict", &c.evict)) < 0 && r != -ENOENT)
+		return r;
 	if ((r = size_arg(b, call, "min", &c.min)) < 0 ||
 	    (r = size_arg(b, call, "max", &c.max)) < 0 ||
 	    (r = size_arg(b, call, "rate", &c.rate)) < 0)
@@ -324,8 +326,8 @@ int balloon_api_register(struct balloon *b)
 		{0, "stats", NULL,
 		 "the guest's memory statistics and their age", cmd_stats},
 		{0, "auto",
-		 "value or on: on|off; min, max, floor, rate: size; floor "
-		 "may be \"N%\"; interval: seconds",
+		 "value or on, evict: on|off; min, max, floor, rate: size; "
+		 "floor may be \"N%\"; interval: seconds",
 		 "the steering policy: turn it on or off, change its "
 		 "settings; replies with its state",
 		 cmd_auto},

@@ -192,7 +192,7 @@ static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 	uint64_t cache = in->avail > in->free ? in->avail - in->free : 0;
 	uint64_t take;
 
-	if (!in->reporting || s->reclaiming || !settled(in) ||
+	if (!c->evict || !in->reporting || s->reclaiming || !settled(in) ||
 	    s->calm < balloon_auto_hold(c, s) || cache <= 2 * band ||
 	    (s->evictions &&
 	     s->steps - s->evict_end < steps_of(c, BALLOON_AUTO_CACHE_GAP_S)))

@@ -44,6 +44,7 @@
 /* What the user set (options auto_* and guest_floor, or balloon.auto). */
 struct balloon_auto_cfg {
 	bool on;
+	bool evict;          /* page cache evictions (with reporting) */
 	uint64_t min, max;   /* balloon bounds, bytes; max 0 = RAM - floor */
 	uint64_t floor;      /* bytes the guest always keeps available */
 	uint64_t interval_s; /* seconds between two steps */

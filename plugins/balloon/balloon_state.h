@@ -60,7 +60,7 @@ struct balloon_opts {
 	bool free_page_reporting;
 	uint64_t stats; /* seconds between refreshes, 0 = no stats queue */
 	/* The steering policy (balloon_steer.c, balloon_auto.c). */
-	bool auto_on;
+	bool auto_on, auto_evict;
 	uint64_t auto_min, auto_max, auto_interval, auto_rate;
 	const char *guest_floor; /* bytes with K/M/G/T, or N% of RAM */
 	const char *psi_path, *meminfo_path, *cgroup;

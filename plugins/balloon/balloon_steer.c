@@ -92,6 +92,7 @@ int balloon_steer_configure(struct balloon *b, char *why, size_t len)
 	const struct balloon_opts *o = &b->opt;
 	struct balloon_auto_cfg c = {
 		.on = o->auto_on,
+		.evict = o->auto_evict,
 		.min = o->auto_min,
 		.max = o->auto_max,
 		.interval_s = o->auto_interval ? o->auto_interval : o->stats,
@@ -262,16 +263,17 @@ void balloon_steer_json(const struct balloon *b, char *buf, size_t len)
 	const struct balloon_auto_state *s = &b->auto_state;
 
 	snprintf(buf, len,
-		 "{\"on\": %s, \"min\": %" PRIu64 ", \"max\": %" PRIu64
-		 ", \"floor\": %" PRIu64 ", \"band\": %" PRIu64
-		 ", \"interval\": %" PRIu64 ", \"rate\": %" PRIu64
+		 "{\"on\": %s, \"evict\": %s, \"min\": %" PRIu64
+		 ", \"max\": %" PRIu64 ", \"floor\": %" PRIu64
+		 ", \"band\": %" PRIu64 ", \"interval\": %" PRIu64
+		 ", \"rate\": %" PRIu64
 		 ", \"last_reason\": \"%s\", \"major_faults_rate\": %" PRIu64
 		 ", \"swap_in_rate\": %" PRIu64 ", \"host_pressure\": %s"
 		 ", \"calm\": %u, \"hold\": %u, \"strikes\": %u"
 		 ", \"steps\": %" PRIu64 ", \"adjustments\": %" PRIu64
 		 ", \"turns\": %" PRIu64 ", \"cache_evictions\": %" PRIu64
 		 ", \"events\": %" PRIu64 "}",
-		 c->on ? "true" : "false", c->min,
+		 c->on ? "true" : "false", c->evict ? "true" : "false", c->min,
 		 balloon_auto_max(c, b->ram_size), c->floor,
 		 balloon_auto_band(c), c->interval_s, c->rate,
 		 balloon_auto_reason_name(s->last_reason), s->major_rate,

@@ -34,15 +34,23 @@
 #              (reason "pressure", the event naming that memory.high),
 #              never taking the guest below its floor; memory.high back to
 #              max: it grows no more.
-#   cache      free page reporting on, a 512 MiB read-only disk; auto on,
-#              settled; the guest reads the disk into its page cache and
-#              keeps it open: the policy reclaims, then evicts the cache
-#              (a `cache` event, then `cache_back`); the guest's Cached
-#              falls by >= 256 MiB, its MemAvailable stays >= the floor,
-#              no turn beyond the one a reclaim may need, no OOM kill.
+#   cache      free page reporting on, a 512 MiB read-only disk the guest
+#              reads into its page cache and keeps open, auto off; then
+#              auto on: the policy reclaims, then evicts the cache (a
+#              `cache` event, then `cache_back`); the guest's disk-caches
+#              statistic falls by >= 256 MiB below what the `cache` event
+#              saw, its MemAvailable stays >= the floor, no direction
+#              change, no OOM kill.
 #   flap       auto on, settled; then 6 cycles of "take 768 MiB for 4 s,
 #              give it back, idle 12 s": the balloon changes direction at
 #              most 4 times (balloon info auto.turns), no OOM kill.
+#
+# The guest boots with init_on_alloc=0: Debian's kernel otherwise zeroes
+# every page it allocates, the balloon driver's too, and each page the
+# balloon takes that the host does not hold is then a host fault, which
+# the nested host's emulated MMU makes slow (1 GiB inflated in 121 s
+# instead of 17 s; docs/balloon.md, "Limits"). What is tested is the
+# policy, not the guest's hardening; linux.balloon_* keep the default.
 #
 # Waits are bounded by progress (the guest's console, the balloon's
 # `actual`), never by a tight clock: the nested host's CPU is emulated.
@@ -101,7 +109,7 @@ start_guest() {
 	printf 'MemTotal:       16777216 kB\nMemFree:         8388608 kB\nMemAvailable:    8388608 kB\n' >"$WORK/meminfo"
 	log "booting: $RAM_MIB MiB, balloon auto=$mode, guest_floor=${FLOOR_MIB}M"
 	start_cmd "$@" "$MODVMM" --kernel "$GUEST/vmlinux" --initramfs "$GUEST/initramfs.cpio" \
-		--memory "${RAM_MIB}M" --cpus 1 --cmdline "console=ttyS0 modvmm.test=cmd" \
+		--memory "${RAM_MIB}M" --cpus 1 --cmdline "console=ttyS0 modvmm.test=cmd init_on_alloc=0" \
 		--device uart16550 \
 		--balloon "size=0,deflate_on_oom=off,stats=1,auto=$mode,guest_floor=${FLOOR_MIB}M,psi_path=$WORK/psi,meminfo_path=$WORK/meminfo,cgroup=${CGROUP:-off}${BALLOON_EXTRA:-}" \
 		"${VMM_EXTRA[@]}" --api-socket "$SOCK"
@@ -331,25 +339,30 @@ flap)
 	;;
 cache)
 	# Page cache from a disk: 512 MiB of random bytes the guest reads and
-	# keeps open. Free page reporting on, as the eviction needs.
+	# keeps open, before the policy starts. Free page reporting on, as
+	# the eviction needs.
 	head -c $((512 * MIB)) /dev/urandom >"$WORK/cache.img"
 	VMM_EXTRA=(--disk "path=$WORK/cache.img,readonly=on")
 	BALLOON_EXTRA=,free_page_reporting=on
-	start_guest on
-	settle 20
+	start_guest off
 	send cache /dev/vda
 	answer "$STEP"
 	[ "$GRC" = 0 ] || fail "the guest could not read its disk (rc $GRC)"
+	sleep 3 # a statistics refresh
 	rss_read=$(rss_kb)
-	log "$(grep '^modvmm-guest: cache /dev/vda' "$WORK/console" | tr -d '\r'); VmRSS $((rss_read / 1024)) MiB"
-	# The reclaim after the read, then the eviction and its end.
-	for _ in $(seq "$STEP"); do
-		[ "$(events_with cache_back)" -ge 1 ] && break
+	log "read the disk: caches $(($(guest_caches) / MIB)) MiB, VmRSS $((rss_read / 1024)) MiB"
+	ctl balloon auto on >/dev/null || fail "modvmm-ctl balloon auto on failed"
+	# The reclaim, then the eviction and its end. Bounded by progress:
+	# fails once the balloon has not moved for STEP seconds.
+	last= moved=$(date +%s)
+	while [ "$(events_with cache_back)" = 0 ]; do
+		read -r t a n < <(bal)
+		[ "$t $a" != "$last" ] && { last="$t $a"; moved=$(date +%s); }
+		[ $(($(date +%s) - moved)) -lt "$STEP" ] ||
+			fail "no cache eviction given back, and the balloon still for ${STEP}s ($(events_with cache) cache events)"
 		vmm_running || fail "the VMM exited"
 		sleep 1
 	done
-	[ "$(events_with cache)" -ge 1 ] || fail "no cache eviction within ${STEP}s of the read"
-	[ "$(events_with cache_back)" -ge 1 ] || fail "the eviction was not given back within ${STEP}s"
 	before=$(last_event_with cache caches)
 	avail=$(last_event_with cache available)
 	settle 20
@@ -363,7 +376,7 @@ cache)
 	[ "$caches" -lt $((before - 256 * MIB)) ] ||
 		fail "the guest's page cache did not shrink by 256 MiB ($((before / MIB)) MiB before, now $((caches / MIB)) MiB)"
 	[ "$MEMAVAIL" -ge $((FLOOR_MIB * 1024)) ] || fail "MemAvailable $((MEMAVAIL / 1024)) MiB is below the floor after the eviction"
-	[ "$n" -le 1 ] || fail "$n direction changes: the eviction counted as turns"
+	[ "$n" = 0 ] || fail "$n direction changes: a reclaim and an eviction are none"
 	[ "$(oom_kills)" = 0 ] || fail "the guest's OOM killer killed a process"
 	finish
 	;;

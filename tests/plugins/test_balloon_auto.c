@@ -626,10 +626,12 @@ static void test_cache_eviction_leaves_tmpfs_alone(void **st)
 }
 
 /* The guest's cache grows back (it reads files): evicted again, but not
- * more often than BALLOON_AUTO_CACHE_GAP_S; without reporting, never. */
+ * more often than BALLOON_AUTO_CACHE_GAP_S; without reporting or with
+ * auto_evict=off, never. */
 static void test_cache_eviction_waits_its_gap_and_needs_reporting(void **st)
 {
 	struct sim s;
+	char reply[4096];
 
 	(void)st;
 	open_sim_with(&s, NULL, true);
@@ -651,6 +653,17 @@ static void test_cache_eviction_waits_its_gap_and_needs_reporting(void **st)
 	idle_guest(&s);
 	ticks(&s, 300, 0);
 	assert_int_equal(events(&s, "cache", NULL), 0);
+	close_sim(&s);
+
+	/* Nor when the user said so (option, or balloon.auto evict=off). */
+	open_sim_with(&s, "auto_evict=off", true);
+	idle_guest(&s);
+	ticks(&s, 300, 0);
+	assert_int_equal(events(&s, "cache", NULL), 0);
+	assert_int_equal(mvm_harness_api_call(s.h, "balloon.info", NULL, reply,
+					      sizeof(reply)),
+			 0);
+	assert_non_null(strstr(reply, "\"evict\":false"));
 	close_sim(&s);
 }
 
