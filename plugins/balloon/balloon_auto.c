@@ -115,18 +115,22 @@ static void note_direction(struct balloon_auto_state *s, int dir)
 	s->adjustments++;
 }
 
-/* The guest needs memory: twice what brings it back to floor + band, at
- * least a band; and when it is busy allocating or faulting, at least half
- * the balloon at once (a burst does not wait). */
+/* The guest needs memory. Busy allocating or faulting: twice what brings
+ * it back to floor + band, at least a band, and at least half the balloon
+ * at once (a burst does not wait). Idle under its floor (a reclaim that
+ * went a little too far: Linux may drop more cache than the balloon takes
+ * when pushed): back to floor + band/2 above that, the middle of the band
+ * where neither a deflate nor a reclaim starts again. */
 static uint64_t deflate_to(const struct balloon_auto_cfg *c,
 			   const struct balloon_auto_in *in, uint64_t lo,
-			   bool fast)
+			   bool burst)
 {
+	uint64_t band = balloon_auto_band(c);
 	uint64_t base = min_u64(in->target, in->actual);
-	uint64_t want = c->floor + balloon_auto_band(c);
+	uint64_t want = c->floor + band;
 	uint64_t need = in->avail < want ? want - in->avail : 0;
-	uint64_t amount = max_u64(max_u64(2 * need, fast ? base / 2 : 0),
-				  balloon_auto_band(c));
+	uint64_t amount = burst ? max_u64(max_u64(2 * need, base / 2), band)
+				: need + band / 2;
 
 	if (base <= lo)
 		return in->target < lo ? lo : in->target;
@@ -291,7 +295,10 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	s->primed = true;
 	s->host_pressure = host_pressure(in);
 
-	near = in->avail < c->floor || (busy && in->avail < c->floor + drop);
+	/* Two steps ahead: the statistics are up to a step old, and the
+	 * guest takes a moment to deflate. */
+	near = in->avail < c->floor ||
+	       (busy && in->avail < c->floor + 2 * drop);
 	thrash = s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
 		 s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
 	if (s->evicting) {
@@ -306,7 +313,11 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	if (trouble) {
 		s->calm = 0;
 		s->decay = 0;
-		*target = deflate_to(c, in, lo, busy || !near);
+		/* Idle: one correction at a time (the statistics may not
+		 * show the last one yet). */
+		if (!busy && !thrash && in->actual > in->target)
+			return BA_NONE;
+		*target = deflate_to(c, in, lo, busy || thrash);
 		if (*target < in->target) {
 			note_direction(s, -1);
 			r = near ? BA_FLOOR : BA_FAULTS;
