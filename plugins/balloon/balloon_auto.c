@@ -239,7 +239,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	uint64_t hi = balloon_auto_max(c, in->ram);
 	uint64_t lo = min_u64(c->min, hi);
 	bool trouble, busy, near, thrash;
-	uint64_t drop, grew, own;
+	uint64_t drop, grew, own, own_lo, own_hi;
 	enum balloon_auto_reason r = BA_NONE;
 
 	*target = in->target;
@@ -277,19 +277,26 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	 * a quarter band since its last busy step. Idle noise goes both
 	 * ways and does not add up; a growing balloon may take a little
 	 * more than itself from available memory (reserves), a sixteenth
-	 * of its growth is allowed for that. */
+	 * of its growth is allowed for that. One sample alone neither
+	 * raises the peak nor counts as a fall: the guest's `actual` may
+	 * move between its statistics and their arrival (stats_actual). */
 	own = in->avail + in->stats_actual;
+	own_lo = s->primed ? min_u64(own, s->own_last) : own;
+	own_hi = s->primed ? max_u64(own, s->own_last) : own;
 	s->own_grown += grew;
-	if (!s->primed || own > s->own_peak) {
-		s->own_peak = own;
+	if (!s->primed || own_lo > s->own_peak) {
+		s->own_peak = own_lo;
 		s->own_grown = 0;
 	}
 	busy = drop > balloon_auto_band(c) / 8 ||
-	       s->own_peak - own > balloon_auto_band(c) / 4 + s->own_grown / 16;
+	       (s->own_peak > own_hi &&
+		s->own_peak - own_hi >
+			balloon_auto_band(c) / 4 + s->own_grown / 16);
 	if (busy) {
 		s->own_peak = own;
 		s->own_grown = 0;
 	}
+	s->own_last = own;
 	s->last_avail = in->avail;
 	s->last_actual = in->stats_actual;
 	s->primed = true;

@@ -93,7 +93,7 @@ struct balloon_auto_state {
 	/* The guest's own memory (available + balloon: what it would have
 	 * with the balloon empty), highest since its last busy step, and
 	 * how much the balloon grew since that highest sample. */
-	uint64_t own_peak, own_grown;
+	uint64_t own_peak, own_grown, own_last;
 	uint64_t major_rate, swap_in_rate; /* a second, at the last step */
 	bool host_pressure;
 	unsigned calm;    /* idle steps since the last trouble or deflate */

@@ -216,6 +216,14 @@ for line in sys.stdin:
 eval "lib_$(declare -f fail)"
 fail() {
 	[ -s "$WORK/events" ] && show_events >&2
+	# The policy's state (calm, hold, strikes, last reason) as it stood.
+	[ -S "$SOCK" ] && ctl --json balloon info 2>/dev/null | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+    print("  balloon info auto:", json.dumps(d.get("return", d).get("auto")))
+except ValueError:
+    pass' >&2
 	lib_fail "$@"
 }
 
