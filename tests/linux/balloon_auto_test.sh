@@ -21,15 +21,16 @@
 #              allocates 1 GiB at once; it must succeed with no OOM kill
 #              (deflate_on_oom is off: only the policy can make room); the
 #              time memhog took is reported, not asserted.
-#   pressure   auto on from boot; once settled, the PSI file says some
-#              avg10=40 %: the balloon grows (reason "pressure") until the
+#   pressure   auto on from boot; once settled, 256 MiB handed back by
+#              hand (make_slack), then the PSI file says some avg10=40 %
+#              and auto on again: the balloon grows (reason "pressure") until the
 #              policy stops, never taking the guest below its floor (no
 #              "floor" deflate, MemAvailable >= floor); the PSI file back
 #              to 0: the balloon grows no more.
 #   cgroup     modvmm starts inside a cgroup v2 the test makes (memory
 #              controller on, memory.high max) with the balloon's default
 #              cgroup=auto, which finds it through /proc/self/cgroup; auto
-#              on, settled; then memory.high is set just above
+#              on, settled, 256 MiB handed back; then memory.high is set just above
 #              memory.current (current at 97 % of it): the balloon grows
 #              (reason "pressure", the event naming that memory.high),
 #              never taking the guest below its floor; memory.high back to
@@ -184,6 +185,24 @@ grow_until_still() {
 	done
 }
 
+# make_slack: hands 256 MiB back to the guest by hand (`balloon set`
+# turns the policy off) and waits for the guest to take them, so that
+# host pressure has something to take whatever the reclaim left (Linux's
+# available memory can end anywhere between the floor and floor + 2 band:
+# near the end of a reclaim it may fall by 100 MiB more than the balloon
+# grows). Sets CALM to that target; the caller turns the policy back on.
+make_slack() {
+	local t a n moved
+	CALM=$((TARGET - 256 * MIB))
+	ctl balloon set "$CALM" >/dev/null || fail "modvmm-ctl balloon set failed"
+	moved=$(date +%s)
+	while read -r t a n < <(bal) && [ "$a" -gt $((CALM + MIB)) ]; do
+		[ $(($(date +%s) - moved)) -lt "$STEP" ] || fail "the guest did not deflate to $((CALM / MIB)) MiB in ${STEP}s"
+		sleep 1
+	done
+	log "slack: balloon set to $((CALM / MIB)) MiB by hand (the policy off until the pressure is on)"
+}
+
 # pressure_checks CALM GROWN: what holds after a host pressure grew the
 # balloon from CALM to GROWN
 pressure_checks() {
@@ -273,9 +292,11 @@ reclaim)
 pressure)
 	start_guest on
 	settle 20
-	calm=$TARGET
+	make_slack
+	calm=$CALM
 	set_psi 40.00 5.00
 	log "host pressure: PSI some avg10=40.00 full avg10=5.00"
+	ctl balloon auto on >/dev/null || fail "modvmm-ctl balloon auto on failed"
 	grow_until_still "$calm"
 	grown=$T
 	pressure_checks "$calm" "$grown"
@@ -308,13 +329,15 @@ cgroup)
 	CGROUP=auto start_guest on sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG"
 	grep -q "^0::/${CG#"$CGROOT"/}\$" "/proc/$VMM_PID/cgroup" || fail "modvmm is not in $CG: $(cat "/proc/$VMM_PID/cgroup")"
 	settle 20
-	calm=$TARGET
+	make_slack
+	calm=$CALM
 	cur=$(cat "$CG/memory.current")
 	# The kernel keeps memory.high in pages: a multiple of 4 KiB reads
 	# back as written.
 	high=$((cur * 100 / 97 / 4096 * 4096))
 	echo "$high" >"$CG/memory.high" || fail "cannot set memory.high"
 	log "cgroup pressure: memory.current $((cur / MIB)) MiB, memory.high $((high / MIB)) MiB"
+	ctl balloon auto on >/dev/null || fail "modvmm-ctl balloon auto on failed"
 	grow_until_still "$calm"
 	grown=$T
 	pressure_checks "$calm" "$grown"
