@@ -320,9 +320,11 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	if (trouble) {
 		s->calm = 0;
 		s->decay = 0;
-		/* Idle: one correction at a time (the statistics may not
-		 * show the last one yet). */
-		if (!busy && !thrash && in->actual > in->target)
+		/* Idle: one correction at a time, judged on statistics
+		 * taken after the last one (the guest sends them with the
+		 * balloon it had then: stats_actual). */
+		if (!busy && !thrash &&
+		    max_u64(in->actual, in->stats_actual) > in->target)
 			return BA_NONE;
 		*target = deflate_to(c, in, lo, busy || thrash);
 		if (*target < in->target) {
