@@ -153,9 +153,14 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 		hold = hold / 4 ? hold / 4 : 1;
 	/* Hysteresis: a reclaim starts above the trigger and, once started,
 	 * goes on down to the goal. */
-	if (s->calm < hold || !settled(in) ||
-	    in->avail <= (s->reclaiming ? goal : trigger))
+	if (s->calm < hold || !settled(in))
 		return BA_NONE;
+	if (in->avail <= (s->reclaiming ? goal : trigger)) {
+		/* At the goal (or a step went past it): the run is over,
+		 * the next one starts above the trigger. */
+		s->reclaiming = false;
+		return BA_NONE;
+	}
 	step = c->rate * (c->interval_s ? c->interval_s : 1) * (press ? 4 : 1);
 	/* The last stretch in halves: the guest's available memory falls a
 	 * little more than the balloon grows (its reserves), and an

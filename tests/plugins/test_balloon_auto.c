@@ -45,8 +45,10 @@ struct sim {
 	char dir[64], psi[96], meminfo[96], cg_high[96], cg_current[96];
 	/* The guest. */
 	uint64_t used, cache, actual, major;
-	uint64_t shmem; /* of `used`: tmpfs, in Linux's "caches" statistic
-			   but not in available memory, and not droppable */
+	uint64_t shmem;    /* of `used`: tmpfs, in Linux's "caches" statistic
+			      but not in available memory, and not droppable */
+	uint64_t cliff;    /* taken once available memory falls under */
+	uint64_t cliff_at; /* this */
 	unsigned ooms;
 	uint64_t min_avail; /* the lowest it reported since open */
 };
@@ -206,6 +208,13 @@ static void tick(struct sim *s, int64_t delta)
 	/* Inflating takes page cache before free memory. */
 	if (s->used + s->cache > total(s))
 		s->cache = total(s) > s->used ? total(s) - s->used : 0;
+	/* What Debian's kernel did in the nested host when the balloon
+	 * reached its last free pages: available memory fell more than the
+	 * balloon grew, once. */
+	if (s->cliff && avail(s) < s->cliff_at) {
+		s->used += s->cliff;
+		s->cliff = 0;
+	}
 	/* A balloon that took what the guest could not drop (anonymous
 	 * memory, tmpfs): Linux's OOM killer would have acted. */
 	if (s->used > total(s))
@@ -605,6 +614,31 @@ static void test_reporting_evicts_the_cache_the_floor_keeps(void **st)
 	close_sim(&s);
 }
 
+/* The reclaim's last step goes a little past its goal (Linux's available
+ * memory falls a few MiB more than the balloon grows, too little to look
+ * busy): the reclaim is over all the same, and the eviction follows. */
+static void test_eviction_follows_a_reclaim_that_went_past_its_goal(void **st)
+{
+	struct sim s;
+
+	(void)st;
+	open_sim_with(&s, NULL, true);
+	idle_guest(&s);
+	s.cliff = 6 * MIB;
+	s.cliff_at = FLOOR + BAND + 4 * MIB;
+	ticks(&s, 120, 0);
+	print_message("after the step past the goal: available %llu MiB, "
+		      "cache %llu MiB, %u evictions\n",
+		      (unsigned long long)(avail(&s) / MIB),
+		      (unsigned long long)(s.cache / MIB),
+		      events(&s, "cache", NULL));
+	assert_int_equal(s.cliff, 0);
+	assert_int_equal(events(&s, "cache", NULL), 1);
+	assert_int_equal(events(&s, "cache_back", NULL), 1);
+	assert_int_equal(s.ooms, 0);
+	close_sim(&s);
+}
+
 /* Page cache in the "caches" statistic that the guest cannot drop
  * (tmpfs: 512 MiB of its 768 MiB in use) is not evicted: the balloon
  * takes available memory only, and the guest never runs out. */
@@ -793,6 +827,8 @@ int main(void)
 		cmocka_unit_test(
 			test_burst_during_eviction_gets_memory_at_once),
 		cmocka_unit_test(test_cache_eviction_leaves_tmpfs_alone),
+		cmocka_unit_test(
+			test_eviction_follows_a_reclaim_that_went_past_its_goal),
 		cmocka_unit_test(test_balloon_set_turns_the_policy_off),
 		cmocka_unit_test(
 			test_balloon_auto_changes_the_settings_at_run_time),
