@@ -163,36 +163,43 @@ static void emit(struct balloon *b, enum balloon_auto_reason r, uint64_t from,
 	b->api->emit_event(b->dev, "auto", data);
 }
 
+/* The policy's inputs as they stand: the device, the guest's latest
+ * statistics, the host's pressure. `fresh` is left to the caller. */
+static void gather(struct balloon *b, struct balloon_auto_in *in)
+{
+	struct balloon_hostmem m;
+
+	balloon_hostmem_read(&m, &b->hostsrc);
+	in->ram = b->ram_size;
+	in->target = (uint64_t)b->num_pages << BALLOON_PAGE_SHIFT;
+	in->actual = (uint64_t)b->actual << BALLOON_PAGE_SHIFT;
+	in->stats_actual = (uint64_t)b->stats_actual << BALLOON_PAGE_SHIFT;
+	in->avail = stat(b, TAG_AVAILABLE, &in->has_avail);
+	in->free = stat(b, TAG_FREE, NULL);
+	in->caches = stat(b, TAG_CACHES, NULL);
+	in->major_faults = stat(b, TAG_MAJOR_FAULTS, NULL);
+	in->swap_in = stat(b, TAG_SWAP_IN, NULL);
+	in->psi_known = m.psi_known;
+	in->psi_some = m.psi_some;
+	in->psi_full = m.psi_full;
+	in->host_avail = m.avail;
+	in->host_total = m.total;
+	in->cg_high = m.cg_high;
+	in->cg_current = m.cg_current;
+	in->reporting =
+		b->vio->features(b->vdev) & (1ULL << BALLOON_F_REPORTING);
+}
+
 static void step(struct balloon *b)
 {
 	struct balloon_auto_in in = {0};
-	struct balloon_hostmem m;
-	uint64_t from = (uint64_t)b->num_pages << BALLOON_PAGE_SHIFT;
-	uint64_t to;
+	uint64_t from, to;
 	enum balloon_auto_reason r;
 
-	balloon_hostmem_read(&m, &b->hostsrc);
-	in.ram = b->ram_size;
-	in.target = from;
-	in.actual = (uint64_t)b->actual << BALLOON_PAGE_SHIFT;
-	in.stats_actual = (uint64_t)b->stats_actual << BALLOON_PAGE_SHIFT;
+	gather(b, &in);
+	from = in.target;
 	in.fresh = b->count.stats_updates != b->auto_seen_updates;
 	b->auto_seen_updates = b->count.stats_updates;
-	in.avail = stat(b, TAG_AVAILABLE, &in.has_avail);
-	in.free = stat(b, TAG_FREE, NULL);
-	in.caches = stat(b, TAG_CACHES, NULL);
-	in.major_faults = stat(b, TAG_MAJOR_FAULTS, NULL);
-	in.swap_in = stat(b, TAG_SWAP_IN, NULL);
-	in.psi_known = m.psi_known;
-	in.psi_some = m.psi_some;
-	in.psi_full = m.psi_full;
-	in.host_avail = m.avail;
-	in.host_total = m.total;
-	in.cg_high = m.cg_high;
-	in.cg_current = m.cg_current;
-	in.reporting =
-		b->vio->features(b->vdev) & (1ULL << BALLOON_F_REPORTING);
-
 	r = balloon_auto_step(&b->auto_cfg, &b->auto_state, &in, &to);
 	if (r == BA_NONE || to == from)
 		return;
@@ -232,7 +239,20 @@ void balloon_steer_apply(struct balloon *b, const struct balloon_auto_cfg *c)
 {
 	bool rearm = c->interval_s != b->auto_cfg.interval_s;
 	bool restart = c->on && !b->auto_cfg.on;
+	struct balloon_auto_state *s = &b->auto_state;
 
+	/* Turned off (or eviction turned off) in the middle of a page
+	 * cache eviction: give it back first, or the guest would stay
+	 * under its floor, where only the eviction may take it. */
+	if (s->evicting && (!c->on || !c->evict)) {
+		struct balloon_auto_in in = {0};
+
+		gather(b, &in);
+		s->evicting = false;
+		s->evict_end = s->steps;
+		balloon_set_target(b, s->evict_from);
+		emit(b, BA_CACHE_BACK, in.target, s->evict_from, &in);
+	}
 	b->auto_cfg = *c;
 	/* Turned on again: start from a clean slate, rates included (the
 	 * counters moved while nobody looked). */
@@ -250,6 +270,8 @@ void balloon_steer_manual(struct balloon *b)
 {
 	if (!b->auto_cfg.on)
 		return;
+	/* The user's size replaces an eviction's too. */
+	b->auto_state.evicting = false;
 	b->auto_cfg.on = false;
 	b->auto_events++;
 	if (b->api)

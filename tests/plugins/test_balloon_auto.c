@@ -639,6 +639,40 @@ static void test_eviction_follows_a_reclaim_that_went_past_its_goal(void **st)
 	close_sim(&s);
 }
 
+/* The policy turned off (or its evictions) while an eviction holds the
+ * guest under its floor: it gives the eviction back at once. */
+static void test_turning_off_gives_an_eviction_back(void **st)
+{
+	const char *offs[] = {"{\"value\": \"off\"}", "{\"evict\": \"off\"}"};
+	char reply[4096];
+
+	(void)st;
+	for (unsigned i = 0; i < 2; i++) {
+		struct sim s;
+		uint64_t before = 0;
+
+		open_sim_with(&s, NULL, true);
+		idle_guest(&s);
+		for (unsigned t = 0; t < 300 && !events(&s, "cache", NULL);
+		     t++) {
+			before = target(&s);
+			tick(&s, 0);
+		}
+		assert_int_equal(events(&s, "cache", NULL), 1);
+		assert_true(target(&s) > before);
+		assert_int_equal(mvm_harness_api_call(s.h, "balloon.auto",
+						      offs[i], reply,
+						      sizeof(reply)),
+				 0);
+		assert_int_equal(target(&s), before);
+		assert_int_equal(events(&s, "cache_back", NULL), 1);
+		ticks(&s, 120, 0);
+		assert_int_equal(events(&s, "cache", NULL), 1);
+		assert_int_equal(s.ooms, 0);
+		close_sim(&s);
+	}
+}
+
 /* Page cache in the "caches" statistic that the guest cannot drop
  * (tmpfs: 512 MiB of its 768 MiB in use) is not evicted: the balloon
  * takes available memory only, and the guest never runs out. */
@@ -827,6 +861,7 @@ int main(void)
 		cmocka_unit_test(
 			test_burst_during_eviction_gets_memory_at_once),
 		cmocka_unit_test(test_cache_eviction_leaves_tmpfs_alone),
+		cmocka_unit_test(test_turning_off_gives_an_eviction_back),
 		cmocka_unit_test(
 			test_eviction_follows_a_reclaim_that_went_past_its_goal),
 		cmocka_unit_test(test_balloon_set_turns_the_policy_off),
