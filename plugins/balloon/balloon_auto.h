@@ -8,16 +8,16 @@
  * The policy, in bytes of what the guest reports as available (Linux's
  * MemAvailable: free memory plus the page cache it could drop):
  *  - deflate fast when the guest is busy allocating so fast that it will
- *    be below its floor by the next step, or its major faults (or
+ *    be below its floor within two steps, or its major faults (or
  *    swap-ins) climb: at least half the balloon at once, and again on
  *    the next step if that was not enough; an idle guest found under its
- *    floor gets twice its shortfall below floor + band back (at least a
- *    band);
+ *    floor is brought back to floor + 1.5 band, one correction at a time;
  *  - inflate gradually (at most `rate` bytes a second, the last stretch
  *    in halves) while the guest has more than floor + 2 band available,
  *    down to floor + band, and only after the guest has been idle (no
- *    trouble, and available memory not falling by more than band/8 a
- *    step) for a hold-off time;
+ *    trouble; available memory not falling by more than band/8 a step,
+ *    nor its own memory, available + balloon, by a quarter band since
+ *    its last busy step) for a hold-off time;
  *  - under host pressure, inflate sooner (a quarter of the hold-off),
  *    faster (4x the rate) and further (above floor + band/2, down to
  *    floor + band/4), never below the floor;
