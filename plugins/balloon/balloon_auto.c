@@ -224,15 +224,29 @@ static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 static enum balloon_auto_reason evict_done(const struct balloon_auto_cfg *c,
 					   struct balloon_auto_state *s,
 					   const struct balloon_auto_in *in,
-					   bool trouble, uint64_t *target)
+					   uint64_t lo, bool trouble,
+					   uint64_t *target)
 {
+	uint64_t band = balloon_auto_band(c);
+
 	if (!trouble && !settled(in) &&
 	    ++s->evict_wait < steps_of(c, BALLOON_AUTO_CACHE_WAIT_S))
 		return BA_NONE;
 	s->evicting = false;
 	s->evict_end = s->steps;
 	s->adjustments++;
-	*target = s->evict_from;
+	/* A band more than was taken: Linux counted the evicted cache in
+	 * its available memory more generously than the free pages it gets
+	 * back (its reserves come off those), 80 MiB less in the nested
+	 * host, which put the guest under its floor. */
+	*target = s->evict_from > lo + band ? s->evict_from - band : lo;
+	if (*target > s->evict_from)
+		*target = s->evict_from;
+	/* What the guest's own memory did meanwhile was the eviction's
+	 * doing: the busy window starts afresh at the next sample. */
+	s->own_peak = 0;
+	s->own_grown = 0;
+	s->own_last = UINT64_MAX;
 	return BA_CACHE_BACK;
 }
 
@@ -316,7 +330,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	if (s->evicting) {
 		/* Under the floor on purpose: only a burst or faults are
 		 * trouble. The next step sees the guest as it is then. */
-		r = evict_done(c, s, in, busy || thrash, target);
+		r = evict_done(c, s, in, lo, busy || thrash, target);
 		return r == BA_NONE ? r : (s->last_reason = r);
 	}
 	trouble = near || thrash;
