@@ -178,6 +178,14 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 	return press ? BA_PRESSURE : BA_RECLAIM;
 }
 
+/* Free page reporting on and the user lets the policy evict: the guest's
+ * free memory costs the host nothing, its page cache does. */
+static bool reports_free(const struct balloon_auto_cfg *c,
+			 const struct balloon_auto_in *in)
+{
+	return c->evict && in->reporting;
+}
+
 static uint64_t steps_of(const struct balloon_auto_cfg *c, uint64_t secs)
 {
 	uint64_t iv = c->interval_s ? c->interval_s : 1;
@@ -201,17 +209,23 @@ static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 	uint64_t cache = in->avail > in->free ? in->avail - in->free : 0;
 	uint64_t take;
 
-	if (!c->evict || !in->reporting || s->reclaiming || !settled(in) ||
+	if (!reports_free(c, in) || s->reclaiming || !settled(in) ||
 	    s->calm < balloon_auto_hold(c, s) || cache <= 2 * band ||
+	    cache - 2 * band <= s->evict_left ||
 	    (s->evictions &&
 	     s->steps - s->evict_end < steps_of(c, BALLOON_AUTO_CACHE_GAP_S)))
 		return BA_NONE;
-	take = min_u64(in->avail - band, hi > in->target ? hi - in->target : 0);
+	/* A thirty-second less again: Linux's available memory falls a
+	 * little more than the balloon grows (its reserves), and the guest
+	 * keeps a band of it throughout. */
+	take = in->avail - band;
+	take = min_u64(take - take / 32, hi > in->target ? hi - in->target : 0);
 	if (take < band)
 		return BA_NONE;
 	s->evicting = true;
 	s->evict_from = in->target;
 	s->evict_wait = 0;
+	s->evict_actual = in->actual;
 	s->evictions++;
 	s->adjustments++;
 	*target = in->target + take;
@@ -229,6 +243,12 @@ static enum balloon_auto_reason evict_done(const struct balloon_auto_cfg *c,
 {
 	uint64_t band = balloon_auto_band(c);
 
+	/* The wait is for a guest that has stopped inflating: one that
+	 * still makes progress (a slow CPU, a large cache to drop) gets
+	 * its time. */
+	if (in->actual >= s->evict_actual + MIN_STEP)
+		s->evict_wait = 0;
+	s->evict_actual = max_u64(s->evict_actual, in->actual);
 	if (!trouble && !settled(in) &&
 	    ++s->evict_wait < steps_of(c, BALLOON_AUTO_CACHE_WAIT_S))
 		return BA_NONE;
@@ -247,6 +267,7 @@ static enum balloon_auto_reason evict_done(const struct balloon_auto_cfg *c,
 	s->own_peak = 0;
 	s->own_grown = 0;
 	s->own_last = UINT64_MAX;
+	s->evict_left = UINT64_MAX;
 	return BA_CACHE_BACK;
 }
 
@@ -333,6 +354,11 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 		r = evict_done(c, s, in, lo, busy || thrash, target);
 		return r == BA_NONE ? r : (s->last_reason = r);
 	}
+	/* The cache an eviction could not take (mapped files, the guest's
+	 * working set): the lowest since the last give-back. Only a cache
+	 * grown two bands past it is worth the next eviction. */
+	s->evict_left = min_u64(
+		s->evict_left, in->avail > in->free ? in->avail - in->free : 0);
 	trouble = near || thrash;
 	if (trouble || busy)
 		s->reclaiming = false;
@@ -363,7 +389,15 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 		s->strikes--;
 		s->decay = 0;
 	}
-	r = inflate(c, s, in, hi, target);
+	/* With free page reporting the guest's free memory is the host's
+	 * already: a balloon standing over it would gain nothing and cost
+	 * every burst a deflate. Only the host's pressure (which wants the
+	 * guest held down, not just its free pages back) inflates then;
+	 * the page cache is the evictions' to take. */
+	if (!reports_free(c, in) || s->host_pressure)
+		r = inflate(c, s, in, hi, target);
+	else
+		s->reclaiming = false;
 	if (r == BA_NONE)
 		r = evict_cache(c, s, in, hi, target);
 	if (r != BA_NONE)

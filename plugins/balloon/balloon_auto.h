@@ -25,15 +25,18 @@
  *    inflate trigger, and a hold-off after every deflate that doubles each
  *    time an inflate is followed by a deflate (up to 16x), so a workload
  *    that comes and goes does not make the balloon come and go with it;
- *  - with free page reporting, evict the page cache the floor would keep:
- *    free memory the guest reports costs the host nothing, its page cache
- *    does, and Linux's balloon takes free pages before cache. So once a
- *    reclaim is done and the guest has been idle for a hold-off, the
- *    balloon takes its available memory but a band (never more than
- *    RAM - floor), and gives that back as soon as the guest has
- *    caught up (or on the first sign of trouble): the guest has the same
- *    available memory as before, now free and reported, not cached.
- *    Not a turn; at most once per BALLOON_AUTO_CACHE_GAP_S.
+ *  - with free page reporting (and evictions on, the default), free
+ *    memory the guest reports costs the host nothing and its page cache
+ *    does: no reclaim over free memory (a balloon standing there would
+ *    gain nothing and cost every burst a deflate), except under host
+ *    pressure. Instead, once the guest has been idle for a hold-off
+ *    (and any pressure reclaim is done), the balloon takes its
+ *    available memory but a band (never more than RAM - floor; Linux's
+ *    balloon takes free pages first, then cache), and gives that back
+ *    as soon as the guest has caught up (or on the first sign of
+ *    trouble): the guest has the same available memory as before, now
+ *    free and reported, not cached. Not a turn; at most once per
+ *    BALLOON_AUTO_CACHE_GAP_S.
  */
 #ifndef MODVMM_BALLOON_AUTO_H
 #define MODVMM_BALLOON_AUTO_H
@@ -105,8 +108,12 @@ struct balloon_auto_state {
 	 * steps it has waited for the guest; the step the last one ended. */
 	bool evicting;
 	uint64_t evict_from;
-	unsigned evict_wait;
+	uint64_t evict_actual; /* the most the guest had inflated to */
+	unsigned evict_wait;   /* steps without progress */
 	uint64_t evict_end, evictions;
+	/* The lowest page cache seen since the last eviction ended (0 before
+	 * the first): the next one needs two bands more than this. */
+	uint64_t evict_left;
 	uint64_t steps, adjustments, turns; /* turns: direction changes */
 	enum balloon_auto_reason last_reason;
 };
@@ -124,10 +131,10 @@ struct balloon_auto_state {
 /* Seconds of calm after a deflate before the next inflate. */
 #define BALLOON_AUTO_HOLD_S 10
 /* Seconds between two page cache evictions, at least; one that the guest
- * has not caught up with in BALLOON_AUTO_CACHE_WAIT_S is given back
- * as it stands. */
+ * has made no progress with for BALLOON_AUTO_CACHE_WAIT_S is given
+ * back as it stands. */
 #define BALLOON_AUTO_CACHE_GAP_S 60
-#define BALLOON_AUTO_CACHE_WAIT_S 30
+#define BALLOON_AUTO_CACHE_WAIT_S 10
 
 /* The band above the floor between the deflate and inflate triggers:
  * a quarter of the floor, at least 64 MiB. */
