@@ -215,11 +215,13 @@ static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 	    (s->evictions &&
 	     s->steps - s->evict_end < steps_of(c, BALLOON_AUTO_CACHE_GAP_S)))
 		return BA_NONE;
-	/* A thirty-second less again: Linux's available memory falls a
+	/* A sixty-fourth less again: Linux's available memory may fall a
 	 * little more than the balloon grows (its reserves), and the guest
-	 * keeps a band of it throughout. */
+	 * keeps a band of it throughout. (Over free memory it fell exactly
+	 * as much in the nested host; past it, by a cliff no margin of this
+	 * kind would cover, see the floor correction.) */
 	take = in->avail - band;
-	take = min_u64(take - take / 32, hi > in->target ? hi - in->target : 0);
+	take = min_u64(take - take / 64, hi > in->target ? hi - in->target : 0);
 	if (take < band)
 		return BA_NONE;
 	s->evicting = true;

@@ -120,7 +120,8 @@ report() {
 
 meminfo() {
 	awk '/^MemTotal:/ { t = $2 } /^MemFree:/ { f = $2 } /^MemAvailable:/ { a = $2 }
-		END { printf "MemTotal=%d MemFree=%d MemAvailable=%d\n", t, f, a }' /proc/meminfo
+		/^Cached:/ { c = $2 } /^Shmem:/ { s = $2 } /^AnonPages:/ { n = $2 }
+		END { printf "MemTotal=%d MemFree=%d MemAvailable=%d Cached=%d Shmem=%d AnonPages=%d\n", t, f, a, c, s, n }' /proc/meminfo
 }
 
 # rng_check: 0 if virtio_rng is the current hwrng and gives non-constant bytes
