@@ -233,6 +233,7 @@ cmd)
 		rc=0
 		case $c in
 		mem) say "mem $(meminfo)" ;;
+		meminfo) sed 's/^/modvmm-guest: meminfo /' /proc/meminfo ;;
 		hog) memhog "$a1" ${a2:+"$a2"} || rc=$? ;;
 		hogfree)
 			free=$(awk '/^MemFree:/ { print int($2 / 1024) }' /proc/meminfo)
