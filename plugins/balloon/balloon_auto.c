@@ -64,6 +64,8 @@ const char *balloon_auto_reason_name(enum balloon_auto_reason r)
 		return "pressure";
 	case BA_CACHE:
 		return "cache";
+	case BA_CACHE_MORE:
+		return "cache_more";
 	case BA_CACHE_BACK:
 		return "cache_back";
 	default:
@@ -193,13 +195,23 @@ static uint64_t steps_of(const struct balloon_auto_cfg *c, uint64_t secs)
 	return (secs + iv - 1) / iv;
 }
 
+/* What an eviction leaves the guest of its available memory: an eighth
+ * of a band (8 MiB for the smallest). Under its floor on purpose, for
+ * seconds: Linux's balloon allocations never dig into the watermarks
+ * and never wake the OOM killer, and its own reserves are not in
+ * MemAvailable. It ends once the guest reports a quarter band or less. */
+static uint64_t evict_keep(const struct balloon_auto_cfg *c)
+{
+	return balloon_auto_band(c) / 8;
+}
+
 /* An idle guest, its reclaim done, with free page reporting and more than
  * two bands of page cache it could drop (available beyond free: Linux's
  * MemAvailable counts the file LRU, not tmpfs or other shared memory,
  * which the balloon could not take without pushing the guest into its
- * OOM killer): take its available memory but a band, up to RAM - floor.
- * Free pages go first (reported already: they cost nothing), then the
- * cache. */
+ * OOM killer): take its available memory but evict_keep(), up to
+ * RAM - floor. Free pages go first (reported already: they cost
+ * nothing), then the cache. */
 static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 					    struct balloon_auto_state *s,
 					    const struct balloon_auto_in *in,
@@ -215,18 +227,14 @@ static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 	    (s->evictions &&
 	     s->steps - s->evict_end < steps_of(c, BALLOON_AUTO_CACHE_GAP_S)))
 		return BA_NONE;
-	/* A sixty-fourth less again: Linux's available memory may fall a
-	 * little more than the balloon grows (its reserves), and the guest
-	 * keeps a band of it throughout. (Over free memory it fell exactly
-	 * as much in the nested host; past it, by a cliff no margin of this
-	 * kind would cover, see the floor correction.) */
-	take = in->avail - band;
-	take = min_u64(take - take / 64, hi > in->target ? hi - in->target : 0);
+	take = min_u64(in->avail - evict_keep(c),
+		       hi > in->target ? hi - in->target : 0);
 	if (take < band)
 		return BA_NONE;
 	s->evicting = true;
 	s->evict_from = in->target;
 	s->evict_wait = 0;
+	s->evict_rounds = 0;
 	s->evict_actual = in->actual;
 	s->evictions++;
 	s->adjustments++;
@@ -234,16 +242,48 @@ static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 	return BA_CACHE;
 }
 
-/* The guest is under its floor by the policy's own doing: give the
- * eviction back once the guest has caught up, has waited long enough, or
- * shows trouble (a burst, faults). */
+/* The eviction, judged on statistics the guest sent with the balloon as
+ * it is now: done once its available memory is down to a quarter band;
+ * still above that with the balloon where it was asked to be, take that
+ * too, up to BALLOON_AUTO_EVICT_ROUNDS times. Linux's MemAvailable is
+ * no straight line in the balloon: it falls as fast as the balloon grows
+ * over free memory, but only half as fast over the last of the page
+ * cache (it holds back the smaller of half the cache and the low
+ * watermarks), so one take computed from it stops short. */
+static enum balloon_auto_reason evict_more(const struct balloon_auto_cfg *c,
+					   struct balloon_auto_state *s,
+					   const struct balloon_auto_in *in,
+					   uint64_t hi, uint64_t *target)
+{
+	uint64_t keep = evict_keep(c);
+	uint64_t more;
+
+	if (in->avail <= 2 * keep ||
+	    s->evict_rounds >= BALLOON_AUTO_EVICT_ROUNDS)
+		return BA_CACHE_BACK;
+	more = min_u64(in->avail - keep, hi > in->target ? hi - in->target : 0);
+	if (more < MIN_STEP)
+		return BA_CACHE_BACK;
+	s->evict_rounds++;
+	s->evict_wait = 0;
+	s->adjustments++;
+	*target = in->target + more;
+	return BA_CACHE_MORE;
+}
+
+/* The guest is under its floor by the policy's own doing: take more or
+ * give the eviction back once the guest has caught up (see evict_more),
+ * has waited long enough, or shows trouble (a burst, faults). */
 static enum balloon_auto_reason evict_done(const struct balloon_auto_cfg *c,
 					   struct balloon_auto_state *s,
 					   const struct balloon_auto_in *in,
-					   uint64_t lo, bool trouble,
-					   uint64_t *target)
+					   uint64_t lo, uint64_t hi,
+					   bool trouble, uint64_t *target)
 {
 	uint64_t band = balloon_auto_band(c);
+	/* The statistics show the balloon as it is (the guest writes
+	 * `actual` as it goes; they may be a step older). */
+	bool at_size = in->stats_actual + SETTLED_SLOP >= in->actual;
 
 	/* The wait is for a guest that has stopped inflating: one that
 	 * still makes progress (a slow CPU, a large cache to drop) gets
@@ -251,9 +291,20 @@ static enum balloon_auto_reason evict_done(const struct balloon_auto_cfg *c,
 	if (in->actual >= s->evict_actual + MIN_STEP)
 		s->evict_wait = 0;
 	s->evict_actual = max_u64(s->evict_actual, in->actual);
-	if (!trouble && !settled(in) &&
-	    ++s->evict_wait < steps_of(c, BALLOON_AUTO_CACHE_WAIT_S))
-		return BA_NONE;
+	if (!trouble) {
+		enum balloon_auto_reason r = BA_NONE;
+
+		/* Caught up, or down to what it keeps (a guest that cannot
+		 * give more, held by its watermarks, gets there too): judge
+		 * whether to take more. */
+		if (at_size && (settled(in) || in->avail <= 2 * evict_keep(c)))
+			r = evict_more(c, s, in, hi, target);
+		if (r == BA_CACHE_MORE)
+			return r;
+		if (r == BA_NONE &&
+		    ++s->evict_wait < steps_of(c, BALLOON_AUTO_CACHE_WAIT_S))
+			return BA_NONE;
+	}
 	s->evicting = false;
 	s->evict_end = s->steps;
 	s->adjustments++;
@@ -353,7 +404,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	if (s->evicting) {
 		/* Under the floor on purpose: only a burst or faults are
 		 * trouble. The next step sees the guest as it is then. */
-		r = evict_done(c, s, in, lo, busy || thrash, target);
+		r = evict_done(c, s, in, lo, hi, busy || thrash, target);
 		return r == BA_NONE ? r : (s->last_reason = r);
 	}
 	/* The cache an eviction could not take (mapped files, the guest's

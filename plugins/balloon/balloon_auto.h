@@ -31,9 +31,11 @@
  *    gain nothing and cost every burst a deflate), except under host
  *    pressure. Instead, once the guest has been idle for a hold-off
  *    (and any pressure reclaim is done), the balloon takes its
- *    available memory but a band (never more than RAM - floor; Linux's
- *    balloon takes free pages first, then cache), and gives that back
- *    as soon as the guest has caught up (or on the first sign of
+ *    available memory but an eighth of a band (never more than
+ *    RAM - floor; Linux's balloon takes free pages first, then cache),
+ *    more while the guest still reports over a quarter band available
+ *    (up to BALLOON_AUTO_EVICT_ROUNDS times), and gives it all back as
+ *    soon as the guest is down to that (or on the first sign of
  *    trouble): the guest has the same available memory as before, now
  *    free and reported, not cached. Not a turn; at most once per
  *    BALLOON_AUTO_CACHE_GAP_S.
@@ -86,6 +88,7 @@ enum balloon_auto_reason {
 	BA_RECLAIM,    /* inflate: slack above floor + band */
 	BA_PRESSURE,   /* inflate: the host is under pressure */
 	BA_CACHE,      /* inflate past the floor: evict the page cache */
+	BA_CACHE_MORE, /* inflate: the eviction left cache, take it too */
 	BA_CACHE_BACK, /* deflate: give that back, as free memory */
 };
 
@@ -110,6 +113,7 @@ struct balloon_auto_state {
 	uint64_t evict_from;
 	uint64_t evict_actual; /* the most the guest had inflated to */
 	unsigned evict_wait;   /* steps without progress */
+	unsigned evict_rounds; /* takes after the first (evict_more) */
 	uint64_t evict_end, evictions;
 	/* The lowest page cache seen since the last eviction ended (0 before
 	 * the first): the next one needs two bands more than this. */
@@ -135,6 +139,9 @@ struct balloon_auto_state {
  * back as it stands. */
 #define BALLOON_AUTO_CACHE_GAP_S 60
 #define BALLOON_AUTO_CACHE_WAIT_S 10
+/* Takes after an eviction's first, for the cache it left (see
+ * balloon_auto.c's evict_more). */
+#define BALLOON_AUTO_EVICT_ROUNDS 3
 
 /* The band above the floor between the deflate and inflate triggers:
  * a quarter of the floor, at least 64 MiB. */
