@@ -205,12 +205,26 @@ static uint64_t evict_keep(const struct balloon_auto_cfg *c)
 	return balloon_auto_band(c) / 8;
 }
 
+/* The most an eviction may take: auto_max if the user set one, else all
+ * of RAM but half a band. Not RAM - floor as for a standing balloon: an
+ * eviction is under the floor by design, and in a small idle guest (a
+ * 150 MiB working set, a 256 MiB floor) RAM - floor would leave a third
+ * of the floor's worth of cache resident. Linux hands the balloon only
+ * what its watermarks allow, whatever the target. */
+static uint64_t evict_max(const struct balloon_auto_cfg *c, uint64_t ram)
+{
+	uint64_t half = balloon_auto_band(c) / 2;
+	uint64_t cap = ram > half ? ram - half : 0;
+
+	return c->max ? min_u64(c->max, cap) : cap;
+}
+
 /* An idle guest, its reclaim done, with free page reporting and more than
  * two bands of page cache it could drop (available beyond free: Linux's
  * MemAvailable counts the file LRU, not tmpfs or other shared memory,
  * which the balloon could not take without pushing the guest into its
  * OOM killer): take its available memory but evict_keep(), up to
- * RAM - floor. Free pages go first (reported already: they cost
+ * evict_max(). Free pages go first (reported already: they cost
  * nothing), then the cache. */
 static enum balloon_auto_reason evict_cache(const struct balloon_auto_cfg *c,
 					    struct balloon_auto_state *s,
@@ -331,6 +345,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 {
 	uint64_t hi = balloon_auto_max(c, in->ram);
 	uint64_t lo = min_u64(c->min, hi);
+	uint64_t top = s->evicting ? evict_max(c, in->ram) : hi;
 	bool trouble, busy, near, thrash;
 	uint64_t drop, grew, own, own_lo, own_hi;
 	enum balloon_auto_reason r = BA_NONE;
@@ -339,8 +354,8 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	s->steps++;
 	if (!c->on)
 		return BA_NONE;
-	if (in->target > hi || in->target < lo) {
-		*target = in->target > hi ? hi : lo;
+	if (in->target > top || in->target < lo) {
+		*target = in->target > top ? top : lo;
 		note_direction(s, *target > in->target ? +1 : -1);
 		return s->last_reason = BA_BOUNDS;
 	}
@@ -404,7 +419,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	if (s->evicting) {
 		/* Under the floor on purpose: only a burst or faults are
 		 * trouble. The next step sees the guest as it is then. */
-		r = evict_done(c, s, in, lo, hi, busy || thrash, target);
+		r = evict_done(c, s, in, lo, top, busy || thrash, target);
 		return r == BA_NONE ? r : (s->last_reason = r);
 	}
 	/* The cache an eviction could not take (mapped files, the guest's
@@ -452,7 +467,7 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	else
 		s->reclaiming = false;
 	if (r == BA_NONE)
-		r = evict_cache(c, s, in, hi, target);
+		r = evict_cache(c, s, in, evict_max(c, in->ram), target);
 	if (r != BA_NONE)
 		s->last_reason = r;
 	return r;

@@ -31,10 +31,11 @@
  *    gain nothing and cost every burst a deflate), except under host
  *    pressure. Instead, once the guest has been idle for a hold-off
  *    (and any pressure reclaim is done), the balloon takes its
- *    available memory but an eighth of a band (never more than
- *    RAM - floor; Linux's balloon takes free pages first, then cache),
- *    more while the guest still reports over a quarter band available
- *    (up to BALLOON_AUTO_EVICT_ROUNDS times), and gives it all back as
+ *    available memory but an eighth of a band (never more than max if
+ *    set, RAM but half a band if not; Linux's balloon takes free pages
+ *    first, then cache), more while the guest still reports over a
+ *    quarter band available (up to BALLOON_AUTO_EVICT_ROUNDS times),
+ *    and gives it all back as
  *    soon as the guest is down to that (or on the first sign of
  *    trouble): the guest has the same available memory as before, now
  *    free and reported, not cached. Not a turn; at most once per

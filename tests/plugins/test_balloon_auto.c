@@ -723,6 +723,48 @@ static void test_eviction_takes_what_linux_meminfo_hides(void **st)
 	one_eviction_then_none(&s);
 }
 
+/* A small idle guest (64 MiB in use, 512 MiB of cache): a balloon capped
+ * at RAM - floor would leave it 256 MiB of RAM, 136 MiB of them cache.
+ * The eviction, under the floor by design, goes past that cap and takes
+ * the cache; with auto_max set, never past auto_max. */
+static void test_eviction_goes_past_ram_minus_floor(void **st)
+{
+	const char *opts[] = {NULL, "auto_max=1536M"};
+	struct sim s;
+
+	(void)st;
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t top = 0;
+
+		open_sim_with(&s, opts[i], true);
+		linux_meminfo(&s);
+		s.used = 64 * MIB;
+		s.cache = 512 * MIB;
+		post_stats(&s);
+		for (unsigned t = 0; t < 60 && !events(&s, "cache_back", NULL);
+		     t++) {
+			tick(&s, 0);
+			if (target(&s) > top)
+				top = target(&s);
+		}
+		print_message("%s: balloon up to %llu MiB, cache %llu MiB "
+			      "after the eviction\n",
+			      opts[i] ? opts[i] : "default",
+			      (unsigned long long)(top / MIB),
+			      (unsigned long long)(s.cache / MIB));
+		assert_int_equal(events(&s, "cache", NULL), 1);
+		assert_int_equal(events(&s, "cache_back", NULL), 1);
+		if (opts[i]) {
+			assert_true(top <= 1536 * MIB);
+			close_sim(&s);
+			continue;
+		}
+		assert_true(top > RAM - FLOOR);
+		assert_true(s.cache <= BAND + 8 * MIB);
+		one_eviction_then_none(&s);
+	}
+}
+
 /* With reporting, host pressure still grows the balloon over free memory
  * (the host wants the guest held down, not only its free pages back),
  * never under the floor; the cache is evicted on top of it. */
@@ -1022,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_reporting_still_yields_to_host_pressure),
 		cmocka_unit_test(test_eviction_waits_for_a_slow_guest),
 		cmocka_unit_test(test_eviction_takes_what_linux_meminfo_hides),
+		cmocka_unit_test(test_eviction_goes_past_ram_minus_floor),
 		cmocka_unit_test(
 			test_cache_eviction_waits_its_gap_and_needs_reporting),
 		cmocka_unit_test(
