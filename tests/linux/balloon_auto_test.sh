@@ -39,14 +39,14 @@
 #              max: it grows no more.
 #   cache      free page reporting on, a 512 MiB read-only disk the guest
 #              reads into its page cache and keeps open, auto off; then
-#              auto on: the policy reclaims, and evicts what cache the
-#              reclaim left (a `cache` event, then `cache_back`); once
-#              still: the guest's disk-caches statistic fell by >= 256 MiB
-#              from the read, at most 2 bands (+32 MiB) of reclaimable
-#              cache (MemAvailable - MemFree) are left, MemAvailable >=
-#              the floor, no OOM kill. (Linux may drop most of the cache
-#              itself when the reclaim pushes into it; the eviction takes
-#              what it kept.)
+#              auto on: with reporting there is no reclaim over free
+#              memory; the policy evicts the cache (a `cache` event,
+#              `cache_more` while the guest still reports over a quarter
+#              band available, then `cache_back`); once still: the
+#              guest's disk-caches statistic fell by >= 256 MiB from the
+#              read, at most 2 bands (+32 MiB) of reclaimable cache
+#              (MemAvailable - MemFree) are left, MemAvailable >= the
+#              floor, no OOM kill.
 #   flap       auto on, settled; then 6 cycles of "take 768 MiB for 4 s,
 #              give it back, idle 12 s": the balloon changes direction at
 #              most 4 times (balloon info auto.turns), no OOM kill.
