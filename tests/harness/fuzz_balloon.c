@@ -12,8 +12,9 @@
  *
  * Besides crashes and sanitizer reports, it fails (abort) if the plugin
  * asks the host to discard anything that is not page-aligned guest RAM,
- * if the event loop never settles, or if the device leaves fds or timers
- * behind.
+ * if the event loop never settles, if the device leaves fds or timers
+ * behind, or if the steering policy (auto=on, in some programs, fed by
+ * the hostile statistics) sets a target past guest RAM or past auto_max.
  *
  * The balloon's sources and the core's virtio transport are compiled into
  * this program (tests/harness/CMakeLists.txt) and the plugin is opened by
@@ -83,6 +84,7 @@ struct fz {
 	struct fuzz_driver d; /* queues 0-3: inflate, deflate, stats, report */
 	uint32_t prev_pfn;
 	uint64_t prev_gpa, prev_len;
+	uint64_t target_cap; /* auto=on: the most the policy may ask for */
 };
 
 static void fail(const char *what, uint64_t a, uint64_t b)
@@ -125,6 +127,20 @@ static void check_records(struct fz *f)
 			fail("discard_reuse outside RAM", r->addr, r->len);
 	}
 	mvm_harness_clear_records(f->d.h);
+}
+
+/* The steering policy believes what the guest's statistics say, however
+ * absurd; the target it sets must stay within guest RAM (auto_max if set)
+ * all the same. */
+static void check_target(struct fz *f)
+{
+	uint64_t t;
+
+	if (!f->target_cap)
+		return;
+	t = (uint64_t)mvm_harness_vread(f->d.h, REG(CONFIG)) * PAGE;
+	if (t > f->target_cap)
+		fail("the policy's target past its cap", t, f->target_cap);
 }
 
 static void run(struct fz *f)
@@ -595,15 +611,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.ram2_size = RAM2_SIZE,
 	};
 	struct fz f = {.d.in = FUZZ_IN(data, size, SCRATCH_GPA, SCRATCH_SIZE)};
-	char opts[160], why[600];
+	char opts[320], why[600];
 	uint8_t o = fuzz_take8(&f.d.in), fsel, sizes;
+	unsigned stats = (o >> 2) & 3;
 	int ops = 0;
 
-	/* Options: every feature on or off, stats every 1 to 3 s. */
-	snprintf(opts, sizeof(opts),
-		 "size=%s,deflate_on_oom=%s,free_page_reporting=%s,stats=%u",
-		 (o & 16) ? "1M" : "0", (o & 1) ? "on" : "off",
-		 (o & 2) ? "on" : "off", (o >> 2) & 3);
+	/* Options: every feature on or off, stats every 1 to 3 s; with stats,
+	 * the steering policy on or off (a quarter of RAM its floor, the
+	 * host's pressure files empty), with or without auto_max. */
+	snprintf(
+		opts, sizeof(opts),
+		"size=%s,deflate_on_oom=%s,free_page_reporting=%s,stats=%u%s%s",
+		(o & 16) ? "1M" : "0", (o & 1) ? "on" : "off",
+		(o & 2) ? "on" : "off", stats,
+		stats && (o & 32) ? ",auto=on,guest_floor=25%,auto_interval=1,"
+				    "psi_path=/dev/null,meminfo_path=/dev/null,"
+				    "cgroup=off"
+				  : "",
+		stats && (o & 32) && (o & 64) ? ",auto_max=4M" : "");
+	if (stats && (o & 32))
+		f.target_cap = (o & 64) ? 4ULL << 20 : RAM0_SIZE + RAM2_SIZE;
 	if (harness_open_linked(&mvm_plugin_descriptor, opts, &cfg, &f.d.h, why,
 				sizeof(why)) < 0) {
 		fprintf(stderr, "fuzz_balloon: %s\n", why);
@@ -661,6 +688,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		check_records(&f);
+		check_target(&f);
 	}
 	if (mvm_harness_close(f.d.h) < 0)
 		fail("fds or timers left registered", 0, 0);
