@@ -163,6 +163,11 @@ static void emit(struct balloon *b, enum balloon_auto_reason r, uint64_t from,
 	b->api->emit_event(b->dev, "auto", data);
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 /* The policy's inputs as they stand: the device, the guest's latest
  * statistics, the host's pressure. `fresh` is left to the caller. */
 static void gather(struct balloon *b, struct balloon_auto_in *in)
@@ -174,9 +179,14 @@ static void gather(struct balloon *b, struct balloon_auto_in *in)
 	in->target = (uint64_t)b->num_pages << BALLOON_PAGE_SHIFT;
 	in->actual = (uint64_t)b->actual << BALLOON_PAGE_SHIFT;
 	in->stats_actual = (uint64_t)b->stats_actual << BALLOON_PAGE_SHIFT;
-	in->avail = stat(b, TAG_AVAILABLE, &in->has_avail);
-	in->free = stat(b, TAG_FREE, NULL);
-	in->caches = stat(b, TAG_CACHES, NULL);
+	/* No guest has more memory than its RAM: a statistic past that (or
+	 * a balloon past it, in `actual`) is a lie, and would wrap the
+	 * policy's sums. */
+	in->actual = min_u64(in->actual, in->ram);
+	in->stats_actual = min_u64(in->stats_actual, in->ram);
+	in->avail = min_u64(stat(b, TAG_AVAILABLE, &in->has_avail), in->ram);
+	in->free = min_u64(stat(b, TAG_FREE, NULL), in->ram);
+	in->caches = min_u64(stat(b, TAG_CACHES, NULL), in->ram);
 	in->major_faults = stat(b, TAG_MAJOR_FAULTS, NULL);
 	in->swap_in = stat(b, TAG_SWAP_IN, NULL);
 	in->psi_known = m.psi_known;

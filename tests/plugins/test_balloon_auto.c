@@ -55,6 +55,7 @@ struct sim {
 	/* Linux's MemAvailable instead of the simple model (see
 	 * linux_meminfo) when wmark is set. */
 	uint64_t reserve, wmark;
+	uint64_t lie; /* if set, reported as available, free and caches */
 	unsigned ooms;
 	uint64_t min_avail; /* the lowest it reported since open */
 	uint64_t min_room;  /* the least RAM it had beyond what it could not
@@ -127,7 +128,7 @@ static void linux_meminfo(struct sim *s)
 
 static void post_stats(struct sim *s)
 {
-	const struct {
+	struct {
 		uint16_t tag;
 		uint64_t v;
 	} e[] = {
@@ -142,6 +143,9 @@ static void post_stats(struct sim *s)
 	};
 	uint8_t *p = mvm_harness_gpa(s->h, s->stats_gpa, 60);
 	struct mvm_harness_buf b = {.gpa = s->stats_gpa, .len = 60};
+
+	if (s->lie) /* free, available, caches */
+		e[2].v = e[4].v = e[5].v = s->lie;
 
 	for (unsigned i = 0; i < 6; i++) {
 		memcpy(p + 10 * i, &e[i].tag, 2);
@@ -765,6 +769,36 @@ static void test_eviction_goes_past_ram_minus_floor(void **st)
 	}
 }
 
+/* A guest that reports more memory than its RAM (all ones): the policy
+ * sees at most RAM, its sums do not wrap, and the balloon it believes in
+ * stays within RAM - floor. */
+static void test_statistics_past_ram_are_capped(void **st)
+{
+	struct sim s;
+	uint64_t top = 0;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	s.lie = UINT64_MAX;
+	for (unsigned t = 0; t < 120; t++) {
+		tick(&s, 0);
+		if (target(&s) > top)
+			top = target(&s);
+	}
+	for (size_t i = 0; i < mvm_harness_nrecords(s.h); i++) {
+		const char *d = mvm_harness_event_data(s.h, i);
+
+		if (d && strstr(d, "\"available\""))
+			assert_true(ev_u64(d, "available") <= RAM);
+	}
+	print_message("%u events, balloon up to %llu MiB\n",
+		      events(&s, NULL, NULL), (unsigned long long)(top / MIB));
+	assert_true(events(&s, "reclaim", NULL) >= 1);
+	assert_true(top <= RAM - FLOOR);
+	close_sim(&s);
+}
+
 /* With reporting, host pressure still grows the balloon over free memory
  * (the host wants the guest held down, not only its free pages back),
  * never under the floor; the cache is evicted on top of it. */
@@ -1065,6 +1099,7 @@ int main(void)
 		cmocka_unit_test(test_eviction_waits_for_a_slow_guest),
 		cmocka_unit_test(test_eviction_takes_what_linux_meminfo_hides),
 		cmocka_unit_test(test_eviction_goes_past_ram_minus_floor),
+		cmocka_unit_test(test_statistics_past_ram_are_capped),
 		cmocka_unit_test(
 			test_cache_eviction_waits_its_gap_and_needs_reporting),
 		cmocka_unit_test(
