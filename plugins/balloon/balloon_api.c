@@ -159,7 +159,7 @@ static int cmd_info(void *opaque, mvm_api_call *call)
 {
 	struct balloon *b = opaque;
 	const struct balloon_counters *c = &b->count;
-	char json[2048], steer[768];
+	char json[2048], steer[1024];
 
 	balloon_steer_json(b, steer, sizeof(steer));
 	snprintf(json, sizeof(json),

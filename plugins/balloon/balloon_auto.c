@@ -366,6 +366,8 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 			     c->interval_s);
 	s->swap_in_rate =
 		rate(in->swap_in, &s->last_swap_in, s->primed, c->interval_s);
+	s->swap_out_rate =
+		rate(in->swap_out, &s->last_swap_out, s->primed, c->interval_s);
 	/* Available memory falling by more than an eighth of the band in
 	 * one step (8 MiB for the smallest band; an idle Linux moves by a
 	 * few MiB): the guest is busy allocating, however slowly it runs.
@@ -415,7 +417,8 @@ enum balloon_auto_reason balloon_auto_step(const struct balloon_auto_cfg *c,
 	near = in->avail < c->floor ||
 	       (busy && in->avail < c->floor + 2 * drop);
 	thrash = s->major_rate >= BALLOON_AUTO_FAULT_RATE ||
-		 s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
+		 s->swap_in_rate >= BALLOON_AUTO_FAULT_RATE * 4096 ||
+		 s->swap_out_rate >= BALLOON_AUTO_FAULT_RATE * 4096;
 	if (s->evicting) {
 		/* Under the floor on purpose: only a burst or faults are
 		 * trouble. The next step sees the guest as it is then. */

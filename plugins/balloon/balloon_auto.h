@@ -8,10 +8,11 @@
  * The policy, in bytes of what the guest reports as available (Linux's
  * MemAvailable: free memory plus the page cache it could drop):
  *  - deflate fast when the guest is busy allocating so fast that it will
- *    be below its floor within two steps, or its major faults (or
- *    swap-ins) climb: at least half the balloon at once, and again on
- *    the next step if that was not enough; an idle guest found under its
- *    floor is brought back to floor + 1.5 band, one correction at a time;
+ *    be below its floor within two steps, or its major faults (or its
+ *    swap-ins or swap-outs) climb: at least half the balloon at once,
+ *    and again on the next step if that was not enough; an idle guest
+ *    found under its floor is brought back to floor + 1.5 band, one
+ *    correction at a time;
  *  - inflate gradually (at most `rate` bytes a second, the last stretch
  *    in halves) while the guest has more than floor + 2 band available,
  *    down to floor + band, and only after the guest has been idle (no
@@ -69,7 +70,7 @@ struct balloon_auto_in {
 	 * last step; has_avail if they include available-memory. */
 	bool fresh, has_avail;
 	uint64_t avail, free, caches;
-	uint64_t major_faults, swap_in; /* cumulative, as the guest sends */
+	uint64_t major_faults, swap_in, swap_out; /* cumulative, as sent */
 	/* The host: PSI memory avg10 in hundredths of a percent, and
 	 * MemAvailable / MemTotal (0 = unknown). */
 	bool psi_known;
@@ -85,7 +86,7 @@ enum balloon_auto_reason {
 	BA_NONE,       /* no change */
 	BA_BOUNDS,     /* target moved inside [min, max] */
 	BA_FLOOR,      /* deflate: the guest is below its floor */
-	BA_FAULTS,     /* deflate: major faults or swap-ins climb */
+	BA_FAULTS,     /* deflate: major faults or swapping climb */
 	BA_RECLAIM,    /* inflate: slack above floor + band */
 	BA_PRESSURE,   /* inflate: the host is under pressure */
 	BA_CACHE,      /* inflate past the floor: evict the page cache */
@@ -96,12 +97,14 @@ enum balloon_auto_reason {
 /* What the policy remembers between steps; zero it to start. */
 struct balloon_auto_state {
 	bool primed; /* last_* hold a previous sample */
-	uint64_t last_major, last_swap_in, last_avail, last_actual;
+	uint64_t last_major, last_swap_in, last_swap_out, last_avail,
+		last_actual;
 	/* The guest's own memory (available + balloon: what it would have
 	 * with the balloon empty), highest since its last busy step, and
 	 * how much the balloon grew since that highest sample. */
 	uint64_t own_peak, own_grown, own_last;
-	uint64_t major_rate, swap_in_rate; /* a second, at the last step */
+	/* A second, at the last step (swaps in bytes). */
+	uint64_t major_rate, swap_in_rate, swap_out_rate;
 	bool host_pressure;
 	unsigned calm;    /* idle steps since the last trouble or deflate */
 	unsigned strikes; /* recent inflate->deflate turns: hold-off x2^n */

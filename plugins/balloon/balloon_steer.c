@@ -15,6 +15,7 @@
 
 /* Statistics tags (virtio 1.2, 5.5.6.3): sizes in bytes. */
 #define TAG_SWAP_IN 0
+#define TAG_SWAP_OUT 1
 #define TAG_MAJOR_FAULTS 2
 #define TAG_FREE 4
 #define TAG_AVAILABLE 6
@@ -139,7 +140,7 @@ static void emit(struct balloon *b, enum balloon_auto_reason r, uint64_t from,
 		 uint64_t to, const struct balloon_auto_in *in)
 {
 	const struct balloon_auto_state *s = &b->auto_state;
-	char data[768];
+	char data[1024];
 
 	b->auto_events++;
 	if (!b->api)
@@ -149,16 +150,16 @@ static void emit(struct balloon *b, enum balloon_auto_reason r, uint64_t from,
 		 ", \"actual\": %" PRIu64 ", \"available\": %" PRIu64
 		 ", \"free\": %" PRIu64 ", \"caches\": %" PRIu64
 		 ", \"floor\": %" PRIu64 ", \"major_faults_rate\": %" PRIu64
-		 ", \"swap_in_rate\": %" PRIu64
+		 ", \"swap_in_rate\": %" PRIu64 ", \"swap_out_rate\": %" PRIu64
 		 ", \"psi_some\": %.2f, \"psi_full\": %.2f"
 		 ", \"host_available\": %" PRIu64
 		 ", \"cgroup_current\": %" PRIu64 ", \"cgroup_high\": %" PRIu64
 		 ", \"host_pressure\": %s, \"hold\": %u}",
 		 balloon_auto_reason_name(r), from, to, in->actual, in->avail,
 		 in->free, in->caches, b->auto_cfg.floor, s->major_rate,
-		 s->swap_in_rate, in->psi_some / 100.0, in->psi_full / 100.0,
-		 in->host_avail, in->cg_current, in->cg_high,
-		 s->host_pressure ? "true" : "false",
+		 s->swap_in_rate, s->swap_out_rate, in->psi_some / 100.0,
+		 in->psi_full / 100.0, in->host_avail, in->cg_current,
+		 in->cg_high, s->host_pressure ? "true" : "false",
 		 balloon_auto_hold(&b->auto_cfg, s));
 	b->api->emit_event(b->dev, "auto", data);
 }
@@ -189,6 +190,7 @@ static void gather(struct balloon *b, struct balloon_auto_in *in)
 	in->caches = min_u64(stat(b, TAG_CACHES, NULL), in->ram);
 	in->major_faults = stat(b, TAG_MAJOR_FAULTS, NULL);
 	in->swap_in = stat(b, TAG_SWAP_IN, NULL);
+	in->swap_out = stat(b, TAG_SWAP_OUT, NULL);
 	in->psi_known = m.psi_known;
 	in->psi_some = m.psi_some;
 	in->psi_full = m.psi_full;
@@ -300,7 +302,8 @@ void balloon_steer_json(const struct balloon *b, char *buf, size_t len)
 		 ", \"band\": %" PRIu64 ", \"interval\": %" PRIu64
 		 ", \"rate\": %" PRIu64
 		 ", \"last_reason\": \"%s\", \"major_faults_rate\": %" PRIu64
-		 ", \"swap_in_rate\": %" PRIu64 ", \"host_pressure\": %s"
+		 ", \"swap_in_rate\": %" PRIu64 ", \"swap_out_rate\": %" PRIu64
+		 ", \"host_pressure\": %s"
 		 ", \"calm\": %u, \"hold\": %u, \"strikes\": %u"
 		 ", \"steps\": %" PRIu64 ", \"adjustments\": %" PRIu64
 		 ", \"turns\": %" PRIu64 ", \"cache_evictions\": %" PRIu64
@@ -309,7 +312,8 @@ void balloon_steer_json(const struct balloon *b, char *buf, size_t len)
 		 balloon_auto_max(c, b->ram_size), c->floor,
 		 balloon_auto_band(c), c->interval_s, c->rate,
 		 balloon_auto_reason_name(s->last_reason), s->major_rate,
-		 s->swap_in_rate, s->host_pressure ? "true" : "false", s->calm,
+		 s->swap_in_rate, s->swap_out_rate,
+		 s->host_pressure ? "true" : "false", s->calm,
 		 balloon_auto_hold(c, s), s->strikes, s->steps, s->adjustments,
 		 s->turns, s->evictions, b->auto_events);
 }

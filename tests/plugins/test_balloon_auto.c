@@ -45,13 +45,14 @@ struct sim {
 	char dir[64], psi[96], meminfo[96], cg_high[96], cg_current[96];
 	/* The guest. */
 	uint64_t used, cache, actual, major;
-	uint64_t shmem;    /* of `used`: tmpfs, in Linux's "caches" statistic
-			      but not in available memory, and not droppable */
-	uint64_t cliff;    /* available memory lost once it falls under */
-	uint64_t cliff_at; /* this: Linux's accounting, not an allocation */
-	uint64_t hidden;   /* what the cliff took from available memory */
-	uint64_t pace;     /* inflates at most this much a second (0: at
-			      once), as an emulated CPU does */
+	uint64_t swapped_out; /* bytes, cumulative */
+	uint64_t shmem;       /* of `used`: tmpfs, in Linux's "caches" statistic
+				 but not in available memory, and not droppable */
+	uint64_t cliff;       /* available memory lost once it falls under */
+	uint64_t cliff_at;    /* this: Linux's accounting, not an allocation */
+	uint64_t hidden;      /* what the cliff took from available memory */
+	uint64_t pace;        /* inflates at most this much a second (0: at
+				 once), as an emulated CPU does */
 	/* Linux's MemAvailable instead of the simple model (see
 	 * linux_meminfo) when wmark is set. */
 	uint64_t reserve, wmark;
@@ -140,14 +141,15 @@ static void post_stats(struct sim *s)
 		{5, total(s)},
 		{6, avail(s)},
 		{7, s->cache + s->shmem},
+		{1, s->swapped_out},
 	};
-	uint8_t *p = mvm_harness_gpa(s->h, s->stats_gpa, 60);
-	struct mvm_harness_buf b = {.gpa = s->stats_gpa, .len = 60};
+	uint8_t *p = mvm_harness_gpa(s->h, s->stats_gpa, 70);
+	struct mvm_harness_buf b = {.gpa = s->stats_gpa, .len = 70};
 
 	if (s->lie) /* free, available, caches */
 		e[2].v = e[4].v = e[5].v = s->lie;
 
-	for (unsigned i = 0; i < 6; i++) {
+	for (unsigned i = 0; i < 7; i++) {
 		memcpy(p + 10 * i, &e[i].tag, 2);
 		memcpy(p + 10 * i + 2, &e[i].v, 8);
 	}
@@ -197,7 +199,7 @@ static void open_sim_with(struct sim *s, const char *extra, bool reporting)
 					    &s->reporting},
 		reporting ? 4 : 3);
 	assert_int_equal(mvm_harness_virtio_driver_ok(s->h), 0);
-	s->stats_gpa = mvm_harness_alloc(s->h, 64, 8);
+	s->stats_gpa = mvm_harness_alloc(s->h, 80, 8);
 	s->min_avail = UINT64_MAX;
 	s->min_room = UINT64_MAX;
 	mvm_harness_clear_records(s->h);
@@ -418,6 +420,28 @@ static void test_major_faults_deflate_even_above_the_floor(void **st)
 	mvm_harness_clear_records(s.h);
 	for (unsigned i = 0; i < 3; i++) {
 		s.major += 5000; /* thrashing on its page cache */
+		tick(&s, 0);
+	}
+	assert_true(events(&s, "faults", NULL) >= 1);
+	assert_true(target(&s) <= before / 2);
+	close_sim(&s);
+}
+
+/* A guest swapping out (1 MiB a second: short of memory, whatever its
+ * available memory says) gets memory back the same way. */
+static void test_swapping_out_deflates_too(void **st)
+{
+	struct sim s;
+	uint64_t before;
+
+	(void)st;
+	open_reclaimed(&s);
+	before = target(&s);
+	mvm_harness_clear_records(s.h);
+	ticks(&s, 3, 0);
+	assert_int_equal(events(&s, "faults", NULL), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		s.swapped_out += MIB;
 		tick(&s, 0);
 	}
 	assert_true(events(&s, "faults", NULL) >= 1);
@@ -1083,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_burst_deflates_fast_without_oom),
 		cmocka_unit_test(
 			test_major_faults_deflate_even_above_the_floor),
+		cmocka_unit_test(test_swapping_out_deflates_too),
 		cmocka_unit_test(
 			test_host_pressure_grows_the_balloon_never_below_floor),
 		cmocka_unit_test(test_host_memavailable_low_is_pressure),
