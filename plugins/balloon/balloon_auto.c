@@ -157,6 +157,11 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 	 * goes on down to the goal. */
 	if (s->calm < hold || !settled(in))
 		return BA_NONE;
+	/* Statistics the guest sent before its balloon reached the target
+	 * overstate its available memory by what the balloon took since:
+	 * a step on them overshoots. Wait for the next ones. */
+	if (in->stats_actual + SETTLED_SLOP < in->actual)
+		return BA_NONE;
 	if (in->avail <= (s->reclaiming ? goal : trigger)) {
 		/* At the goal (or a step went past it): the run is over,
 		 * the next one starts above the trigger. */

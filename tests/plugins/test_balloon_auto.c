@@ -56,7 +56,10 @@ struct sim {
 	/* Linux's MemAvailable instead of the simple model (see
 	 * linux_meminfo) when wmark is set. */
 	uint64_t reserve, wmark;
-	uint64_t lie; /* if set, reported as available, free and caches */
+	uint64_t lie;       /* if set, reported as available, free and caches */
+	bool answers_first; /* answers the stats request before its balloon
+			       moves (the device's step saw the new target
+			       already): statistics a step behind */
 	unsigned ooms;
 	uint64_t min_avail; /* the lowest it reported since open */
 	uint64_t min_room;  /* the least RAM it had beyond what it could not
@@ -248,8 +251,14 @@ static void alloc(struct sim *s, int64_t delta)
 static void tick(struct sim *s, int64_t delta)
 {
 	uint32_t id, len;
+	bool answered = false;
 
 	assert_true(mvm_harness_advance(s->h, SECOND) >= 0);
+	if (s->answers_first &&
+	    mvm_harness_vq_used(s->h, &s->stats, &id, &len) == 1) {
+		post_stats(s);
+		answered = true;
+	}
 	if (s->pace && target(s) > s->actual + s->pace)
 		s->actual += s->pace;
 	else
@@ -277,7 +286,7 @@ static void tick(struct sim *s, int64_t delta)
 	else if (total(s) - s->used < s->min_room)
 		s->min_room = total(s) - s->used;
 	alloc(s, delta);
-	if (mvm_harness_vq_used(s->h, &s->stats, &id, &len) == 1)
+	if (!answered && mvm_harness_vq_used(s->h, &s->stats, &id, &len) == 1)
 		post_stats(s);
 }
 
@@ -791,6 +800,34 @@ static void test_eviction_goes_past_ram_minus_floor(void **st)
 	}
 }
 
+/* A guest whose statistics are a step behind its balloon (Linux answers
+ * the stats request from a workqueue, while the balloon inflates): the
+ * reclaim takes its next step only on statistics sent with the balloon
+ * where the last one left it, and so never overshoots into a floor
+ * deflate. In the nested host, a reclaim step on statistics from before
+ * the previous one took 128 MiB past floor + band. */
+static void test_reclaim_waits_for_statistics_after_its_step(void **st)
+{
+	struct sim s;
+
+	(void)st;
+	open_sim(&s, NULL);
+	idle_guest(&s);
+	s.answers_first = true;
+	ticks(&s, 120, 0);
+	print_message("reclaim on late statistics: balloon %llu MiB, "
+		      "available %llu MiB, lowest %llu MiB, %u floor events\n",
+		      (unsigned long long)(target(&s) / MIB),
+		      (unsigned long long)(avail(&s) / MIB),
+		      (unsigned long long)(s.min_avail / MIB),
+		      events(&s, "floor", NULL));
+	assert_true(events(&s, "reclaim", NULL) >= 1);
+	assert_int_equal(events(&s, "floor", NULL), 0);
+	assert_true(s.min_avail >= FLOOR);
+	assert_true(avail(&s) <= FLOOR + 2 * BAND);
+	close_sim(&s);
+}
+
 /* A guest that reports more memory than its RAM (all ones): the policy
  * sees at most RAM, its sums do not wrap, and the balloon it believes in
  * stays within RAM - floor. */
@@ -1123,6 +1160,8 @@ int main(void)
 		cmocka_unit_test(test_eviction_takes_what_linux_meminfo_hides),
 		cmocka_unit_test(test_eviction_goes_past_ram_minus_floor),
 		cmocka_unit_test(test_statistics_past_ram_are_capped),
+		cmocka_unit_test(
+			test_reclaim_waits_for_statistics_after_its_step),
 		cmocka_unit_test(
 			test_cache_eviction_waits_its_gap_and_needs_reporting),
 		cmocka_unit_test(
