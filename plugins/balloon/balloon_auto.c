@@ -104,6 +104,14 @@ static bool settled(const struct balloon_auto_in *in)
 	return d <= SETTLED_SLOP;
 }
 
+/* The guest sent its statistics with the balloon where it is now: ones
+ * from before overstate its available memory by what the balloon took
+ * since (the guest writes `actual` as it goes). */
+static bool stats_at_size(const struct balloon_auto_in *in)
+{
+	return in->stats_actual + SETTLED_SLOP >= in->actual;
+}
+
 static void note_direction(struct balloon_auto_state *s, int dir)
 {
 	if (s->last_dir && s->last_dir != dir) {
@@ -157,10 +165,8 @@ static enum balloon_auto_reason inflate(const struct balloon_auto_cfg *c,
 	 * goes on down to the goal. */
 	if (s->calm < hold || !settled(in))
 		return BA_NONE;
-	/* Statistics the guest sent before its balloon reached the target
-	 * overstate its available memory by what the balloon took since:
-	 * a step on them overshoots. Wait for the next ones. */
-	if (in->stats_actual + SETTLED_SLOP < in->actual)
+	/* A step on older statistics overshoots: wait for the next ones. */
+	if (!stats_at_size(in))
 		return BA_NONE;
 	if (in->avail <= (s->reclaiming ? goal : trigger)) {
 		/* At the goal (or a step went past it): the run is over,
@@ -208,6 +214,13 @@ static uint64_t steps_of(const struct balloon_auto_cfg *c, uint64_t secs)
 static uint64_t evict_keep(const struct balloon_auto_cfg *c)
 {
 	return balloon_auto_band(c) / 8;
+}
+
+/* The eviction has done its work: the guest is down to twice the keep. */
+static bool evict_reached(const struct balloon_auto_cfg *c,
+			  const struct balloon_auto_in *in)
+{
+	return in->avail <= 2 * evict_keep(c);
 }
 
 /* The most an eviction may take: auto_max if the user set one, else all
@@ -277,7 +290,7 @@ static enum balloon_auto_reason evict_more(const struct balloon_auto_cfg *c,
 	uint64_t keep = evict_keep(c);
 	uint64_t more;
 
-	if (in->avail <= 2 * keep ||
+	if (evict_reached(c, in) ||
 	    s->evict_rounds >= BALLOON_AUTO_EVICT_ROUNDS)
 		return BA_CACHE_BACK;
 	more = min_u64(in->avail - keep, hi > in->target ? hi - in->target : 0);
@@ -300,9 +313,6 @@ static enum balloon_auto_reason evict_done(const struct balloon_auto_cfg *c,
 					   bool trouble, uint64_t *target)
 {
 	uint64_t band = balloon_auto_band(c);
-	/* The statistics show the balloon as it is (the guest writes
-	 * `actual` as it goes; they may be a step older). */
-	bool at_size = in->stats_actual + SETTLED_SLOP >= in->actual;
 
 	/* The wait is for a guest that has stopped inflating: one that
 	 * still makes progress (a slow CPU, a large cache to drop) gets
@@ -316,7 +326,7 @@ static enum balloon_auto_reason evict_done(const struct balloon_auto_cfg *c,
 		/* Caught up, or down to what it keeps (a guest that cannot
 		 * give more, held by its watermarks, gets there too): judge
 		 * whether to take more. */
-		if (at_size && (settled(in) || in->avail <= 2 * evict_keep(c)))
+		if (stats_at_size(in) && (settled(in) || evict_reached(c, in)))
 			r = evict_more(c, s, in, hi, target);
 		if (r == BA_CACHE_MORE)
 			return r;

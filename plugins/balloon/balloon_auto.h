@@ -36,10 +36,9 @@
  *    set, RAM but half a band if not; Linux's balloon takes free pages
  *    first, then cache), more while the guest still reports over a
  *    quarter band available (up to BALLOON_AUTO_EVICT_ROUNDS times),
- *    and gives it all back as
- *    soon as the guest is down to that (or on the first sign of
- *    trouble): the guest has the same available memory as before, now
- *    free and reported, not cached. Not a turn; at most once per
+ *    and gives it all back as soon as the guest is down to that (or on
+ *    the first sign of trouble): the guest has the same available memory as
+ * before, now free and reported, not cached. Not a turn; at most once per
  *    BALLOON_AUTO_CACHE_GAP_S.
  */
 #ifndef MODVMM_BALLOON_AUTO_H

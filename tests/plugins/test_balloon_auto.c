@@ -723,6 +723,25 @@ static void test_eviction_waits_for_a_slow_guest(void **st)
 	close_sim(&s);
 }
 
+/* A guest with Linux's MemAvailable, `used` in use and `cache` of page
+ * cache, reporting on, `opts` added; run until an eviction was given back
+ * (a minute at most). The largest target on the way in *top. */
+static void evict_linux_guest(struct sim *s, const char *opts, uint64_t used,
+			      uint64_t cache, uint64_t *top)
+{
+	open_sim_with(s, opts, true);
+	linux_meminfo(s);
+	s->used = used;
+	s->cache = cache;
+	post_stats(s);
+	*top = 0;
+	for (unsigned t = 0; t < 60 && !events(s, "cache_back", NULL); t++) {
+		tick(s, 0);
+		if (target(s) > *top)
+			*top = target(s);
+	}
+}
+
 /* Linux's MemAvailable falls only half as fast as the balloon grows over
  * the last of the page cache: one take computed from it leaves 83 MiB of
  * cache in this guest (and a take that left a band, 166 MiB). The
@@ -731,15 +750,10 @@ static void test_eviction_waits_for_a_slow_guest(void **st)
 static void test_eviction_takes_what_linux_meminfo_hides(void **st)
 {
 	struct sim s;
+	uint64_t top;
 
 	(void)st;
-	open_sim_with(&s, NULL, true);
-	linux_meminfo(&s);
-	s.used = 150 * MIB;
-	s.cache = 512 * MIB;
-	post_stats(&s);
-	for (unsigned t = 0; t < 60 && !events(&s, "cache_back", NULL); t++)
-		tick(&s, 0);
+	evict_linux_guest(&s, NULL, 150 * MIB, 512 * MIB, &top);
 	print_message("evicted: cache %llu MiB, available %llu MiB, lowest "
 		      "%llu MiB, %u more takes\n",
 		      (unsigned long long)(s.cache / MIB),
@@ -769,19 +783,9 @@ static void test_eviction_goes_past_ram_minus_floor(void **st)
 
 	(void)st;
 	for (unsigned i = 0; i < 2; i++) {
-		uint64_t top = 0;
+		uint64_t top;
 
-		open_sim_with(&s, opts[i], true);
-		linux_meminfo(&s);
-		s.used = 64 * MIB;
-		s.cache = 512 * MIB;
-		post_stats(&s);
-		for (unsigned t = 0; t < 60 && !events(&s, "cache_back", NULL);
-		     t++) {
-			tick(&s, 0);
-			if (target(&s) > top)
-				top = target(&s);
-		}
+		evict_linux_guest(&s, opts[i], 64 * MIB, 512 * MIB, &top);
 		print_message("%s: balloon up to %llu MiB, cache %llu MiB "
 			      "after the eviction\n",
 			      opts[i] ? opts[i] : "default",
